@@ -1,0 +1,4 @@
+//! Connectors: the exporter of one pipeline and the receiver of others.
+
+#[cfg(feature = "connector-forward")]
+pub mod forward;

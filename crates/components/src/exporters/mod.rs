@@ -1,0 +1,28 @@
+//! Exporters: where data leaves.
+
+mod client;
+#[cfg(feature = "exporter-debug")]
+pub mod debug;
+#[cfg(feature = "exporter-otlp")]
+pub mod otlp;
+#[cfg(feature = "exporter-otlphttp")]
+pub mod otlphttp;
+
+pub use client::{ClientTlsConfig, CompressionParams};
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use switchyard_core::component::{Component, Host, StartError};
+
+/// A component shared with the consumer side (the exporter is both): forwards lifecycle calls.
+pub(crate) struct SharedComponent<C: Component>(pub Arc<C>);
+
+impl<C: Component> Component for SharedComponent<C> {
+    fn start<'a>(&'a self, host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
+        self.0.start(host)
+    }
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        self.0.shutdown()
+    }
+}

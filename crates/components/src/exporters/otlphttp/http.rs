@@ -1,0 +1,266 @@
+//! The HTTP client side: encode (protobuf or JSON), compress, POST, classify the answer.
+
+use std::marker::PhantomData;
+use std::time::{Duration, SystemTime};
+
+use futures::future::BoxFuture;
+use prost::Message;
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER,
+};
+use reqwest::StatusCode;
+use switchyard_core::component::ComponentId;
+use switchyard_core::confignet::compression::gzip;
+use switchyard_core::exporterhelper::{ExportError, Sender};
+
+use super::config::{BodyEncoding, OtlpHttpExporterConfig};
+use crate::otlp_signal::{OtlpSignal, RpcStatus};
+
+/// Most of an error response body we read (as the Collector: 64 KiB).
+const MAX_RESPONSE: usize = 64 * 1024;
+
+/// POSTs one signal's batches to one URL.
+pub(super) struct HttpSender<S: OtlpSignal> {
+    id: ComponentId,
+    client: reqwest::Client,
+    url: String,
+    encoding: BodyEncoding,
+    compression: String,
+    level: i32,
+    headers: HeaderMap,
+    _signal: PhantomData<S>,
+}
+
+/// The shared client of an exporter (one connection pool for every signal).
+pub(super) fn client(cfg: &OtlpHttpExporterConfig) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder()
+        .timeout(cfg.timeout)
+        .pool_max_idle_per_host(cfg.max_idle_conns.unwrap_or(100))
+        .pool_idle_timeout(cfg.idle_conn_timeout.unwrap_or(Duration::from_secs(90)))
+        .tcp_nodelay(true)
+        .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
+        .danger_accept_invalid_certs(cfg.tls.insecure_skip_verify);
+    if let Some(p) = &cfg.proxy_url {
+        b = b.proxy(reqwest::Proxy::all(p).map_err(|e| format!("invalid proxy_url: {e}"))?);
+    }
+    b.build()
+        .map_err(|e| format!("cannot build HTTP client: {e}"))
+}
+
+impl<S: OtlpSignal> HttpSender<S> {
+    pub(super) fn new(
+        id: ComponentId,
+        client: reqwest::Client,
+        url: String,
+        cfg: &OtlpHttpExporterConfig,
+    ) -> Result<Self, String> {
+        let mut headers = HeaderMap::new();
+        for (k, v) in &cfg.headers {
+            let name = HeaderName::try_from(k.as_str())
+                .map_err(|_| format!("invalid header name \"{k}\""))?;
+            let value = HeaderValue::try_from(v.as_str())
+                .map_err(|_| format!("invalid value for header \"{k}\""))?;
+            headers.insert(name, value);
+        }
+        let ct = match cfg.encoding {
+            BodyEncoding::Proto => "application/x-protobuf",
+            BodyEncoding::Json => "application/json",
+        };
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+        let compression = if cfg.compression == "none" {
+            String::new()
+        } else {
+            cfg.compression.clone()
+        };
+        if !compression.is_empty() {
+            let v = HeaderValue::try_from(compression.as_str())
+                .map_err(|_| "invalid compression".to_string())?;
+            headers.insert(CONTENT_ENCODING, v);
+        }
+        let level = cfg.compression_params.level.unwrap_or(1);
+        Ok(HttpSender {
+            id,
+            client,
+            url,
+            encoding: cfg.encoding,
+            compression,
+            level,
+            headers,
+            _signal: PhantomData,
+        })
+    }
+
+    fn body(&self, data: &S) -> Result<Vec<u8>, ExportError> {
+        let raw = match self.encoding {
+            BodyEncoding::Proto => data.request().encode_to_vec(),
+            BodyEncoding::Json => S::encode_json(data.request()).map_err(ExportError::permanent)?,
+        };
+        let level = self.level.clamp(1, 9) as u32;
+        Ok(match self.compression.as_str() {
+            "" => raw,
+            "gzip" => gzip(&raw, level),
+            "zstd" => zstd::bulk::compress(&raw, self.level)
+                .map_err(|e| ExportError::permanent(e.to_string()))?,
+            "deflate" | "zlib" => {
+                use std::io::Write;
+                let mut enc =
+                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(level));
+                let _ = enc.write_all(&raw);
+                enc.finish()
+                    .map_err(|e| ExportError::permanent(e.to_string()))?
+            }
+            "snappy" => snap::raw::Encoder::new()
+                .compress_vec(&raw)
+                .map_err(|e| ExportError::permanent(e.to_string()))?,
+            other => {
+                return Err(ExportError::permanent(format!(
+                    "unsupported compression {other}"
+                )))
+            }
+        })
+    }
+}
+
+impl<S: OtlpSignal> Sender<S> for HttpSender<S> {
+    fn send(&self, data: &S) -> BoxFuture<'_, Result<(), ExportError>> {
+        let body = self.body(data);
+        Box::pin(async move {
+            let resp = self
+                .client
+                .post(&self.url)
+                .headers(self.headers.clone())
+                .body(body?)
+                .send()
+                .await
+                .map_err(|e| {
+                    ExportError::retryable(format!("failed to make an HTTP request: {e}"))
+                })?;
+            let status = resp.status();
+            let retry_after = resp
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after);
+            let is_proto = resp
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|c| c.starts_with("application/x-protobuf"));
+            let bytes = read_limited(resp).await;
+            if status.is_success() {
+                let parsed = if is_proto {
+                    S::Response::decode(bytes.as_slice()).ok()
+                } else {
+                    S::decode_json_response(&bytes).ok()
+                };
+                if let Some((rejected, msg)) = parsed.as_ref().and_then(|r| S::rejected(r)) {
+                    tracing::warn!(exporter = %self.id, rejected, message = msg, "Partial success response.");
+                }
+                return Ok(());
+            }
+            let detail = error_detail(&bytes, is_proto);
+            let message = format!(
+                "error exporting items, request to {} responded with HTTP Status Code {}{detail}",
+                self.url,
+                status.as_u16()
+            );
+            if matches!(
+                status,
+                StatusCode::TOO_MANY_REQUESTS
+                    | StatusCode::BAD_GATEWAY
+                    | StatusCode::SERVICE_UNAVAILABLE
+                    | StatusCode::GATEWAY_TIMEOUT
+            ) {
+                Err(ExportError::Retryable {
+                    message,
+                    throttle: retry_after,
+                })
+            } else {
+                Err(ExportError::Permanent { message })
+            }
+        })
+    }
+}
+
+async fn read_limited(mut resp: reqwest::Response) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        let room = MAX_RESPONSE.saturating_sub(out.len());
+        out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if out.len() >= MAX_RESPONSE {
+            break;
+        }
+    }
+    out
+}
+
+fn error_detail(body: &[u8], is_proto: bool) -> String {
+    if body.is_empty() {
+        return String::new();
+    }
+    let message = if is_proto {
+        RpcStatus::decode(body).ok().map(|s| s.message)
+    } else {
+        serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| {
+                v.get("message")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_string)
+            })
+    };
+    let text = message
+        .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned());
+    format!(", Message={}", text.trim())
+}
+
+/// `Retry-After` as delta-seconds or an HTTP date.
+pub(super) fn parse_retry_after(v: &str) -> Option<Duration> {
+    if let Ok(secs) = v.trim().parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate_parse(v.trim())?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+fn httpdate_parse(v: &str) -> Option<SystemTime> {
+    humantime::parse_rfc3339_weak(v).ok().or_else(|| {
+        // RFC 1123: "Sun, 06 Nov 1994 08:49:37 GMT"
+        let parts: Vec<&str> = v.split_whitespace().collect();
+        if parts.len() != 6 {
+            return None;
+        }
+        let month = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ]
+        .iter()
+        .position(|m| *m == parts[2])?
+            + 1;
+        let iso = format!(
+            "{}-{:02}-{:02}T{}Z",
+            parts[3],
+            month,
+            parts[1].parse::<u32>().ok()?,
+            parts[4]
+        );
+        humantime::parse_rfc3339(&iso).ok()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}

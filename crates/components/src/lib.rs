@@ -1,0 +1,12 @@
+//! Switchyard's components: one folder per kind, one module per Collector type string.
+//! [`registry()`] is the one list of what ships.
+
+pub mod connectors;
+pub mod exporters;
+pub mod extensions;
+pub mod otlp_signal;
+pub mod processors;
+pub mod receivers;
+mod registry;
+
+pub use registry::registry;

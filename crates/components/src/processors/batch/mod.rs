@@ -1,0 +1,345 @@
+//! The `batch` processor: groups data into batches by size or time before the exporters,
+//! optionally one batch per combination of client metadata values (`metadata_keys`).
+//!
+//! As in the Collector, `consume` returns once the data is in a batch; a batch that fails
+//! downstream is logged and counted as dropped, not reported to the client that happened to
+//! fill it (that client's data was not the only data in it). The delivery-guarantees work
+//! moves batching into the exporter queue, where failures are retried instead.
+
+mod config;
+#[cfg(test)]
+mod tests;
+
+pub use config::BatchProcessorConfig;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use futures::future::BoxFuture;
+use switchyard_core::component::{
+    BuildError, Component, ComponentId, Host, ProcessorFactory, Settings, Stability, StartError,
+};
+use switchyard_core::consumer::{AnyConsumer, ConsumeError, Consumer, DynConsumer, RequestContext};
+use switchyard_core::telemetry::{names, Counter, Gauge, Histogram};
+use switchyard_core::with_any_consumer;
+use switchyard_pdata::{Signal, SignalData};
+use tokio_util::sync::CancellationToken;
+
+/// The Collector type string.
+pub const TYPE: &str = "batch";
+
+/// Creates batch processors.
+pub struct BatchProcessorFactory;
+
+impl ProcessorFactory for BatchProcessorFactory {
+    type Config = BatchProcessorConfig;
+    fn component_type(&self) -> &'static str {
+        TYPE
+    }
+    fn stability(&self, signal: Signal) -> Option<Stability> {
+        Some(match signal {
+            Signal::Profiles => Stability::Development,
+            _ => Stability::Beta,
+        })
+    }
+    fn create(
+        &self,
+        set: Settings,
+        cfg: &BatchProcessorConfig,
+        next: AnyConsumer,
+    ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
+        let (consumer, component) = with_any_consumer!(next, c => {
+            let b = Arc::new(Batcher::new(&set, cfg.clone(), c));
+            (AnyConsumer::from(b.clone() as DynConsumer<_>), Box::new(BatchComponent(b)) as Box<dyn Component>)
+        });
+        Ok((consumer, Some(component)))
+    }
+}
+
+struct BatchMetrics {
+    send_size: Histogram,
+    size_trigger: Counter,
+    timeout_trigger: Counter,
+    cardinality: Gauge,
+}
+
+/// One batch in the making, per metadata combination.
+struct Shard<S> {
+    pending: Option<S>,
+    items: usize,
+    since: Instant,
+    cx: RequestContext,
+}
+
+/// The batcher of one pipeline and signal.
+pub struct Batcher<S: SignalData> {
+    id: ComponentId,
+    cfg: BatchProcessorConfig,
+    next: DynConsumer<S>,
+    shards: Mutex<HashMap<Vec<Vec<String>>, Shard<S>>>,
+    metrics: BatchMetrics,
+    stop: CancellationToken,
+    timer: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl<S: SignalData> Batcher<S> {
+    fn new(set: &Settings, cfg: BatchProcessorConfig, next: DynConsumer<S>) -> Self {
+        let id = set.id.to_string();
+        let l = [("processor", id.as_str())];
+        let m = &set.telemetry.metrics;
+        let bounds = [
+            10., 25., 50., 75., 100., 250., 500., 750., 1000., 2000., 3000., 4000., 5000., 6000.,
+            7000., 8000., 9000., 10000., 20000., 30000., 50000., 100000.,
+        ];
+        let metrics = BatchMetrics {
+            send_size: m.histogram(
+                names::BATCH_SEND_SIZE,
+                "Number of units in the batch.",
+                &bounds,
+                &l,
+            ),
+            size_trigger: m.counter(
+                names::BATCH_SIZE_TRIGGER,
+                "Number of times the batch was sent due to a size trigger.",
+                &l,
+            ),
+            timeout_trigger: m.counter(
+                names::BATCH_TIMEOUT_TRIGGER,
+                "Number of times the batch was sent due to a timeout trigger.",
+                &l,
+            ),
+            cardinality: m.gauge(
+                names::BATCH_METADATA_CARDINALITY,
+                "Number of distinct metadata value combinations being processed.",
+                &l,
+            ),
+        };
+        Batcher {
+            id: set.id.clone(),
+            cfg,
+            next,
+            shards: Mutex::new(HashMap::new()),
+            metrics,
+            stop: CancellationToken::new(),
+            timer: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    fn max_size(&self) -> usize {
+        match self.cfg.send_batch_max_size {
+            0 => usize::MAX,
+            n => n as usize,
+        }
+    }
+
+    /// Takes batches out of a shard: full ones only, or everything when `all`.
+    fn take(&self, shard: &mut Shard<S>, all: bool) -> Vec<S> {
+        let mut out = Vec::new();
+        let trigger = (self.cfg.send_batch_size as usize).max(1);
+        while shard.items > 0 && (all || shard.items >= trigger) {
+            let Some(pending) = shard.pending.as_mut() else {
+                break;
+            };
+            let n = shard.items.min(self.max_size());
+            let batch = if n == shard.items {
+                shard.pending.take().unwrap_or_default_signal()
+            } else {
+                pending.split_off_front(n)
+            };
+            shard.items -= n;
+            out.push(batch);
+        }
+        if shard.items == 0 {
+            shard.pending = None;
+        }
+        out
+    }
+
+    async fn send(&self, cx: &RequestContext, batches: Vec<S>) {
+        for batch in batches {
+            let items = batch.item_count();
+            self.metrics.send_size.observe(items as f64);
+            if let Err(e) = self.next.consume(cx, batch).await {
+                tracing::warn!(processor = %self.id, error = %e, dropped_items = items, "Sender failed.");
+            }
+        }
+    }
+
+    /// Sends every shard whose oldest data is older than `timeout` (or all of them).
+    async fn flush_due(&self, all: bool) {
+        let now = Instant::now();
+        let due: Vec<(RequestContext, Vec<S>)> = {
+            let mut shards = self.shards.lock().unwrap_or_else(PoisonError::into_inner);
+            shards
+                .values_mut()
+                .filter(|s| s.items > 0 && (all || now.duration_since(s.since) >= self.cfg.timeout))
+                .map(|s| (s.cx.clone(), self.take(s, true)))
+                .collect()
+        };
+        for (cx, batches) in due {
+            if !all {
+                self.metrics.timeout_trigger.add(batches.len() as u64);
+            }
+            self.send(&cx, batches).await;
+        }
+    }
+
+    fn shard_key(&self, cx: &RequestContext) -> Vec<Vec<String>> {
+        self.cfg
+            .metadata_keys
+            .iter()
+            .map(|k| {
+                cx.metadata_values(k)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The context a shard's batches carry downstream: only its metadata keys.
+    fn shard_context(&self, key: &[Vec<String>]) -> RequestContext {
+        if self.cfg.metadata_keys.is_empty() {
+            return RequestContext::default();
+        }
+        let mut headers = http::HeaderMap::new();
+        for (k, values) in self.cfg.metadata_keys.iter().zip(key) {
+            let Ok(name) = http::HeaderName::try_from(k.to_ascii_lowercase()) else {
+                continue;
+            };
+            for v in values {
+                if let Ok(v) = http::HeaderValue::try_from(v.as_str()) {
+                    headers.append(name.clone(), v);
+                }
+            }
+        }
+        RequestContext {
+            metadata: Some(Arc::new(headers)),
+        }
+    }
+}
+
+/// `Option<S>::take()` on a shard that has items always holds data; an empty batch otherwise.
+trait OrEmpty<S> {
+    fn unwrap_or_default_signal(self) -> S;
+}
+
+impl<S: SignalData> OrEmpty<S> for Option<S> {
+    fn unwrap_or_default_signal(self) -> S {
+        self.unwrap_or_else(|| S::from_request(Default::default()))
+    }
+}
+
+impl<S: SignalData> Consumer<S> for Batcher<S> {
+    fn consume<'a>(
+        &'a self,
+        cx: &'a RequestContext,
+        data: S,
+    ) -> BoxFuture<'a, Result<(), ConsumeError>> {
+        Box::pin(async move {
+            let items = data.item_count();
+            if items == 0 {
+                return Ok(());
+            }
+            if self.cfg.timeout.is_zero() {
+                // No timer: send now, split only at send_batch_max_size.
+                let mut shard = Shard {
+                    pending: Some(data),
+                    items,
+                    since: Instant::now(),
+                    cx: cx.clone(),
+                };
+                let batches = self.take(&mut shard, true);
+                for batch in batches {
+                    self.metrics.send_size.observe(batch.item_count() as f64);
+                    self.next.consume(cx, batch).await?;
+                }
+                return Ok(());
+            }
+            let key = self.shard_key(cx);
+            let (shard_cx, ready) = {
+                let mut shards = self.shards.lock().unwrap_or_else(PoisonError::into_inner);
+                let limit = self.cfg.metadata_cardinality_limit as usize;
+                if !shards.contains_key(&key) {
+                    if limit > 0 && shards.len() >= limit {
+                        return Err(ConsumeError::permanent(
+                            "too many batcher metadata-value combinations",
+                        ));
+                    }
+                    let shard_cx = self.shard_context(&key);
+                    shards.insert(
+                        key.clone(),
+                        Shard {
+                            pending: None,
+                            items: 0,
+                            since: Instant::now(),
+                            cx: shard_cx,
+                        },
+                    );
+                    self.metrics.cardinality.set(shards.len() as i64);
+                }
+                let Some(shard) = shards.get_mut(&key) else {
+                    return Err(ConsumeError::permanent("batcher shard vanished"));
+                };
+                if shard.items == 0 {
+                    shard.since = Instant::now();
+                }
+                match shard.pending.as_mut() {
+                    Some(p) => p.append(data),
+                    None => shard.pending = Some(data),
+                }
+                shard.items += items;
+                let ready = if shard.items >= self.cfg.send_batch_size as usize {
+                    self.take(shard, false)
+                } else {
+                    Vec::new()
+                };
+                if !ready.is_empty() {
+                    shard.since = Instant::now();
+                }
+                (shard.cx.clone(), ready)
+            };
+            if !ready.is_empty() {
+                self.metrics.size_trigger.add(ready.len() as u64);
+                self.send(&shard_cx, ready).await;
+            }
+            Ok(())
+        })
+    }
+}
+
+struct BatchComponent<S: SignalData>(Arc<Batcher<S>>);
+
+impl<S: SignalData> Component for BatchComponent<S> {
+    fn start<'a>(&'a self, _host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
+        Box::pin(async move {
+            if self.0.cfg.timeout.is_zero() {
+                return Ok(());
+            }
+            let b = self.0.clone();
+            // Checking four times per timeout bounds the extra wait at a quarter of it.
+            let tick = (b.cfg.timeout / 4).max(std::time::Duration::from_millis(1));
+            *self.0.timer.lock().await = Some(tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = tokio::time::sleep(tick) => b.flush_due(false).await,
+                        _ = b.stop.cancelled() => break,
+                    }
+                }
+            }));
+            Ok(())
+        })
+    }
+
+    /// Stops the timer and sends everything pending.
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.0.stop.cancel();
+            if let Some(t) = self.0.timer.lock().await.take() {
+                let _ = t.await;
+            }
+            self.0.flush_due(true).await;
+        })
+    }
+}

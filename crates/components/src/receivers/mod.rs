@@ -1,0 +1,4 @@
+//! Receivers: where data enters.
+
+#[cfg(feature = "receiver-otlp")]
+pub mod otlp;

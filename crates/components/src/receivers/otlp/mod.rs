@@ -1,0 +1,109 @@
+//! The `otlp` receiver: OTLP over gRPC (4317) and HTTP (4318), protobuf and JSON, for
+//! traces, metrics, logs and profiles. One instance serves every signal on its ports.
+
+mod config;
+mod grpc;
+mod http;
+#[cfg(test)]
+mod tests;
+
+pub use config::{GrpcServerConfig, HttpServerConfig, OtlpReceiverConfig};
+
+use futures::future::BoxFuture;
+use switchyard_core::component::{
+    BuildError, Component, Host, ReceiverFactory, ReceiverOutputs, Settings, Stability, StartError,
+};
+use switchyard_core::consumer::{ConsumeError, DynConsumer, RequestContext};
+use switchyard_core::telemetry::ReceiverObs;
+use switchyard_pdata::{Signal, SignalData};
+use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+
+/// The Collector type string.
+pub const TYPE: &str = "otlp";
+
+/// Creates OTLP receivers.
+pub struct OtlpReceiverFactory;
+
+impl ReceiverFactory for OtlpReceiverFactory {
+    type Config = OtlpReceiverConfig;
+    fn component_type(&self) -> &'static str {
+        TYPE
+    }
+    fn stability(&self, signal: Signal) -> Option<Stability> {
+        Some(match signal {
+            Signal::Profiles => Stability::Development,
+            _ => Stability::Stable,
+        })
+    }
+    fn create(
+        &self,
+        set: Settings,
+        cfg: &OtlpReceiverConfig,
+        out: ReceiverOutputs,
+    ) -> Result<Box<dyn Component>, BuildError> {
+        Ok(Box::new(OtlpReceiver {
+            set,
+            cfg: cfg.clone(),
+            out,
+            stop: CancellationToken::new(),
+            tasks: Mutex::new(Vec::new()),
+        }))
+    }
+}
+
+/// A running (or ready to run) OTLP receiver.
+pub struct OtlpReceiver {
+    set: Settings,
+    cfg: OtlpReceiverConfig,
+    out: ReceiverOutputs,
+    stop: CancellationToken,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl Component for OtlpReceiver {
+    fn start<'a>(&'a self, _host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
+        Box::pin(async move {
+            let mut tasks = self.tasks.lock().await;
+            if let Some(g) = self.cfg.protocols.grpc.get() {
+                let obs = ReceiverObs::new(&self.set.telemetry, &self.set.id, "grpc");
+                tasks.push(grpc::serve(&self.set.id, g, &self.out, obs, self.stop.clone()).await?);
+            }
+            if let Some(h) = self.cfg.protocols.http.get() {
+                let obs = ReceiverObs::new(&self.set.telemetry, &self.set.id, "http");
+                tasks.push(http::serve(&self.set.id, h, &self.out, obs, self.stop.clone()).await?);
+            }
+            Ok(())
+        })
+    }
+
+    /// Stops accepting connections and waits for in-flight requests to be answered.
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.stop.cancel();
+            for t in self.tasks.lock().await.drain(..) {
+                let _ = t.await;
+            }
+        })
+    }
+}
+
+/// Hands one decoded request to the pipeline and counts the outcome. Empty requests are
+/// answered without calling the pipeline, as the Collector does.
+pub(crate) async fn deliver<S: SignalData>(
+    consumer: &DynConsumer<S>,
+    obs: &ReceiverObs,
+    cx: &RequestContext,
+    data: S,
+) -> Result<(), ConsumeError> {
+    let items = data.item_count();
+    if items == 0 {
+        return Ok(());
+    }
+    let result = consumer.consume(cx, data).await;
+    obs.record(S::SIGNAL, items, result.is_ok());
+    if let Err(e) = &result {
+        tracing::debug!(signal = %S::SIGNAL, items, error = %e, "Pipeline refused data.");
+    }
+    result
+}

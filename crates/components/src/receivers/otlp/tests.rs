@@ -1,0 +1,1 @@
+//! Tests of the OTLP receiver: real sockets, real clients.

@@ -1,0 +1,71 @@
+//! The list of every component in this build: one line per factory, each behind its feature.
+
+use switchyard_core::component::{Registry, RegistryError};
+
+/// A registry with every component compiled in. Fails only if two factories claim one type.
+pub fn registry() -> Result<Registry, RegistryError> {
+    let mut r = Registry::new();
+    #[cfg(feature = "receiver-otlp")]
+    r.receiver(crate::receivers::otlp::OtlpReceiverFactory)?;
+    #[cfg(feature = "processor-batch")]
+    r.processor(crate::processors::batch::BatchProcessorFactory)?;
+    #[cfg(feature = "exporter-otlp")]
+    r.exporter(crate::exporters::otlp::OtlpExporterFactory)?;
+    #[cfg(feature = "exporter-otlphttp")]
+    r.exporter(crate::exporters::otlphttp::OtlpHttpExporterFactory)?;
+    #[cfg(feature = "exporter-debug")]
+    r.exporter(crate::exporters::debug::DebugExporterFactory)?;
+    #[cfg(feature = "connector-forward")]
+    r.connector(crate::connectors::forward::ForwardConnectorFactory)?;
+    #[cfg(feature = "extension-health_check")]
+    r.extension(crate::extensions::health_check::HealthCheckExtensionFactory)?;
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use switchyard_core::component::Kind;
+
+    #[test]
+    fn every_type_is_registered_once_with_its_aliases() {
+        let r = super::registry().expect("no duplicate types");
+        assert!(r.get(Kind::Exporter, "otlp_http").is_some());
+        assert!(r.get(Kind::Exporter, "otlphttp").is_some());
+        assert!(r.get(Kind::Exporter, "otlp_grpc").is_some());
+        assert!(r.get(Kind::Receiver, "otlp").is_some());
+    }
+
+    #[test]
+    fn a_duplicate_type_is_an_error() {
+        let mut r = super::registry().expect("registry");
+        let err = r
+            .exporter(crate::exporters::debug::DebugExporterFactory)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "duplicate exporter type \"debug\" in the registry"
+        );
+    }
+
+    #[test]
+    fn every_default_config_validates() {
+        let r = super::registry().expect("registry");
+        for kind in [
+            Kind::Receiver,
+            Kind::Processor,
+            Kind::Exporter,
+            Kind::Connector,
+            Kind::Extension,
+        ] {
+            for f in r.factories(kind) {
+                if let Err(e) = f.parse_config(None, f.component_type()) {
+                    panic!(
+                        "default config of {} {} is invalid: {e:?}",
+                        kind.word(),
+                        f.component_type()
+                    );
+                }
+            }
+        }
+    }
+}

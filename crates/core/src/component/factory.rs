@@ -1,0 +1,225 @@
+//! Factory traits: what a component author implements.
+//!
+//! Each component module provides a config struct (serde, `Default`, [`ComponentConfig`])
+//! and a factory implementing the trait of its kind. The [`super::Registry`] erases the
+//! config type so the graph can hold every factory in one map.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use serde::de::DeserializeOwned;
+use switchyard_pdata::{Logs, Metrics, Profiles, Signal, Traces};
+
+use super::{ComponentId, Extension, Host, Kind, Stability};
+use crate::consumer::{AnyConsumer, DynConsumer};
+use crate::telemetry::Telemetry;
+
+/// A component's configuration: deserialized from the YAML body (null = `Default`), then validated.
+pub trait ComponentConfig: DeserializeOwned + Default + fmt::Debug + Send + Sync + 'static {
+    /// Field-level checks; every problem is reported, not just the first.
+    fn validate(&self) -> Vec<FieldError> {
+        Vec::new()
+    }
+}
+
+/// A problem with one field of a component config; the loader adds file, line and id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    /// The key path inside the component body, `::`-separated (`protocols::grpc::endpoint`).
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A new field error.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A deserialized config whose type only its factory knows.
+pub struct AnyConfig(pub Box<dyn Any + Send + Sync>);
+
+impl AnyConfig {
+    /// The config as its concrete type.
+    pub fn downcast<T: 'static>(&self) -> Option<&T> {
+        self.0.downcast_ref()
+    }
+}
+
+/// What every component gets when it is created.
+#[derive(Clone)]
+pub struct Settings {
+    /// The component's id.
+    pub id: ComponentId,
+    /// Its kind.
+    pub kind: Kind,
+    /// Self-telemetry (metrics registry) of the process.
+    pub telemetry: Telemetry,
+}
+
+/// A component could not be created from its (valid) config.
+#[derive(Debug, thiserror::Error)]
+#[error("{kind} \"{id}\": {message}")]
+pub struct BuildError {
+    /// `receiver`, `exporter`, ...
+    pub kind: &'static str,
+    /// The component.
+    pub id: ComponentId,
+    /// Why.
+    pub message: String,
+}
+
+impl BuildError {
+    /// A build error for the component in `set`.
+    pub fn new(set: &Settings, message: impl Into<String>) -> Self {
+        BuildError {
+            kind: set.kind.word(),
+            id: set.id.clone(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A component failed to start (e.g. its port is taken).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct StartError {
+    /// Why, with the component's id.
+    pub message: String,
+}
+
+impl StartError {
+    /// A start error.
+    pub fn new(message: impl Into<String>) -> Self {
+        StartError {
+            message: message.into(),
+        }
+    }
+}
+
+/// A running part of the graph. `start` binds ports and spawns tasks; `shutdown` stops
+/// accepting, flushes what it holds and returns when done (the graph bounds it with a deadline).
+pub trait Component: Send + Sync {
+    /// Starts the component. Called once, extensions and exporters first, receivers last.
+    fn start<'a>(&'a self, host: &'a Host) -> BoxFuture<'a, Result<(), StartError>>;
+    /// Stops it. Called once, in the reverse order; also called on components never started.
+    fn shutdown(&self) -> BoxFuture<'_, ()>;
+}
+
+/// Where a receiver sends each signal it takes in: `None` for signals no pipeline wants.
+#[derive(Clone, Default)]
+pub struct ReceiverOutputs {
+    /// Consumer of spans.
+    pub traces: Option<DynConsumer<Traces>>,
+    /// Consumer of metric data points.
+    pub metrics: Option<DynConsumer<Metrics>>,
+    /// Consumer of log records.
+    pub logs: Option<DynConsumer<Logs>>,
+    /// Consumer of profiles.
+    pub profiles: Option<DynConsumer<Profiles>>,
+}
+
+/// Creates receivers. One instance per receiver id serves every signal (one port for all).
+pub trait ReceiverFactory: Send + Sync + 'static {
+    /// The config struct.
+    type Config: ComponentConfig;
+    /// The Collector type string (`otlp`).
+    fn component_type(&self) -> &'static str;
+    /// Other accepted spellings of the type.
+    fn aliases(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Stability per signal; `None` = signal not supported.
+    fn stability(&self, signal: Signal) -> Option<Stability>;
+    /// Creates the receiver; it must not bind ports before `start`.
+    fn create(
+        &self,
+        set: Settings,
+        cfg: &Self::Config,
+        out: ReceiverOutputs,
+    ) -> Result<Box<dyn Component>, BuildError>;
+}
+
+/// Creates processors: one instance per pipeline, wrapping the pipeline's next consumer.
+pub trait ProcessorFactory: Send + Sync + 'static {
+    /// The config struct.
+    type Config: ComponentConfig;
+    /// The Collector type string (`batch`).
+    fn component_type(&self) -> &'static str;
+    /// Other accepted spellings of the type.
+    fn aliases(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Stability per signal; `None` = signal not supported.
+    fn stability(&self, signal: Signal) -> Option<Stability>;
+    /// Creates the processor in front of `next` (same signal); returns its consumer and,
+    /// if it owns tasks, the component to start and stop.
+    fn create(
+        &self,
+        set: Settings,
+        cfg: &Self::Config,
+        next: AnyConsumer,
+    ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError>;
+}
+
+/// Creates exporters: one instance per (exporter id, signal), shared by every pipeline using it.
+pub trait ExporterFactory: Send + Sync + 'static {
+    /// The config struct.
+    type Config: ComponentConfig;
+    /// The Collector type string (`otlphttp`).
+    fn component_type(&self) -> &'static str;
+    /// Other accepted spellings of the type (`otlp_http`).
+    fn aliases(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Stability per signal; `None` = signal not supported.
+    fn stability(&self, signal: Signal) -> Option<Stability>;
+    /// Creates the exporter for `signal`.
+    fn create(
+        &self,
+        set: Settings,
+        cfg: &Self::Config,
+        signal: Signal,
+    ) -> Result<(AnyConsumer, Box<dyn Component>), BuildError>;
+}
+
+/// Creates connectors: one instance per (connector id, from-signal, to-signal).
+pub trait ConnectorFactory: Send + Sync + 'static {
+    /// The config struct.
+    type Config: ComponentConfig;
+    /// The Collector type string (`forward`).
+    fn component_type(&self) -> &'static str;
+    /// Stability of the pair (exporter side `from`, receiver side `to`); `None` = unsupported.
+    fn stability(&self, from: Signal, to: Signal) -> Option<Stability>;
+    /// Creates the connector: consumes `from` data, emits into `next` (a `to` consumer).
+    fn create(
+        &self,
+        set: Settings,
+        cfg: &Self::Config,
+        from: Signal,
+        next: AnyConsumer,
+    ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError>;
+}
+
+/// Creates extensions.
+pub trait ExtensionFactory: Send + Sync + 'static {
+    /// The config struct.
+    type Config: ComponentConfig;
+    /// The Collector type string (`health_check`).
+    fn component_type(&self) -> &'static str;
+    /// Other accepted spellings of the type.
+    fn aliases(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Stability of the extension.
+    fn stability(&self) -> Stability;
+    /// Creates the extension.
+    fn create(&self, set: Settings, cfg: &Self::Config) -> Result<Arc<dyn Extension>, BuildError>;
+}

@@ -1,0 +1,46 @@
+//! The host: what a running component can reach beyond its own pipeline.
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use super::{Component, ComponentId};
+
+/// An extension: a component outside pipelines that others may look up by id.
+pub trait Extension: Component {
+    /// For typed look-ups of capabilities (an authenticator, a storage).
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// Shared state of the running service, handed to every component's `start`.
+#[derive(Clone, Default)]
+pub struct Host {
+    extensions: Arc<BTreeMap<ComponentId, Arc<dyn Extension>>>,
+    ready: Arc<AtomicBool>,
+}
+
+impl Host {
+    /// A host with these extensions, not ready yet.
+    pub fn new(extensions: BTreeMap<ComponentId, Arc<dyn Extension>>) -> Self {
+        Host {
+            extensions: Arc::new(extensions),
+            ready: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// The extension with this id, if configured.
+    pub fn extension(&self, id: &ComponentId) -> Option<&Arc<dyn Extension>> {
+        self.extensions.get(id)
+    }
+
+    /// True while every pipeline is running (set after start, cleared at shutdown).
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    /// Marks the pipelines running or not; health checks report it.
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::Release);
+    }
+}

@@ -1,0 +1,385 @@
+//! Builds the graph from a config: exporters, then pipelines (downstream first, through
+//! connectors), then receivers.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use switchyard_pdata::Signal;
+
+use super::Graph;
+use crate::component::{Component, ComponentId, Host, Kind, PipelineId, ReceiverOutputs, Settings};
+use crate::config::{Config, ConfigError, ConfigErrors, PipelineDef};
+use crate::consumer::{AnyConsumer, DynConsumer, Fanout};
+use crate::telemetry::Telemetry;
+
+struct Builder<'a> {
+    cfg: &'a Config,
+    telemetry: &'a Telemetry,
+    exporters: HashMap<(ComponentId, Signal), AnyConsumer>,
+    /// Pipeline heads (first processor, or the exporter fan-out), once built.
+    heads: HashMap<PipelineId, AnyConsumer>,
+    /// Pipelines being built, to detect cycles through connectors.
+    visiting: Vec<PipelineId>,
+    /// Connector instances by (id, from, to).
+    connectors: HashMap<(ComponentId, Signal, Signal), AnyConsumer>,
+    /// Exporters, then processors and connectors in build order (downstream first).
+    components: Vec<(String, Box<dyn Component>)>,
+    errors: Vec<ConfigError>,
+}
+
+pub(super) fn build(cfg: &Config, telemetry: &Telemetry) -> Result<Graph, ConfigErrors> {
+    let mut b = Builder {
+        cfg,
+        telemetry,
+        exporters: HashMap::new(),
+        heads: HashMap::new(),
+        visiting: Vec::new(),
+        connectors: HashMap::new(),
+        components: Vec::new(),
+        errors: Vec::new(),
+    };
+    let extensions = b.extensions();
+    b.check_connectors();
+    if !b.errors.is_empty() {
+        return Err(ConfigErrors(b.errors));
+    }
+    for p in cfg.service.pipelines.values() {
+        b.pipeline(p);
+    }
+    let receivers = b.receivers();
+    b.components.extend(receivers);
+    if !b.errors.is_empty() {
+        return Err(ConfigErrors(b.errors));
+    }
+    let host = Host::new(extensions.iter().cloned().collect::<BTreeMap<_, _>>());
+    Ok(Graph {
+        extensions,
+        components: b.components,
+        host,
+    })
+}
+
+impl<'a> Builder<'a> {
+    fn settings(&self, kind: Kind, id: &ComponentId) -> Settings {
+        Settings {
+            id: id.clone(),
+            kind,
+            telemetry: self.telemetry.clone(),
+        }
+    }
+
+    fn extensions(&mut self) -> Vec<(ComponentId, Arc<dyn crate::component::Extension>)> {
+        let mut out = Vec::new();
+        for r in &self.cfg.service.extensions {
+            let Some(def) = self.cfg.get(Kind::Extension, &r.id) else {
+                continue;
+            };
+            match def
+                .factory
+                .create_extension(self.settings(Kind::Extension, &r.id), &def.config)
+            {
+                Ok(ext) => out.push((r.id.clone(), ext)),
+                Err(e) => self.errors.push(ConfigError::at(
+                    def.loc.clone(),
+                    format!("extensions::{}", r.id),
+                    e.message,
+                )),
+            }
+        }
+        out
+    }
+
+    /// Each connector must be an exporter in some pipeline and a receiver in another, with
+    /// a signal pair its factory supports on each side.
+    fn check_connectors(&mut self) {
+        for ((kind, id), def) in &self.cfg.components {
+            if *kind != Kind::Connector {
+                continue;
+            }
+            let from = self.signals_where(id, |p| &p.exporters);
+            let to = self.signals_where(id, |p| &p.receivers);
+            let path = format!("connectors::{id}");
+            if from.is_empty() && to.is_empty() {
+                continue; // unused: already a warning
+            }
+            if from.is_empty() || to.is_empty() {
+                let side = if from.is_empty() {
+                    "an exporter"
+                } else {
+                    "a receiver"
+                };
+                self.errors.push(ConfigError::at(
+                    def.loc.clone(),
+                    path,
+                    format!("connector \"{id}\" must be used as both receiver and exporter, but is never used as {side}"),
+                ));
+                continue;
+            }
+            for f in &from {
+                if !to
+                    .iter()
+                    .any(|t| def.factory.connector_stability(*f, *t).is_some())
+                {
+                    self.errors.push(ConfigError::at(
+                        def.loc.clone(),
+                        path.clone(),
+                        format!("connector \"{id}\" used as exporter in a {f} pipeline has no supported receiver side among {to:?} pipelines"),
+                    ));
+                }
+            }
+            for t in &to {
+                if !from
+                    .iter()
+                    .any(|f| def.factory.connector_stability(*f, *t).is_some())
+                {
+                    self.errors.push(ConfigError::at(
+                        def.loc.clone(),
+                        path.clone(),
+                        format!("connector \"{id}\" used as receiver in a {t} pipeline has no supported exporter side among {from:?} pipelines"),
+                    ));
+                }
+            }
+        }
+    }
+
+    fn signals_where(
+        &self,
+        id: &ComponentId,
+        side: impl Fn(&PipelineDef) -> &Vec<crate::config::Ref>,
+    ) -> Vec<Signal> {
+        let mut s: Vec<Signal> = self
+            .cfg
+            .service
+            .pipelines
+            .values()
+            .filter(|p| side(p).iter().any(|r| &r.id == id))
+            .map(|p| p.id.signal())
+            .collect();
+        s.sort();
+        s.dedup();
+        s
+    }
+
+    /// Builds pipeline `p` (and, first, every pipeline it feeds through connectors); returns its head.
+    fn pipeline(&mut self, p: &'a PipelineDef) -> Option<AnyConsumer> {
+        if let Some(head) = self.heads.get(&p.id) {
+            return Some(head.clone());
+        }
+        if let Some(pos) = self.visiting.iter().position(|v| v == &p.id) {
+            let cycle: Vec<String> = self.visiting[pos..]
+                .iter()
+                .map(|v| v.to_string())
+                .chain([p.id.to_string()])
+                .collect();
+            self.errors.push(ConfigError::at(
+                p.loc.clone(),
+                format!("service::pipelines::{}", p.id),
+                format!("cycle detected through connectors: {}", cycle.join(" -> ")),
+            ));
+            return None;
+        }
+        self.visiting.push(p.id.clone());
+        let signal = p.id.signal();
+        let mut outs = Vec::new();
+        for r in &p.exporters {
+            let out = if self.cfg.get(Kind::Exporter, &r.id).is_some() {
+                self.exporter(&r.id, signal)
+            } else {
+                self.connector_input(&r.id, signal)
+            };
+            outs.extend(out);
+        }
+        self.visiting.pop();
+        let mut next = fanout(signal, outs)?;
+        for r in p.processors.iter().rev() {
+            let def = self.cfg.get(Kind::Processor, &r.id)?;
+            match def.factory.create_processor(
+                self.settings(Kind::Processor, &r.id),
+                &def.config,
+                next.clone(),
+            ) {
+                Ok((consumer, component)) => {
+                    if let Some(c) = component {
+                        self.components.push((
+                            format!("processor \"{}\" in pipeline \"{}\"", r.id, p.id),
+                            c,
+                        ));
+                    }
+                    next = consumer;
+                }
+                Err(e) => {
+                    self.errors.push(ConfigError::at(
+                        r.loc.clone(),
+                        format!("processors::{}", r.id),
+                        e.message,
+                    ));
+                    return None;
+                }
+            }
+        }
+        self.heads.insert(p.id.clone(), next.clone());
+        Some(next)
+    }
+
+    fn exporter(&mut self, id: &ComponentId, signal: Signal) -> Option<AnyConsumer> {
+        if let Some(c) = self.exporters.get(&(id.clone(), signal)) {
+            return Some(c.clone());
+        }
+        let def = self.cfg.get(Kind::Exporter, id)?;
+        match def
+            .factory
+            .create_exporter(self.settings(Kind::Exporter, id), &def.config, signal)
+        {
+            Ok((consumer, component)) => {
+                // Exporters start before everything else: keep them at the front.
+                let n = self.exporters.len();
+                self.components
+                    .insert(n, (format!("exporter \"{id}\" ({signal})"), component));
+                self.exporters
+                    .insert((id.clone(), signal), consumer.clone());
+                Some(consumer)
+            }
+            Err(e) => {
+                self.errors.push(ConfigError::at(
+                    def.loc.clone(),
+                    format!("exporters::{id}"),
+                    e.message,
+                ));
+                None
+            }
+        }
+    }
+
+    /// The consumer a pipeline of `from` signal exports into when it lists connector `id`:
+    /// one connector instance per supported receiver-side signal.
+    fn connector_input(&mut self, id: &ComponentId, from: Signal) -> Option<AnyConsumer> {
+        let def = self.cfg.get(Kind::Connector, id)?;
+        let mut inputs = Vec::new();
+        for to in self.signals_where(id, |p| &p.receivers) {
+            if def.factory.connector_stability(from, to).is_none() {
+                continue;
+            }
+            if let Some(c) = self.connectors.get(&(id.clone(), from, to)) {
+                inputs.push(c.clone());
+                continue;
+            }
+            let targets: Vec<&'a PipelineDef> = self
+                .cfg
+                .service
+                .pipelines
+                .values()
+                .filter(|p| p.id.signal() == to && p.receivers.iter().any(|r| &r.id == id))
+                .collect();
+            let heads: Vec<AnyConsumer> = targets
+                .into_iter()
+                .filter_map(|p| self.pipeline(p))
+                .collect();
+            let next = fanout(to, heads)?;
+            match def.factory.create_connector(
+                self.settings(Kind::Connector, id),
+                &def.config,
+                from,
+                next,
+            ) {
+                Ok((consumer, component)) => {
+                    if let Some(c) = component {
+                        self.components
+                            .push((format!("connector \"{id}\" ({from} -> {to})"), c));
+                    }
+                    self.connectors
+                        .insert((id.clone(), from, to), consumer.clone());
+                    inputs.push(consumer);
+                }
+                Err(e) => self.errors.push(ConfigError::at(
+                    def.loc.clone(),
+                    format!("connectors::{id}"),
+                    e.message,
+                )),
+            }
+        }
+        fanout(from, inputs)
+    }
+
+    fn receivers(&mut self) -> Vec<(String, Box<dyn Component>)> {
+        let mut out = Vec::new();
+        let ids: Vec<ComponentId> = self
+            .cfg
+            .components
+            .keys()
+            .filter(|(k, _)| *k == Kind::Receiver)
+            .map(|(_, id)| id.clone())
+            .collect();
+        for id in ids {
+            let mut outputs = ReceiverOutputs::default();
+            let mut used = false;
+            for signal in Signal::ALL {
+                let heads: Vec<AnyConsumer> = self
+                    .cfg
+                    .service
+                    .pipelines
+                    .values()
+                    .filter(|p| p.id.signal() == signal && p.receivers.iter().any(|r| r.id == id))
+                    .filter_map(|p| self.heads.get(&p.id).cloned())
+                    .collect();
+                match fanout(signal, heads) {
+                    Some(AnyConsumer::Traces(c)) => outputs.traces = Some(c),
+                    Some(AnyConsumer::Metrics(c)) => outputs.metrics = Some(c),
+                    Some(AnyConsumer::Logs(c)) => outputs.logs = Some(c),
+                    Some(AnyConsumer::Profiles(c)) => outputs.profiles = Some(c),
+                    None => continue,
+                }
+                used = true;
+            }
+            if !used {
+                continue;
+            }
+            let Some(def) = self.cfg.get(Kind::Receiver, &id) else {
+                continue;
+            };
+            match def.factory.create_receiver(
+                self.settings(Kind::Receiver, &id),
+                &def.config,
+                outputs,
+            ) {
+                Ok(c) => out.push((format!("receiver \"{id}\""), c)),
+                Err(e) => self.errors.push(ConfigError::at(
+                    def.loc.clone(),
+                    format!("receivers::{id}"),
+                    e.message,
+                )),
+            }
+        }
+        out
+    }
+}
+
+/// One consumer for several of the same signal: itself if one, a [`Fanout`] if more, `None` if none.
+fn fanout(signal: Signal, consumers: Vec<AnyConsumer>) -> Option<AnyConsumer> {
+    fn typed<S: switchyard_pdata::SignalData>(v: Vec<DynConsumer<S>>) -> Option<DynConsumer<S>> {
+        match v.len() {
+            0 => None,
+            1 => v.into_iter().next(),
+            _ => Some(Arc::new(Fanout::new(v))),
+        }
+    }
+    macro_rules! collect {
+        ($variant:ident) => {
+            typed(
+                consumers
+                    .into_iter()
+                    .filter_map(|c| match c {
+                        AnyConsumer::$variant(c) => Some(c),
+                        _ => None,
+                    })
+                    .collect(),
+            )
+            .map(AnyConsumer::$variant)
+        };
+    }
+    match signal {
+        Signal::Traces => collect!(Traces),
+        Signal::Metrics => collect!(Metrics),
+        Signal::Logs => collect!(Logs),
+        Signal::Profiles => collect!(Profiles),
+    }
+}

@@ -1,0 +1,31 @@
+//! Every self-metric name, in one place. Collector-equivalent metrics use the Collector's
+//! names verbatim (without `_total`; the renderer adds it when the config asks for it).
+
+/// Items a receiver pushed into the pipeline: `otelcol_receiver_accepted_<item>`.
+pub const RECEIVER_ACCEPTED: &str = "otelcol_receiver_accepted";
+/// Items the pipeline refused: `otelcol_receiver_refused_<item>`.
+pub const RECEIVER_REFUSED: &str = "otelcol_receiver_refused";
+/// Items an exporter sent: `otelcol_exporter_sent_<item>`.
+pub const EXPORTER_SENT: &str = "otelcol_exporter_sent";
+/// Items an exporter failed to send (dropped after retries or permanent errors).
+pub const EXPORTER_SEND_FAILED: &str = "otelcol_exporter_send_failed";
+/// Items that could not enter the sending queue.
+pub const EXPORTER_ENQUEUE_FAILED: &str = "otelcol_exporter_enqueue_failed";
+/// Current queue occupancy (requests).
+pub const EXPORTER_QUEUE_SIZE: &str = "otelcol_exporter_queue_size";
+/// Configured queue capacity (requests).
+pub const EXPORTER_QUEUE_CAPACITY: &str = "otelcol_exporter_queue_capacity";
+/// Batch sizes the batch processor sent (items).
+pub const BATCH_SEND_SIZE: &str = "otelcol_processor_batch_batch_send_size";
+/// Batches sent because they reached `send_batch_size`.
+pub const BATCH_SIZE_TRIGGER: &str = "otelcol_processor_batch_batch_size_trigger_send";
+/// Batches sent because the timeout fired.
+pub const BATCH_TIMEOUT_TRIGGER: &str = "otelcol_processor_batch_timeout_trigger_send";
+/// Distinct metadata-key combinations the batch processor holds.
+pub const BATCH_METADATA_CARDINALITY: &str = "otelcol_processor_batch_metadata_cardinality";
+/// Seconds since start.
+pub const PROCESS_UPTIME: &str = "otelcol_process_uptime";
+/// CPU seconds used (user + system).
+pub const PROCESS_CPU_SECONDS: &str = "otelcol_process_cpu_seconds";
+/// Resident memory in bytes.
+pub const PROCESS_MEMORY_RSS: &str = "otelcol_process_memory_rss";

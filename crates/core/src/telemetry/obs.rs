@@ -1,0 +1,107 @@
+//! Pre-resolved counters for receivers and exporters, so a component counts with one
+//! atomic add per batch and cannot get the Collector's names or labels wrong.
+
+use switchyard_pdata::Signal;
+
+use super::metrics::{Counter, Gauge};
+use super::{names, Telemetry};
+use crate::component::ComponentId;
+
+fn per_signal(t: &Telemetry, prefix: &str, help: &str, labels: &[(&str, &str)]) -> [Counter; 4] {
+    Signal::ALL.map(|s| {
+        t.metrics
+            .counter(&format!("{prefix}_{}", s.item_name()), help, labels)
+    })
+}
+
+/// Counters of one receiver on one transport (`grpc`, `http`).
+#[derive(Clone)]
+pub struct ReceiverObs {
+    accepted: [Counter; 4],
+    refused: [Counter; 4],
+}
+
+impl ReceiverObs {
+    /// Registers (or finds) the counters for `receiver` on `transport`.
+    pub fn new(t: &Telemetry, receiver: &ComponentId, transport: &str) -> Self {
+        let id = receiver.to_string();
+        let l = [("receiver", id.as_str()), ("transport", transport)];
+        ReceiverObs {
+            accepted: per_signal(
+                t,
+                names::RECEIVER_ACCEPTED,
+                "Number of items successfully pushed into the pipeline.",
+                &l,
+            ),
+            refused: per_signal(
+                t,
+                names::RECEIVER_REFUSED,
+                "Number of items that could not be pushed into the pipeline.",
+                &l,
+            ),
+        }
+    }
+
+    /// Records the outcome of one request of `items` items.
+    pub fn record(&self, signal: Signal, items: usize, ok: bool) {
+        let i = signal as usize;
+        if ok {
+            self.accepted[i].add(items as u64);
+        } else {
+            self.refused[i].add(items as u64);
+        }
+    }
+}
+
+/// Counters and gauges of one exporter for one signal.
+#[derive(Clone)]
+pub struct ExporterObs {
+    /// Items sent successfully.
+    pub sent: Counter,
+    /// Items dropped after a permanent error or exhausted retries.
+    pub send_failed: Counter,
+    /// Items refused because the queue was full.
+    pub enqueue_failed: Counter,
+    /// Requests in the queue.
+    pub queue_size: Gauge,
+    /// Queue capacity.
+    pub queue_capacity: Gauge,
+}
+
+impl ExporterObs {
+    /// Registers (or finds) the metrics of `exporter` for `signal`.
+    pub fn new(t: &Telemetry, exporter: &ComponentId, signal: Signal) -> Self {
+        let id = exporter.to_string();
+        let l = [("exporter", id.as_str())];
+        let lq = [("exporter", id.as_str()), ("data_type", signal.as_str())];
+        let item = signal.item_name();
+        let m = &t.metrics;
+        ExporterObs {
+            sent: m.counter(
+                &format!("{}_{item}", names::EXPORTER_SENT),
+                "Number of items successfully sent to destination.",
+                &l,
+            ),
+            send_failed: m.counter(
+                &format!("{}_{item}", names::EXPORTER_SEND_FAILED),
+                "Number of items in failed attempts to send to destination.",
+                &l,
+            ),
+            enqueue_failed: m.counter(
+                &format!("{}_{item}", names::EXPORTER_ENQUEUE_FAILED),
+                "Number of items failed to be added to the sending queue.",
+                &l,
+            ),
+            queue_size: m.gauge(
+                names::EXPORTER_QUEUE_SIZE,
+                "Current size of the retry queue (in batches).",
+                &lq,
+            ),
+            queue_capacity: m.gauge(
+                names::EXPORTER_QUEUE_CAPACITY,
+                "Fixed capacity of the retry queue (in batches).",
+                &lq,
+            ),
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Test helpers for component authors: a consumer that records what it gets, and a
+//! lifecycle check every component runs.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use futures::future::BoxFuture;
+use switchyard_pdata::SignalData;
+
+use crate::component::{Component, Host};
+use crate::consumer::{ConsumeError, Consumer, RequestContext};
+
+/// Records every batch it consumes; can be told to fail.
+pub struct SinkConsumer<S: SignalData> {
+    batches: Mutex<Vec<(RequestContext, S)>>,
+    fail_with: Mutex<Option<ConsumeError>>,
+}
+
+impl<S: SignalData> Default for SinkConsumer<S> {
+    fn default() -> Self {
+        SinkConsumer {
+            batches: Mutex::new(Vec::new()),
+            fail_with: Mutex::new(None),
+        }
+    }
+}
+
+impl<S: SignalData> SinkConsumer<S> {
+    /// A new, empty sink, shared.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+    /// Every batch received so far.
+    pub fn batches(&self) -> Vec<S> {
+        self.lock().iter().map(|(_, s)| s.clone()).collect()
+    }
+    /// Every context received so far.
+    pub fn contexts(&self) -> Vec<RequestContext> {
+        self.lock().iter().map(|(c, _)| c.clone()).collect()
+    }
+    /// Total items received.
+    pub fn item_count(&self) -> usize {
+        self.lock().iter().map(|(_, s)| s.item_count()).sum()
+    }
+    /// Makes every following `consume` return `err` (or succeed again with `None`).
+    pub fn fail_with(&self, err: Option<ConsumeError>) {
+        *self
+            .fail_with
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = err;
+    }
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(RequestContext, S)>> {
+        self.batches.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<S: SignalData> Consumer<S> for SinkConsumer<S> {
+    fn consume<'a>(
+        &'a self,
+        cx: &'a RequestContext,
+        data: S,
+    ) -> BoxFuture<'a, Result<(), ConsumeError>> {
+        Box::pin(async move {
+            if let Some(e) = self
+                .fail_with
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+            {
+                return Err(e);
+            }
+            self.lock().push((cx.clone(), data));
+            Ok(())
+        })
+    }
+}
+
+/// Starts and shuts down a component, then shuts down a second, never-started instance:
+/// neither may fail or hang.
+pub async fn lifecycle_check(started: &dyn Component, never_started: &dyn Component) {
+    let host = Host::default();
+    if let Err(e) = started.start(&host).await {
+        panic!("start failed: {e}");
+    }
+    started.shutdown().await;
+    never_started.shutdown().await;
+}

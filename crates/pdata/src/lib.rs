@@ -1,0 +1,17 @@
+//! Switchyard's telemetry data model.
+//!
+//! A batch of telemetry travels through the pipeline as one of four signal types
+//! ([`Traces`], [`Metrics`], [`Logs`], [`Profiles`]). Each wraps the OTLP export request
+//! in an `Arc`, so handing the same batch to several exporters is a reference-count bump,
+//! and a consumer that mutates gets its own copy only when the batch is shared
+//! ([`SignalData::make_mut`]).
+//!
+//! The protobuf types are those of the `opentelemetry-proto` crate, re-exported as
+//! [`proto`]; OTLP/JSON is our own codec in [`json`].
+
+pub mod json;
+mod signal;
+mod split;
+
+pub use opentelemetry_proto::tonic as proto;
+pub use signal::{Logs, Metrics, Profiles, Signal, SignalData, Traces};

@@ -1,0 +1,104 @@
+//! Command-line interface.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// An OpenTelemetry gateway that runs OpenTelemetry Collector YAML.
+#[derive(Parser, Debug)]
+#[command(
+    name = "switchyard",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// Run options (when no subcommand is given).
+    #[command(flatten)]
+    pub run: ConfigArgs,
+    /// What to do; without one, run the gateway.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Where the configuration comes from.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ConfigArgs {
+    /// Config file (repeatable; later files are merged over earlier ones). Also `env:VAR` and
+    /// `yaml:key::path: value`. Without any, an embedded default (OTLP in → debug out) runs.
+    #[arg(long = "config", value_name = "FILE")]
+    pub configs: Vec<String>,
+    /// Set one value, as the Collector's --set: `exporters.debug.verbosity=detailed`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check a configuration: load, decode and build the whole graph without binding ports.
+    Validate(ConfigArgs),
+    /// List every component with its stability per signal.
+    Components,
+    /// Send generated telemetry to an OTLP endpoint and report what was accepted.
+    Gen(GenArgs),
+}
+
+/// The signal to generate.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GenSignal {
+    /// Spans.
+    Traces,
+    /// Gauge data points.
+    Metrics,
+    /// Log records.
+    Logs,
+}
+
+/// The OTLP transport.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GenProtocol {
+    /// OTLP/gRPC.
+    Grpc,
+    /// OTLP/HTTP (protobuf).
+    Http,
+}
+
+/// `switchyard gen`.
+#[derive(Args, Debug)]
+pub struct GenArgs {
+    /// What to send.
+    #[arg(value_enum)]
+    pub signal: GenSignal,
+    /// Where: `http://host:4317` for gRPC, `http://host:4318` for HTTP (the /v1 path is appended).
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    /// Transport.
+    #[arg(long, value_enum, default_value = "grpc")]
+    pub protocol: GenProtocol,
+    /// Items per second over all workers (`100` or `100/s`; 0 = as fast as possible).
+    #[arg(long, default_value = "0")]
+    pub rate: String,
+    /// Run this long (`10s`, `1m`). Default: until --count is reached.
+    #[arg(long)]
+    pub duration: Option<String>,
+    /// Items to send in total (default 100 when no --duration).
+    #[arg(long)]
+    pub count: Option<u64>,
+    /// Items per request.
+    #[arg(long, default_value_t = 10)]
+    pub batch_size: usize,
+    /// Concurrent senders.
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
+    /// service.name of the generated resource.
+    #[arg(long, default_value = "switchyard-gen")]
+    pub service: String,
+    /// Extra attributes on every item: `k=v,k2=v2`.
+    #[arg(long, default_value = "")]
+    pub attributes: String,
+    /// Extra request headers: `k=v,k2=v2`.
+    #[arg(long, default_value = "")]
+    pub headers: String,
+    /// Send JSON instead of protobuf (HTTP only).
+    #[arg(long)]
+    pub json: bool,
+}

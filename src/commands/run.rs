@@ -1,0 +1,162 @@
+//! `switchyard --config ...`: load, build, start, wait for SIGTERM/SIGINT, drain, exit 0.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use switchyard_core::config::{
+    load_sources, parse_config, Config, ConfigError, ConfigErrors, LogsConfig, ProcessEnv,
+};
+use switchyard_core::graph::Graph;
+use switchyard_core::telemetry::{serve_metrics, Telemetry};
+
+use crate::cli::ConfigArgs;
+
+/// The configuration used when no `--config` is given: OTLP in on localhost, debug out.
+pub const DEFAULT_CONFIG: &str = "\
+receivers:
+  otlp:
+    protocols:
+      grpc:
+      http:
+exporters:
+  debug:
+service:
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [debug]
+    metrics:
+      receivers: [otlp]
+      exporters: [debug]
+    logs:
+      receivers: [otlp]
+      exporters: [debug]
+";
+
+/// How long shutdown may take to flush batches and queues.
+const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Loads, merges, expands and decodes the configuration (embedded default if no file).
+pub fn load_config(args: &ConfigArgs) -> Result<Config, ConfigErrors> {
+    let mut sources = args.configs.clone();
+    if sources.is_empty() {
+        sources.push(format!("yaml-default:{DEFAULT_CONFIG}"));
+    }
+    for set in &args.sets {
+        let (key, value) = set
+            .split_once('=')
+            .ok_or_else(|| ConfigError::general("--set", format!("\"{set}\" must be key=value")))?;
+        sources.push(format!("yaml:{}: {value}", key.replace('.', "::")));
+    }
+    let sources: Vec<String> = sources;
+    let root = if let Some(default) = sources
+        .first()
+        .and_then(|s| s.strip_prefix("yaml-default:"))
+    {
+        let mut root = switchyard_core::config::parse("<embedded default config>", default)?;
+        let rest = &sources[1..];
+        if !rest.is_empty() {
+            switchyard_core::config::merge(&mut root, load_sources(rest, &ProcessEnv)?);
+        }
+        root
+    } else {
+        load_sources(&sources, &ProcessEnv)?
+    };
+    let registry =
+        switchyard_components::registry().map_err(|e| ConfigError::general("", e.to_string()))?;
+    parse_config(&root, &registry)
+}
+
+fn init_logging(cfg: &LogsConfig) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SWITCHYARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(cfg.level.as_filter()));
+    let to_stdout = cfg.output_paths.iter().any(|p| p == "stdout");
+    let ansi = if to_stdout {
+        std::io::stdout().is_terminal()
+    } else {
+        std::io::stderr().is_terminal()
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(ansi);
+    let result = match (cfg.encoding, to_stdout) {
+        (switchyard_core::config::LogEncoding::Json, true) => {
+            builder.json().with_writer(std::io::stdout).try_init()
+        }
+        (switchyard_core::config::LogEncoding::Json, false) => {
+            builder.json().with_writer(std::io::stderr).try_init()
+        }
+        (_, true) => builder.with_writer(std::io::stdout).try_init(),
+        (_, false) => builder.with_writer(std::io::stderr).try_init(),
+    };
+    if let Err(e) = result {
+        eprintln!("warning: logging was already initialised: {e}");
+    }
+}
+
+/// Runs the gateway until SIGTERM or SIGINT.
+pub async fn run(args: &ConfigArgs) -> Result<ExitCode> {
+    let cfg = match load_config(args) {
+        Ok(cfg) => cfg,
+        Err(errors) => {
+            eprintln!("{errors}");
+            eprintln!("configuration is invalid: {} error(s); `switchyard validate --config ...` checks a file", errors.0.len());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    init_logging(&cfg.service.telemetry.logs);
+    if args.configs.is_empty() {
+        tracing::info!("No --config given: running the embedded default (OTLP gRPC on localhost:4317 and HTTP on localhost:4318 -> debug exporter).");
+    }
+    for w in &cfg.warnings {
+        tracing::warn!("{w}");
+    }
+    let telemetry = Telemetry::new();
+    let graph = match Graph::build(&cfg, &telemetry) {
+        Ok(g) => g,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let _metrics = match cfg.service.telemetry.metrics.endpoint() {
+        Some((addr, suffix)) => {
+            let server = serve_metrics(&addr, telemetry.metrics.clone(), suffix)
+                .await
+                .with_context(|| {
+                    format!("cannot serve self-metrics on {addr} (service::telemetry::metrics)")
+                })?;
+            tracing::info!(endpoint = %server.addr, "Serving self-metrics at /metrics.");
+            Some(server)
+        }
+        None => None,
+    };
+    if let Err(e) = graph.start().await {
+        tracing::error!(error = %e, "Failed to start the pipelines.");
+        graph.shutdown(Duration::from_secs(5)).await;
+        return Ok(ExitCode::from(1));
+    }
+    tracing::info!(
+        pipelines = cfg.service.pipelines.len(),
+        "Everything is ready. Begin running and processing data."
+    );
+    wait_for_signal().await?;
+    tracing::info!("Received shutdown signal: draining pipelines.");
+    graph.shutdown(DRAIN_DEADLINE).await;
+    tracing::info!("Shutdown complete.");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_signal() -> Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    Ok(())
+}
