@@ -4,12 +4,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// An OpenTelemetry gateway that runs OpenTelemetry Collector YAML.
 #[derive(Parser, Debug)]
-#[command(
-    name = "switchyard",
-    version,
-    about,
-    args_conflicts_with_subcommands = true
-)]
+#[command(name = "switchyard", version, about, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     /// Run options (when no subcommand is given).
     #[command(flatten)]

@@ -11,17 +11,8 @@ use switchyard_pdata::Signal;
 pub fn components() -> Result<ExitCode> {
     let registry = switchyard_components::registry()?;
     let mut out = String::new();
-    out.push_str(&format!(
-        "buildinfo:\n  command: switchyard\n  version: {}\n",
-        env!("CARGO_PKG_VERSION")
-    ));
-    for kind in [
-        Kind::Receiver,
-        Kind::Processor,
-        Kind::Exporter,
-        Kind::Connector,
-        Kind::Extension,
-    ] {
+    out.push_str(&format!("buildinfo:\n  command: switchyard\n  version: {}\n", env!("CARGO_PKG_VERSION")));
+    for kind in [Kind::Receiver, Kind::Processor, Kind::Exporter, Kind::Connector, Kind::Extension] {
         out.push_str(&format!("{}:\n", kind.section()));
         for f in registry.factories(kind) {
             out.push_str(&format!("  - name: {}\n", f.component_type()));

@@ -49,11 +49,7 @@ pub async fn gen(args: GenArgs) -> Result<ExitCode> {
         "first_error": report.first_error,
     });
     std::io::stdout().write_all(format!("{line}\n").as_bytes())?;
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 struct Plan {
@@ -67,31 +63,20 @@ struct Plan {
 
 impl Plan {
     fn from_args(args: &GenArgs) -> Result<Plan> {
-        let duration = args
-            .duration
-            .as_deref()
-            .map(humantime::parse_duration)
-            .transpose()
-            .context("--duration")?;
+        let duration = args.duration.as_deref().map(humantime::parse_duration).transpose().context("--duration")?;
         let count = match (args.count, duration) {
             (Some(c), _) => Some(c),
             (None, Some(_)) => None,
             (None, None) => Some(100),
         };
-        let rate: f64 = args
-            .rate
-            .trim_end_matches("/s")
-            .parse()
-            .context("--rate must be a number of items per second")?;
+        let rate: f64 =
+            args.rate.trim_end_matches("/s").parse().context("--rate must be a number of items per second")?;
         if args.batch_size == 0 || args.workers == 0 {
             bail!("--batch-size and --workers must be positive");
         }
-        let per_worker_interval = (rate > 0.0)
-            .then(|| Duration::from_secs_f64(args.batch_size as f64 * args.workers as f64 / rate));
-        let attributes = pairs(&args.attributes)?
-            .into_iter()
-            .map(|(k, v)| kv(&k, &v))
-            .collect();
+        let per_worker_interval =
+            (rate > 0.0).then(|| Duration::from_secs_f64(args.batch_size as f64 * args.workers as f64 / rate));
+        let attributes = pairs(&args.attributes)?.into_iter().map(|(k, v)| kv(&k, &v)).collect();
         Ok(Plan {
             count,
             duration,
@@ -117,9 +102,7 @@ fn pairs(s: &str) -> Result<Vec<(String, String)>> {
 fn kv(k: &str, v: &str) -> KeyValue {
     KeyValue {
         key: k.into(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(v.into())),
-        }),
+        value: Some(AnyValue { value: Some(any_value::Value::StringValue(v.into())) }),
         ..Default::default()
     }
 }
@@ -138,29 +121,14 @@ fn sender<S: OtlpSignal>(args: &GenArgs) -> Result<Box<dyn Sender<S>>> {
     let headers = pairs(&args.headers)?.into_iter().collect();
     let sender = match args.protocol {
         GenProtocol::Grpc => {
-            let endpoint = args
-                .endpoint
-                .clone()
-                .unwrap_or_else(|| "http://localhost:4317".into());
-            let mut cfg = OtlpExporterConfig {
-                endpoint,
-                compression: "none".into(),
-                headers,
-                ..Default::default()
-            };
+            let endpoint = args.endpoint.clone().unwrap_or_else(|| "http://localhost:4317".into());
+            let mut cfg = OtlpExporterConfig { endpoint, compression: "none".into(), headers, ..Default::default() };
             cfg.tls.insecure = !cfg.endpoint.starts_with("https://");
             otlp::standalone_sender::<S>(&cfg)
         }
         GenProtocol::Http => {
-            let endpoint = args
-                .endpoint
-                .clone()
-                .unwrap_or_else(|| "http://localhost:4318".into());
-            let encoding = if args.json {
-                BodyEncoding::Json
-            } else {
-                BodyEncoding::Proto
-            };
+            let endpoint = args.endpoint.clone().unwrap_or_else(|| "http://localhost:4318".into());
+            let encoding = if args.json { BodyEncoding::Json } else { BodyEncoding::Proto };
             let cfg = OtlpHttpExporterConfig {
                 endpoint,
                 compression: "none".into(),
@@ -174,11 +142,7 @@ fn sender<S: OtlpSignal>(args: &GenArgs) -> Result<Box<dyn Sender<S>>> {
     sender.map_err(anyhow::Error::msg)
 }
 
-async fn drive<S: OtlpSignal>(
-    args: &GenArgs,
-    plan: &Plan,
-    make: fn(&Plan, u64, usize) -> S,
-) -> Result<Report> {
+async fn drive<S: OtlpSignal>(args: &GenArgs, plan: &Plan, make: fn(&Plan, u64, usize) -> S) -> Result<Report> {
     let sender: Arc<dyn Sender<S>> = Arc::from(sender::<S>(args)?);
     let next = Arc::new(AtomicU64::new(0));
     let report = Arc::new(Mutex::new(Report::default()));
@@ -186,11 +150,7 @@ async fn drive<S: OtlpSignal>(
     let mut tasks = Vec::new();
     for _ in 0..args.workers {
         let (sender, next, report) = (sender.clone(), next.clone(), report.clone());
-        let plan = Plan {
-            attributes: plan.attributes.clone(),
-            service: plan.service.clone(),
-            ..*plan
-        };
+        let plan = Plan { attributes: plan.attributes.clone(), service: plan.service.clone(), ..*plan };
         tasks.push(tokio::spawn(async move {
             let mut ticker = plan.per_worker_interval.map(tokio::time::interval);
             loop {
@@ -236,26 +196,16 @@ async fn drive<S: OtlpSignal>(
 
 impl Clone for Plan {
     fn clone(&self) -> Self {
-        Plan {
-            attributes: self.attributes.clone(),
-            service: self.service.clone(),
-            ..*self
-        }
+        Plan { attributes: self.attributes.clone(), service: self.service.clone(), ..*self }
     }
 }
 
 fn now_nanos() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
 }
 
 fn resource(plan: &Plan) -> Option<Resource> {
-    Some(Resource {
-        attributes: vec![kv("service.name", &plan.service)],
-        ..Default::default()
-    })
+    Some(Resource { attributes: vec![kv("service.name", &plan.service)], ..Default::default() })
 }
 
 fn scope() -> Option<InstrumentationScope> {
@@ -279,21 +229,14 @@ fn traces(plan: &Plan, seq: u64, n: usize) -> Traces {
             start_time_unix_nano: now - 1_000_000,
             end_time_unix_nano: now,
             attributes: plan.attributes.clone(),
-            status: Some(Status {
-                code: 1,
-                ..Default::default()
-            }),
+            status: Some(Status { code: 1, ..Default::default() }),
             ..Default::default()
         })
         .collect();
     ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             resource: resource(plan),
-            scope_spans: vec![ScopeSpans {
-                scope: scope(),
-                spans,
-                ..Default::default()
-            }],
+            scope_spans: vec![ScopeSpans { scope: scope(), spans, ..Default::default() }],
             ..Default::default()
         }],
     }
@@ -317,19 +260,13 @@ fn metrics(plan: &Plan, seq: u64, n: usize) -> Metrics {
     let metric = Metric {
         name: "gen.value".into(),
         unit: "1".into(),
-        data: Some(metric::Data::Gauge(Gauge {
-            data_points: points,
-        })),
+        data: Some(metric::Data::Gauge(Gauge { data_points: points })),
         ..Default::default()
     };
     ExportMetricsServiceRequest {
         resource_metrics: vec![ResourceMetrics {
             resource: resource(plan),
-            scope_metrics: vec![ScopeMetrics {
-                scope: scope(),
-                metrics: vec![metric],
-                ..Default::default()
-            }],
+            scope_metrics: vec![ScopeMetrics { scope: scope(), metrics: vec![metric], ..Default::default() }],
             ..Default::default()
         }],
     }
@@ -344,12 +281,7 @@ fn logs(plan: &Plan, seq: u64, n: usize) -> Logs {
             observed_time_unix_nano: now,
             severity_number: 9,
             severity_text: "INFO".into(),
-            body: Some(AnyValue {
-                value: Some(any_value::Value::StringValue(format!(
-                    "gen log {}",
-                    seq + i as u64
-                ))),
-            }),
+            body: Some(AnyValue { value: Some(any_value::Value::StringValue(format!("gen log {}", seq + i as u64))) }),
             attributes: plan.attributes.clone(),
             ..Default::default()
         })
@@ -357,11 +289,7 @@ fn logs(plan: &Plan, seq: u64, n: usize) -> Logs {
     ExportLogsServiceRequest {
         resource_logs: vec![ResourceLogs {
             resource: resource(plan),
-            scope_logs: vec![ScopeLogs {
-                scope: scope(),
-                log_records: records,
-                ..Default::default()
-            }],
+            scope_logs: vec![ScopeLogs { scope: scope(), log_records: records, ..Default::default() }],
             ..Default::default()
         }],
     }

@@ -5,9 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use switchyard_core::config::{
-    load_sources, parse_config, Config, ConfigError, ConfigErrors, LogsConfig, ProcessEnv,
-};
+use switchyard_core::config::{load_sources, parse_config, Config, ConfigError, ConfigErrors, LogsConfig, ProcessEnv};
 use switchyard_core::graph::Graph;
 use switchyard_core::telemetry::{serve_metrics, Telemetry};
 
@@ -45,16 +43,12 @@ pub fn load_config(args: &ConfigArgs) -> Result<Config, ConfigErrors> {
         sources.push(format!("yaml-default:{DEFAULT_CONFIG}"));
     }
     for set in &args.sets {
-        let (key, value) = set
-            .split_once('=')
-            .ok_or_else(|| ConfigError::general("--set", format!("\"{set}\" must be key=value")))?;
+        let (key, value) =
+            set.split_once('=').ok_or_else(|| ConfigError::general("--set", format!("\"{set}\" must be key=value")))?;
         sources.push(format!("yaml:{}: {value}", key.replace('.', "::")));
     }
     let sources: Vec<String> = sources;
-    let root = if let Some(default) = sources
-        .first()
-        .and_then(|s| s.strip_prefix("yaml-default:"))
-    {
+    let root = if let Some(default) = sources.first().and_then(|s| s.strip_prefix("yaml-default:")) {
         let mut root = switchyard_core::config::parse("<embedded default config>", default)?;
         let rest = &sources[1..];
         if !rest.is_empty() {
@@ -64,8 +58,7 @@ pub fn load_config(args: &ConfigArgs) -> Result<Config, ConfigErrors> {
     } else {
         load_sources(&sources, &ProcessEnv)?
     };
-    let registry =
-        switchyard_components::registry().map_err(|e| ConfigError::general("", e.to_string()))?;
+    let registry = switchyard_components::registry().map_err(|e| ConfigError::general("", e.to_string()))?;
     parse_config(&root, &registry)
 }
 
@@ -73,22 +66,11 @@ fn init_logging(cfg: &LogsConfig) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SWITCHYARD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(cfg.level.as_filter()));
     let to_stdout = cfg.output_paths.iter().any(|p| p == "stdout");
-    let ansi = if to_stdout {
-        std::io::stdout().is_terminal()
-    } else {
-        std::io::stderr().is_terminal()
-    };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(ansi);
+    let ansi = if to_stdout { std::io::stdout().is_terminal() } else { std::io::stderr().is_terminal() };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi);
     let result = match (cfg.encoding, to_stdout) {
-        (switchyard_core::config::LogEncoding::Json, true) => {
-            builder.json().with_writer(std::io::stdout).try_init()
-        }
-        (switchyard_core::config::LogEncoding::Json, false) => {
-            builder.json().with_writer(std::io::stderr).try_init()
-        }
+        (switchyard_core::config::LogEncoding::Json, true) => builder.json().with_writer(std::io::stdout).try_init(),
+        (switchyard_core::config::LogEncoding::Json, false) => builder.json().with_writer(std::io::stderr).try_init(),
         (_, true) => builder.with_writer(std::io::stdout).try_init(),
         (_, false) => builder.with_writer(std::io::stderr).try_init(),
     };
@@ -103,7 +85,10 @@ pub async fn run(args: &ConfigArgs) -> Result<ExitCode> {
         Ok(cfg) => cfg,
         Err(errors) => {
             eprintln!("{errors}");
-            eprintln!("configuration is invalid: {} error(s); `switchyard validate --config ...` checks a file", errors.0.len());
+            eprintln!(
+                "configuration is invalid: {} error(s); `switchyard validate --config ...` checks a file",
+                errors.0.len()
+            );
             return Ok(ExitCode::from(1));
         }
     };
@@ -126,9 +111,7 @@ pub async fn run(args: &ConfigArgs) -> Result<ExitCode> {
         Some((addr, suffix)) => {
             let server = serve_metrics(&addr, telemetry.metrics.clone(), suffix)
                 .await
-                .with_context(|| {
-                    format!("cannot serve self-metrics on {addr} (service::telemetry::metrics)")
-                })?;
+                .with_context(|| format!("cannot serve self-metrics on {addr} (service::telemetry::metrics)"))?;
             tracing::info!(endpoint = %server.addr, "Serving self-metrics at /metrics.");
             Some(server)
         }
@@ -139,10 +122,7 @@ pub async fn run(args: &ConfigArgs) -> Result<ExitCode> {
         graph.shutdown(Duration::from_secs(5)).await;
         return Ok(ExitCode::from(1));
     }
-    tracing::info!(
-        pipelines = cfg.service.pipelines.len(),
-        "Everything is ready. Begin running and processing data."
-    );
+    tracing::info!(pipelines = cfg.service.pipelines.len(), "Everything is ready. Begin running and processing data.");
     wait_for_signal().await?;
     tracing::info!("Received shutdown signal: draining pipelines.");
     graph.shutdown(DRAIN_DEADLINE).await;

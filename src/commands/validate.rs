@@ -27,9 +27,6 @@ pub fn validate(args: &ConfigArgs) -> Result<ExitCode> {
         eprintln!("configuration is invalid: {} error(s)", errors.0.len());
         return Ok(ExitCode::from(1));
     }
-    eprintln!(
-        "configuration is valid: {} pipeline(s)",
-        cfg.service.pipelines.len()
-    );
+    eprintln!("configuration is valid: {} pipeline(s)", cfg.service.pipelines.len());
     Ok(ExitCode::SUCCESS)
 }

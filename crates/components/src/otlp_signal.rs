@@ -3,18 +3,12 @@
 //! exporters and the traffic generator.
 
 use switchyard_pdata::json;
-use switchyard_pdata::proto::collector::logs::v1::{
-    ExportLogsPartialSuccess, ExportLogsServiceResponse,
-};
-use switchyard_pdata::proto::collector::metrics::v1::{
-    ExportMetricsPartialSuccess, ExportMetricsServiceResponse,
-};
+use switchyard_pdata::proto::collector::logs::v1::{ExportLogsPartialSuccess, ExportLogsServiceResponse};
+use switchyard_pdata::proto::collector::metrics::v1::{ExportMetricsPartialSuccess, ExportMetricsServiceResponse};
 use switchyard_pdata::proto::collector::profiles::v1development::{
     ExportProfilesPartialSuccess, ExportProfilesServiceResponse,
 };
-use switchyard_pdata::proto::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceResponse,
-};
+use switchyard_pdata::proto::collector::trace::v1::{ExportTracePartialSuccess, ExportTraceServiceResponse};
 use switchyard_pdata::{Logs, Metrics, Profiles, SignalData, Traces};
 
 /// A signal as OTLP carries it.
@@ -43,8 +37,7 @@ macro_rules! otlp_signal {
     ($ty:ty, $svc:literal, $path:literal, $resp:ty, $partial:ident, $field:ident,
      $dec:path, $enc:path, $enc_resp:path, $dec_resp:path) => {
         impl OtlpSignal for $ty {
-            const GRPC_PATH: &'static str =
-                concat!("/opentelemetry.proto.collector.", $svc, "/Export");
+            const GRPC_PATH: &'static str = concat!("/opentelemetry.proto.collector.", $svc, "/Export");
             const HTTP_PATH: &'static str = $path;
             type Response = $resp;
             fn decode_json(body: &[u8]) -> Result<Self::Request, String> {
@@ -60,10 +53,7 @@ macro_rules! otlp_signal {
                 $dec_resp(body).map_err(|e| e.to_string())
             }
             fn partial_success(rejected: i64, message: String) -> Self::Response {
-                <$resp>::default().with_partial($partial {
-                    $field: rejected,
-                    error_message: message,
-                })
+                <$resp>::default().with_partial($partial { $field: rejected, error_message: message })
             }
             fn rejected(r: &Self::Response) -> Option<(i64, &str)> {
                 r.partial_success
@@ -134,8 +124,7 @@ otlp_signal!(
 );
 
 impl OtlpSignal for Profiles {
-    const GRPC_PATH: &'static str =
-        "/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export";
+    const GRPC_PATH: &'static str = "/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export";
     const HTTP_PATH: &'static str = "/v1development/profiles";
     type Response = ExportProfilesServiceResponse;
     fn decode_json(_body: &[u8]) -> Result<Self::Request, String> {
@@ -156,10 +145,8 @@ impl OtlpSignal for Profiles {
         Ok(Self::Response::default())
     }
     fn partial_success(rejected: i64, message: String) -> Self::Response {
-        Self::Response::default().with_partial(ExportProfilesPartialSuccess {
-            rejected_profiles: rejected,
-            error_message: message,
-        })
+        Self::Response::default()
+            .with_partial(ExportProfilesPartialSuccess { rejected_profiles: rejected, error_message: message })
     }
     fn rejected(r: &Self::Response) -> Option<(i64, &str)> {
         r.partial_success

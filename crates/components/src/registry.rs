@@ -38,32 +38,17 @@ mod tests {
     #[test]
     fn a_duplicate_type_is_an_error() {
         let mut r = super::registry().expect("registry");
-        let err = r
-            .exporter(crate::exporters::debug::DebugExporterFactory)
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "duplicate exporter type \"debug\" in the registry"
-        );
+        let err = r.exporter(crate::exporters::debug::DebugExporterFactory).unwrap_err();
+        assert_eq!(err.to_string(), "duplicate exporter type \"debug\" in the registry");
     }
 
     #[test]
     fn every_default_config_validates() {
         let r = super::registry().expect("registry");
-        for kind in [
-            Kind::Receiver,
-            Kind::Processor,
-            Kind::Exporter,
-            Kind::Connector,
-            Kind::Extension,
-        ] {
+        for kind in [Kind::Receiver, Kind::Processor, Kind::Exporter, Kind::Connector, Kind::Extension] {
             for f in r.factories(kind) {
                 if let Err(e) = f.parse_config(None, f.component_type()) {
-                    panic!(
-                        "default config of {} {} is invalid: {e:?}",
-                        kind.word(),
-                        f.component_type()
-                    );
+                    panic!("default config of {} {} is invalid: {e:?}", kind.word(), f.component_type());
                 }
             }
         }

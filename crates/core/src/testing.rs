@@ -17,10 +17,7 @@ pub struct SinkConsumer<S: SignalData> {
 
 impl<S: SignalData> Default for SinkConsumer<S> {
     fn default() -> Self {
-        SinkConsumer {
-            batches: Mutex::new(Vec::new()),
-            fail_with: Mutex::new(None),
-        }
+        SinkConsumer { batches: Mutex::new(Vec::new()), fail_with: Mutex::new(None) }
     }
 }
 
@@ -43,10 +40,7 @@ impl<S: SignalData> SinkConsumer<S> {
     }
     /// Makes every following `consume` return `err` (or succeed again with `None`).
     pub fn fail_with(&self, err: Option<ConsumeError>) {
-        *self
-            .fail_with
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = err;
+        *self.fail_with.lock().unwrap_or_else(PoisonError::into_inner) = err;
     }
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(RequestContext, S)>> {
         self.batches.lock().unwrap_or_else(PoisonError::into_inner)
@@ -54,18 +48,9 @@ impl<S: SignalData> SinkConsumer<S> {
 }
 
 impl<S: SignalData> Consumer<S> for SinkConsumer<S> {
-    fn consume<'a>(
-        &'a self,
-        cx: &'a RequestContext,
-        data: S,
-    ) -> BoxFuture<'a, Result<(), ConsumeError>> {
+    fn consume<'a>(&'a self, cx: &'a RequestContext, data: S) -> BoxFuture<'a, Result<(), ConsumeError>> {
         Box::pin(async move {
-            if let Some(e) = self
-                .fail_with
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone()
-            {
+            if let Some(e) = self.fail_with.lock().unwrap_or_else(PoisonError::into_inner).clone() {
                 return Err(e);
             }
             self.lock().push((cx.clone(), data));

@@ -37,10 +37,7 @@ impl ClientTlsConfig {
             ("tls::ca_pem", self.ca_pem.is_some()),
             ("tls::cert_file", self.cert_file.is_some()),
             ("tls::key_file", self.key_file.is_some()),
-            (
-                "tls::server_name_override",
-                self.server_name_override.is_some(),
-            ),
+            ("tls::server_name_override", self.server_name_override.is_some()),
             ("tls::min_version", self.min_version.is_some()),
         ];
         unsupported

@@ -36,10 +36,7 @@ pub struct FieldError {
 impl FieldError {
     /// A new field error.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
+        FieldError { field: field.into(), message: message.into() }
     }
 }
 
@@ -79,11 +76,7 @@ pub struct BuildError {
 impl BuildError {
     /// A build error for the component in `set`.
     pub fn new(set: &Settings, message: impl Into<String>) -> Self {
-        BuildError {
-            kind: set.kind.word(),
-            id: set.id.clone(),
-            message: message.into(),
-        }
+        BuildError { kind: set.kind.word(), id: set.id.clone(), message: message.into() }
     }
 }
 
@@ -98,9 +91,7 @@ pub struct StartError {
 impl StartError {
     /// A start error.
     pub fn new(message: impl Into<String>) -> Self {
-        StartError {
-            message: message.into(),
-        }
+        StartError { message: message.into() }
     }
 }
 
@@ -139,12 +130,8 @@ pub trait ReceiverFactory: Send + Sync + 'static {
     /// Stability per signal; `None` = signal not supported.
     fn stability(&self, signal: Signal) -> Option<Stability>;
     /// Creates the receiver; it must not bind ports before `start`.
-    fn create(
-        &self,
-        set: Settings,
-        cfg: &Self::Config,
-        out: ReceiverOutputs,
-    ) -> Result<Box<dyn Component>, BuildError>;
+    fn create(&self, set: Settings, cfg: &Self::Config, out: ReceiverOutputs)
+        -> Result<Box<dyn Component>, BuildError>;
 }
 
 /// Creates processors: one instance per pipeline, wrapping the pipeline's next consumer.

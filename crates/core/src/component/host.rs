@@ -23,10 +23,7 @@ pub struct Host {
 impl Host {
     /// A host with these extensions, not ready yet.
     pub fn new(extensions: BTreeMap<ComponentId, Arc<dyn Extension>>) -> Self {
-        Host {
-            extensions: Arc::new(extensions),
-            ready: Arc::new(AtomicBool::new(false)),
-        }
+        Host { extensions: Arc::new(extensions), ready: Arc::new(AtomicBool::new(false)) }
     }
 
     /// The extension with this id, if configured.

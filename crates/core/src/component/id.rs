@@ -24,18 +24,12 @@ impl ComponentId {
         if let Some(n) = name {
             validate_name(n)?;
         }
-        Ok(ComponentId {
-            ty: ty.to_string(),
-            name: name.map(str::to_string),
-        })
+        Ok(ComponentId { ty: ty.to_string(), name: name.map(str::to_string) })
     }
 
     /// An id with a type and no name.
     pub fn new(ty: &str) -> ComponentId {
-        ComponentId {
-            ty: ty.to_string(),
-            name: None,
-        }
+        ComponentId { ty: ty.to_string(), name: None }
     }
 
     /// The component type (`otlphttp`).
@@ -108,10 +102,7 @@ impl PipelineId {
         if let Some(n) = name {
             validate_name(n)?;
         }
-        Ok(PipelineId {
-            signal,
-            name: name.map(str::to_string),
-        })
+        Ok(PipelineId { signal, name: name.map(str::to_string) })
     }
 
     /// The pipeline's signal.
@@ -139,17 +130,9 @@ mod tests {
         let id = ComponentId::parse("otlp/a/b").unwrap();
         assert_eq!((id.ty(), id.name()), ("otlp", Some("a/b")));
         for bad in ["", "/x", "x/", "1abc", "a b", "a-b"] {
-            assert!(
-                ComponentId::parse(bad).is_err(),
-                "{bad:?} should be rejected"
-            );
+            assert!(ComponentId::parse(bad).is_err(), "{bad:?} should be rejected");
         }
-        assert_eq!(
-            PipelineId::parse("traces/tempo").unwrap().signal(),
-            Signal::Traces
-        );
-        assert!(PipelineId::parse("trace")
-            .unwrap_err()
-            .contains("did you mean \"traces\""));
+        assert_eq!(PipelineId::parse("traces/tempo").unwrap().signal(), Signal::Traces);
+        assert!(PipelineId::parse("trace").unwrap_err().contains("did you mean \"traces\""));
     }
 }

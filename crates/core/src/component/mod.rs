@@ -6,9 +6,8 @@ mod id;
 mod registry;
 
 pub use factory::{
-    AnyConfig, BuildError, Component, ComponentConfig, ConnectorFactory, ExporterFactory,
-    ExtensionFactory, FieldError, ProcessorFactory, ReceiverFactory, ReceiverOutputs, Settings,
-    StartError,
+    AnyConfig, BuildError, Component, ComponentConfig, ConnectorFactory, ExporterFactory, ExtensionFactory, FieldError,
+    ProcessorFactory, ReceiverFactory, ReceiverOutputs, Settings, StartError,
 };
 pub use host::{Extension, Host};
 pub use id::{ComponentId, PipelineId};

@@ -67,19 +67,12 @@ pub trait ErasedFactory: Send + Sync {
         Err(BuildError::new(&set, "not a connector"))
     }
     /// Extensions only.
-    fn create_extension(
-        &self,
-        set: Settings,
-        _cfg: &AnyConfig,
-    ) -> Result<Arc<dyn Extension>, BuildError> {
+    fn create_extension(&self, set: Settings, _cfg: &AnyConfig) -> Result<Arc<dyn Extension>, BuildError> {
         Err(BuildError::new(&set, "not an extension"))
     }
 }
 
-fn parse_typed<C: ComponentConfig>(
-    node: Option<&Node>,
-    path: &str,
-) -> Result<AnyConfig, Vec<ConfigError>> {
+fn parse_typed<C: ComponentConfig>(node: Option<&Node>, path: &str) -> Result<AnyConfig, Vec<ConfigError>> {
     let cfg: C = match node {
         Some(n) => from_node(n, path).map_err(|e| vec![e])?,
         None => C::default(),
@@ -90,19 +83,9 @@ fn parse_typed<C: ComponentConfig>(
         .map(|fe| {
             // Point at the field if it is written in the file, else at the component.
             let parts: Vec<&str> = fe.field.split("::").filter(|p| !p.is_empty()).collect();
-            let loc = node
-                .and_then(|n| n.find(&parts).or(Some(n)))
-                .map(|n| n.loc.clone());
-            let full = if fe.field.is_empty() {
-                path.to_string()
-            } else {
-                format!("{path}::{}", fe.field)
-            };
-            ConfigError {
-                loc,
-                path: full,
-                message: fe.message,
-            }
+            let loc = node.and_then(|n| n.find(&parts).or(Some(n))).map(|n| n.loc.clone());
+            let full = if fe.field.is_empty() { path.to_string() } else { format!("{path}::{}", fe.field) };
+            ConfigError { loc, path: full, message: fe.message }
         })
         .collect();
     if errors.is_empty() {
@@ -113,8 +96,7 @@ fn parse_typed<C: ComponentConfig>(
 }
 
 fn typed<'a, C: 'static>(cfg: &'a AnyConfig, set: &Settings) -> Result<&'a C, BuildError> {
-    cfg.downcast::<C>()
-        .ok_or_else(|| BuildError::new(set, "internal error: config of another type"))
+    cfg.downcast::<C>().ok_or_else(|| BuildError::new(set, "internal error: config of another type"))
 }
 
 struct Receiver<F>(F);
@@ -215,9 +197,7 @@ impl<F: ConnectorFactory> ErasedFactory for Connector<F> {
         &[]
     }
     fn stability(&self, signal: Signal) -> Option<Stability> {
-        Signal::ALL
-            .into_iter()
-            .find_map(|to| self.0.stability(signal, to))
+        Signal::ALL.into_iter().find_map(|to| self.0.stability(signal, to))
     }
     fn connector_stability(&self, from: Signal, to: Signal) -> Option<Stability> {
         self.0.stability(from, to)
@@ -253,11 +233,7 @@ impl<F: ExtensionFactory> ErasedFactory for Ext<F> {
     fn parse_config(&self, node: Option<&Node>, path: &str) -> Result<AnyConfig, Vec<ConfigError>> {
         parse_typed::<F::Config>(node, path)
     }
-    fn create_extension(
-        &self,
-        set: Settings,
-        cfg: &AnyConfig,
-    ) -> Result<Arc<dyn Extension>, BuildError> {
+    fn create_extension(&self, set: Settings, cfg: &AnyConfig) -> Result<Arc<dyn Extension>, BuildError> {
         let cfg = typed::<F::Config>(cfg, &set)?;
         self.0.create(set, cfg)
     }
@@ -288,10 +264,7 @@ impl Registry {
     fn add(&mut self, f: Arc<dyn ErasedFactory>) -> Result<(), RegistryError> {
         for ty in std::iter::once(f.component_type()).chain(f.aliases().iter().copied()) {
             if self.factories.insert((f.kind(), ty), f.clone()).is_some() {
-                return Err(RegistryError {
-                    kind: f.kind().word(),
-                    ty: ty.to_string(),
-                });
+                return Err(RegistryError { kind: f.kind().word(), ty: ty.to_string() });
             }
         }
         Ok(())
@@ -320,27 +293,16 @@ impl Registry {
 
     /// The factory for a type (canonical or alias).
     pub fn get(&self, kind: Kind, ty: &str) -> Option<&Arc<dyn ErasedFactory>> {
-        self.factories
-            .iter()
-            .find(|((k, t), _)| *k == kind && *t == ty)
-            .map(|(_, f)| f)
+        self.factories.iter().find(|((k, t), _)| *k == kind && *t == ty).map(|(_, f)| f)
     }
 
     /// Every type string (aliases included) of a kind, sorted.
     pub fn types(&self, kind: Kind) -> Vec<&'static str> {
-        self.factories
-            .keys()
-            .filter(|(k, _)| *k == kind)
-            .map(|(_, t)| *t)
-            .collect()
+        self.factories.keys().filter(|(k, _)| *k == kind).map(|(_, t)| *t).collect()
     }
 
     /// The canonical factories of a kind, sorted by type.
     pub fn factories(&self, kind: Kind) -> Vec<&Arc<dyn ErasedFactory>> {
-        self.factories
-            .iter()
-            .filter(|((k, t), f)| *k == kind && f.component_type() == *t)
-            .map(|(_, f)| f)
-            .collect()
+        self.factories.iter().filter(|((k, t), f)| *k == kind && f.component_type() == *t).map(|(_, f)| f).collect()
     }
 }

@@ -15,11 +15,7 @@ use super::document::{Location, Node, Value};
 
 /// Decodes `node` into `T`; `path` prefixes the key path in errors.
 pub fn from_node<T: DeserializeOwned>(node: &Node, path: &str) -> Result<T, ConfigError> {
-    T::deserialize(NodeDe {
-        node,
-        path: path.to_string(),
-    })
-    .map_err(|e| ConfigError {
+    T::deserialize(NodeDe { node, path: path.to_string() }).map_err(|e| ConfigError {
         loc: Some(e.loc.unwrap_or_else(|| node.loc.clone())),
         path: e.path.unwrap_or_else(|| path.to_string()),
         message: e.message,
@@ -54,27 +50,25 @@ impl std::error::Error for DeError {}
 
 impl de::Error for DeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        DeError {
-            message: msg.to_string(),
-            loc: None,
-            path: None,
-        }
+        DeError { message: msg.to_string(), loc: None, path: None }
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
         let hint = suggestion(field, expected.iter().copied());
         let list = expected.join(", ");
-        de::Error::custom(format_args!(
-            "unknown field \"{field}\"{hint} (valid fields: {list})"
-        ))
+        de::Error::custom(format_args!("unknown field \"{field}\"{hint} (valid fields: {list})"))
+    }
+
+    fn invalid_value(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
+        let expected = exp.to_string();
+        let hint = if expected.contains("duration") { " (a duration needs a unit: 5s, 200ms, 1m30s)" } else { "" };
+        de::Error::custom(format_args!("invalid value: {unexp}, expected {expected}{hint}"))
     }
 
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
         let hint = suggestion(variant, expected.iter().copied());
         let list = expected.join(", ");
-        de::Error::custom(format_args!(
-            "unknown value \"{variant}\"{hint} (valid values: {list})"
-        ))
+        de::Error::custom(format_args!("unknown value \"{variant}\"{hint} (valid values: {list})"))
     }
 }
 
@@ -85,38 +79,25 @@ struct NodeDe<'a> {
 
 impl<'a> NodeDe<'a> {
     fn child(&self, node: &'a Node, key: &str) -> NodeDe<'a> {
-        let path = if self.path.is_empty() {
-            key.to_string()
-        } else {
-            format!("{}::{key}", self.path)
-        };
+        let path = if self.path.is_empty() { key.to_string() } else { format!("{}::{key}", self.path) };
         NodeDe { node, path }
     }
 
     fn err(&self, msg: impl fmt::Display) -> DeError {
-        DeError {
-            message: msg.to_string(),
-            loc: Some(self.node.loc.clone()),
-            path: Some(self.path.clone()),
-        }
+        DeError { message: msg.to_string(), loc: Some(self.node.loc.clone()), path: Some(self.path.clone()) }
     }
 
     fn scalar(&self) -> Result<&'a str, DeError> {
         match &self.node.value {
             Value::Scalar { text, .. } => Ok(text),
-            _ => Err(self.err(format_args!(
-                "expected a scalar value, found {}",
-                self.node.kind_name()
-            ))),
+            _ => Err(self.err(format_args!("expected a scalar value, found {}", self.node.kind_name()))),
         }
     }
 
     fn parse_num<T: std::str::FromStr>(&self, what: &str) -> Result<T, DeError> {
         let text = self.scalar()?;
         let cleaned = text.replace('_', "");
-        cleaned
-            .parse::<T>()
-            .map_err(|_| self.err(format_args!("invalid value \"{text}\": expected {what}")))
+        cleaned.parse::<T>().map_err(|_| self.err(format_args!("invalid value \"{text}\": expected {what}")))
     }
 }
 
@@ -169,9 +150,7 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
         let text = self.scalar()?;
         match parse_bool(text) {
             Some(b) => visitor.visit_bool(b),
-            None => Err(self.err(format_args!(
-                "invalid value \"{text}\": expected true or false"
-            ))),
+            None => Err(self.err(format_args!("invalid value \"{text}\": expected true or false"))),
         }
     }
 
@@ -180,12 +159,7 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
     de_int!(deserialize_i32, visit_i32, i32, "an integer");
     de_int!(deserialize_i64, visit_i64, i64, "an integer");
     de_int!(deserialize_u8, visit_u8, u8, "a non-negative integer");
-    de_int!(
-        deserialize_u16,
-        visit_u16,
-        u16,
-        "a non-negative integer (0-65535)"
-    );
+    de_int!(deserialize_u16, visit_u16, u16, "a non-negative integer (0-65535)");
     de_int!(deserialize_u32, visit_u32, u32, "a non-negative integer");
     de_int!(deserialize_u64, visit_u64, u64, "a non-negative integer");
     de_int!(deserialize_f32, visit_f32, f32, "a number");
@@ -225,44 +199,23 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
         visitor.visit_unit()
     }
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
+    fn deserialize_unit_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, DeError> {
         visitor.visit_unit()
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, DeError> {
         visitor.visit_newtype_struct(self)
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match &self.node.value {
-            Value::Seq(items) => visitor.visit_seq(SeqAccess {
-                parent: &self,
-                items: items.iter().enumerate(),
-            }),
-            Value::Null => visitor.visit_seq(SeqAccess {
-                parent: &self,
-                items: [].iter().enumerate(),
-            }),
-            _ => Err(self.err(format_args!(
-                "expected a sequence, found {}",
-                self.node.kind_name()
-            ))),
+            Value::Seq(items) => visitor.visit_seq(SeqAccess { parent: &self, items: items.iter().enumerate() }),
+            Value::Null => visitor.visit_seq(SeqAccess { parent: &self, items: [].iter().enumerate() }),
+            _ => Err(self.err(format_args!("expected a sequence, found {}", self.node.kind_name()))),
         }
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value, DeError> {
+    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
         self.deserialize_seq(visitor)
     }
 
@@ -277,20 +230,9 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match &self.node.value {
-            Value::Map(m) => visitor.visit_map(MapAccess {
-                parent: &self,
-                entries: m.iter(),
-                value: None,
-            }),
-            Value::Null => visitor.visit_map(MapAccess {
-                parent: &self,
-                entries: Default::default(),
-                value: None,
-            }),
-            _ => Err(self.err(format_args!(
-                "expected a mapping, found {}",
-                self.node.kind_name()
-            ))),
+            Value::Map(m) => visitor.visit_map(MapAccess { parent: &self, entries: m.iter(), value: None }),
+            Value::Null => visitor.visit_map(MapAccess { parent: &self, entries: Default::default(), value: None }),
+            _ => Err(self.err(format_args!("expected a mapping, found {}", self.node.kind_name()))),
         }
     }
 
@@ -313,25 +255,13 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
             Value::Scalar { text, .. } => {
                 let loc = self.node.loc.clone();
                 let path = self.path.clone();
-                visitor
-                    .visit_enum(text.as_str().into_deserializer())
-                    .map_err(|e: DeError| e.locate(&loc, &path))
+                visitor.visit_enum(text.as_str().into_deserializer()).map_err(|e: DeError| e.locate(&loc, &path))
             }
             Value::Map(m) if m.len() == 1 => {
-                let (key, entry) = m
-                    .iter()
-                    .next()
-                    .map(|(k, e)| (k.as_str(), e))
-                    .ok_or_else(|| self.err("empty"))?;
-                visitor.visit_enum(EnumAccess {
-                    de: self.child(&entry.node, key),
-                    variant: key,
-                })
+                let (key, entry) = m.iter().next().map(|(k, e)| (k.as_str(), e)).ok_or_else(|| self.err("empty"))?;
+                visitor.visit_enum(EnumAccess { de: self.child(&entry.node, key), variant: key })
             }
-            _ => Err(self.err(format_args!(
-                "expected a value name, found {}",
-                self.node.kind_name()
-            ))),
+            _ => Err(self.err(format_args!("expected a value name, found {}", self.node.kind_name()))),
         }
     }
 
@@ -349,26 +279,16 @@ struct SeqAccess<'p, 'a, I> {
     items: I,
 }
 
-impl<'de, 'p, 'a, I: Iterator<Item = (usize, &'a Node)>> de::SeqAccess<'de>
-    for SeqAccess<'p, 'a, I>
-{
+impl<'de, 'p, 'a, I: Iterator<Item = (usize, &'a Node)>> de::SeqAccess<'de> for SeqAccess<'p, 'a, I> {
     type Error = DeError;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, DeError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
         match self.items.next() {
             None => Ok(None),
             Some((i, node)) => {
-                let de = NodeDe {
-                    node,
-                    path: format!("{}[{i}]", self.parent.path),
-                };
+                let de = NodeDe { node, path: format!("{}[{i}]", self.parent.path) };
                 let (loc, path) = (node.loc.clone(), de.path.clone());
-                seed.deserialize(de)
-                    .map(Some)
-                    .map_err(|e| e.locate(&loc, &path))
+                seed.deserialize(de).map(Some).map_err(|e| e.locate(&loc, &path))
             }
         }
     }
@@ -383,10 +303,7 @@ struct MapAccess<'p, 'a> {
 impl<'de, 'p, 'a> de::MapAccess<'de> for MapAccess<'p, 'a> {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
         match self.entries.next() {
             None => Ok(None),
             Some((key, entry)) => {
@@ -400,10 +317,7 @@ impl<'de, 'p, 'a> de::MapAccess<'de> for MapAccess<'p, 'a> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let (key, node) = self
-            .value
-            .take()
-            .ok_or_else(|| de::Error::custom("value without key"))?;
+        let (key, node) = self.value.take().ok_or_else(|| de::Error::custom("value without key"))?;
         let de = self.parent.child(node, key);
         let (loc, path) = (node.loc.clone(), de.path.clone());
         seed.deserialize(de).map_err(|e| e.locate(&loc, &path))
@@ -419,14 +333,9 @@ impl<'de, 'a> de::EnumAccess<'de> for EnumAccess<'a> {
     type Error = DeError;
     type Variant = NodeDe<'a>;
 
-    fn variant_seed<V: DeserializeSeed<'de>>(
-        self,
-        seed: V,
-    ) -> Result<(V::Value, NodeDe<'a>), DeError> {
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, NodeDe<'a>), DeError> {
         let (loc, path) = (self.de.node.loc.clone(), self.de.path.clone());
-        let v = seed
-            .deserialize(self.variant.into_deserializer())
-            .map_err(|e: DeError| e.locate(&loc, &path))?;
+        let v = seed.deserialize(self.variant.into_deserializer()).map_err(|e: DeError| e.locate(&loc, &path))?;
         Ok((v, self.de))
     }
 }
@@ -492,7 +401,8 @@ mod tests {
 
     #[test]
     fn types_scalars_on_demand() {
-        let c = load("endpoint: 0123\ntimeout: 1.5s\nport: 4317\ninsecure: true\nheaders: {x: 1}\nmode: detailed\n").unwrap();
+        let c = load("endpoint: 0123\ntimeout: 1.5s\nport: 4317\ninsecure: true\nheaders: {x: 1}\nmode: detailed\n")
+            .unwrap();
         assert_eq!(c.endpoint, "0123");
         assert_eq!(c.timeout, Some(Duration::from_millis(1500)));
         assert_eq!(c.port, 4317);
@@ -511,26 +421,20 @@ mod tests {
         let e = load("endpoint: x\ncompresion: gzip\n").unwrap_err();
         assert_eq!(e.loc.as_ref().map(|l| (l.line, l.col)), Some((2, 1)));
         assert_eq!(e.path, "exporters::otlp::compresion");
-        assert!(
-            e.message
-                .starts_with("unknown field \"compresion\", did you mean \"compression\"?"),
-            "{}",
-            e.message
-        );
+        assert!(e.message.starts_with("unknown field \"compresion\", did you mean \"compression\"?"), "{}", e.message);
     }
 
     #[test]
     fn bad_values_point_at_the_value() {
         let e = load("endpoint: x\nport: 99999\n").unwrap_err();
-        assert_eq!(e.to_string(), "c.yaml:2:7: exporters::otlp::port: invalid value \"99999\": expected a non-negative integer (0-65535)");
+        assert_eq!(
+            e.to_string(),
+            "c.yaml:2:7: exporters::otlp::port: invalid value \"99999\": expected a non-negative integer (0-65535)"
+        );
         let e = load("timeout: 10\n").unwrap_err();
         assert_eq!(e.loc.as_ref().map(|l| l.line), Some(1));
         assert!(e.message.contains("unit"), "{}", e.message);
         let e = load("mode: detailled\n").unwrap_err();
-        assert!(
-            e.message.contains("did you mean \"detailed\""),
-            "{}",
-            e.message
-        );
+        assert!(e.message.contains("did you mean \"detailed\""), "{}", e.message);
     }
 }

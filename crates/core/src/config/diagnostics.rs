@@ -19,20 +19,12 @@ pub struct ConfigError {
 impl ConfigError {
     /// An error at a known location.
     pub fn at(loc: Location, path: impl Into<String>, message: impl Into<String>) -> Self {
-        ConfigError {
-            loc: Some(loc),
-            path: path.into(),
-            message: message.into(),
-        }
+        ConfigError { loc: Some(loc), path: path.into(), message: message.into() }
     }
 
     /// An error whose location is unknown (e.g. about the whole file).
     pub fn general(path: impl Into<String>, message: impl Into<String>) -> Self {
-        ConfigError {
-            loc: None,
-            path: path.into(),
-            message: message.into(),
-        }
+        ConfigError { loc: None, path: path.into(), message: message.into() }
     }
 }
 
@@ -75,10 +67,7 @@ impl From<ConfigError> for ConfigErrors {
 }
 
 /// The known name closest to `unknown`, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(
-    unknown: &str,
-    known: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn did_you_mean<'a>(unknown: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     known
         .into_iter()
         .map(|k| (strsim::jaro_winkler(unknown, k), k))
@@ -89,9 +78,7 @@ pub fn did_you_mean<'a>(
 
 /// `, did you mean "x"?` or nothing.
 pub fn suggestion<'a>(unknown: &str, known: impl IntoIterator<Item = &'a str>) -> String {
-    did_you_mean(unknown, known)
-        .map(|k| format!(", did you mean \"{k}\"?"))
-        .unwrap_or_default()
+    did_you_mean(unknown, known).map(|k| format!(", did you mean \"{k}\"?")).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -100,14 +87,8 @@ mod tests {
 
     #[test]
     fn suggests_close_names_only() {
-        assert_eq!(
-            did_you_mean("otlphtp", ["otlp", "otlphttp", "debug"]),
-            Some("otlphttp")
-        );
-        assert_eq!(
-            did_you_mean("compresion", ["compression", "headers"]),
-            Some("compression")
-        );
+        assert_eq!(did_you_mean("otlphtp", ["otlp", "otlphttp", "debug"]), Some("otlphttp"));
+        assert_eq!(did_you_mean("compresion", ["compression", "headers"]), Some("compression"));
         assert_eq!(did_you_mean("zzz", ["otlp", "debug"]), None);
     }
 }

@@ -85,11 +85,7 @@ impl Node {
         };
         match &self.value {
             Value::Map(m) => m.get(*first).and_then(|e| e.node.find(rest)),
-            Value::Seq(items) => first
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| items.get(i))
-                .and_then(|n| n.find(rest)),
+            Value::Seq(items) => first.parse::<usize>().ok().and_then(|i| items.get(i)).and_then(|n| n.find(rest)),
             _ => None,
         }
     }
@@ -111,22 +107,12 @@ const MAX_NODES: usize = 1_000_000;
 /// Parses one YAML document. Duplicate keys, syntax errors and alias bombs are errors.
 pub fn parse(file: &str, text: &str) -> Result<Node, ConfigError> {
     let file: Arc<str> = Arc::from(file);
-    let mut builder = Builder {
-        file: file.clone(),
-        stack: Vec::new(),
-        anchors: Vec::new(),
-        root: None,
-        nodes: 0,
-    };
+    let mut builder = Builder { file: file.clone(), stack: Vec::new(), anchors: Vec::new(), root: None, nodes: 0 };
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| {
             let m = e.marker();
             ConfigError::at(
-                Location {
-                    file: file.clone(),
-                    line: m.line(),
-                    col: m.col() + 1,
-                },
+                Location { file: file.clone(), line: m.line(), col: m.col() + 1 },
                 "",
                 format!("invalid YAML: {}", e.info()),
             )
@@ -136,28 +122,12 @@ pub fn parse(file: &str, text: &str) -> Result<Node, ConfigError> {
             break; // only the first document counts, as in the Collector
         }
     }
-    Ok(builder.root.unwrap_or(Node {
-        value: Value::Null,
-        loc: Location {
-            file,
-            line: 1,
-            col: 1,
-        },
-    }))
+    Ok(builder.root.unwrap_or(Node { value: Value::Null, loc: Location { file, line: 1, col: 1 } }))
 }
 
 enum Frame {
-    Seq {
-        anchor: usize,
-        loc: Location,
-        items: Vec<Node>,
-    },
-    Map {
-        anchor: usize,
-        loc: Location,
-        entries: IndexMap<String, Entry>,
-        key: Option<(String, Location)>,
-    },
+    Seq { anchor: usize, loc: Location, items: Vec<Node> },
+    Map { anchor: usize, loc: Location, entries: IndexMap<String, Entry>, key: Option<(String, Location)> },
 }
 
 struct Builder {
@@ -170,48 +140,20 @@ struct Builder {
 
 impl Builder {
     fn loc(&self, span: &Span) -> Location {
-        Location {
-            file: self.file.clone(),
-            line: span.start.line(),
-            col: span.start.col() + 1,
-        }
+        Location { file: self.file.clone(), line: span.start.line(), col: span.start.col() + 1 }
     }
 
     fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), ConfigError> {
         let loc = self.loc(&span);
         match event {
-            Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq {
-                anchor,
-                loc,
-                items: Vec::new(),
-            }),
-            Event::MappingStart(anchor, _) => self.stack.push(Frame::Map {
-                anchor,
-                loc,
-                entries: IndexMap::new(),
-                key: None,
-            }),
+            Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq { anchor, loc, items: Vec::new() }),
+            Event::MappingStart(anchor, _) => {
+                self.stack.push(Frame::Map { anchor, loc, entries: IndexMap::new(), key: None })
+            }
             Event::SequenceEnd | Event::MappingEnd => {
                 let node = match self.stack.pop() {
-                    Some(Frame::Seq { anchor, loc, items }) => (
-                        anchor,
-                        Node {
-                            value: Value::Seq(items),
-                            loc,
-                        },
-                    ),
-                    Some(Frame::Map {
-                        anchor,
-                        loc,
-                        entries,
-                        ..
-                    }) => (
-                        anchor,
-                        Node {
-                            value: Value::Map(entries),
-                            loc,
-                        },
-                    ),
+                    Some(Frame::Seq { anchor, loc, items }) => (anchor, Node { value: Value::Seq(items), loc }),
+                    Some(Frame::Map { anchor, loc, entries, .. }) => (anchor, Node { value: Value::Map(entries), loc }),
                     None => return Ok(()),
                 };
                 self.remember(node.0, &node.1);
@@ -219,14 +161,10 @@ impl Builder {
             }
             Event::Scalar(text, style, anchor, _) => {
                 let plain = matches!(style, ScalarStyle::Plain);
-                let value = if plain && matches!(text.as_ref(), "" | "~" | "null" | "Null" | "NULL")
-                {
+                let value = if plain && matches!(text.as_ref(), "" | "~" | "null" | "Null" | "NULL") {
                     Value::Null
                 } else {
-                    Value::Scalar {
-                        text: text.into_owned(),
-                        plain,
-                    }
+                    Value::Scalar { text: text.into_owned(), plain }
                 };
                 let node = Node { value, loc };
                 self.remember(anchor, &node);
@@ -242,19 +180,11 @@ impl Builder {
                     .ok_or_else(|| ConfigError::at(loc.clone(), "", "unknown YAML alias"))?;
                 self.nodes += count_nodes(&node);
                 if self.nodes > MAX_NODES {
-                    return Err(ConfigError::at(
-                        loc,
-                        "",
-                        "YAML aliases expand to too many nodes",
-                    ));
+                    return Err(ConfigError::at(loc, "", "YAML aliases expand to too many nodes"));
                 }
                 self.push(node)?;
             }
-            Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentStart(_)
-            | Event::DocumentEnd
-            | Event::Nothing => {}
+            Event::StreamStart | Event::StreamEnd | Event::DocumentStart(_) | Event::DocumentEnd | Event::Nothing => {}
         }
         Ok(())
     }
@@ -275,13 +205,7 @@ impl Builder {
                     let text = match &node.value {
                         Value::Scalar { text, .. } => text.clone(),
                         Value::Null => String::new(),
-                        _ => {
-                            return Err(ConfigError::at(
-                                node.loc,
-                                "",
-                                "mapping keys must be scalars",
-                            ))
-                        }
+                        _ => return Err(ConfigError::at(node.loc, "", "mapping keys must be scalars")),
                     };
                     *key = Some((text, node.loc));
                 }
@@ -290,10 +214,7 @@ impl Builder {
                         return Err(ConfigError::at(
                             key_loc,
                             "",
-                            format!(
-                                "mapping key \"{k}\" already defined at line {}",
-                                prev.key_loc.line
-                            ),
+                            format!("mapping key \"{k}\" already defined at line {}", prev.key_loc.line),
                         ));
                     }
                     entries.insert(k, Entry { key_loc, node });
@@ -339,28 +260,15 @@ mod tests {
 
     #[test]
     fn duplicate_key_is_an_error_with_both_lines() {
-        let err = parse(
-            "c.yaml",
-            "exporters:\n  otlp:\n    endpoint: a\n  otlp:\n    endpoint: b\n",
-        )
-        .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "c.yaml:4:3: mapping key \"otlp\" already defined at line 2"
-        );
+        let err = parse("c.yaml", "exporters:\n  otlp:\n    endpoint: a\n  otlp:\n    endpoint: b\n").unwrap_err();
+        assert_eq!(err.to_string(), "c.yaml:4:3: mapping key \"otlp\" already defined at line 2");
     }
 
     #[test]
     fn locations_and_anchors() {
         let doc = parse("c.yaml", "a: &x\n  b: 1\nc: *x\n").unwrap();
         let b = doc.find(&["c", "b"]).unwrap();
-        assert_eq!(
-            b.value,
-            Value::Scalar {
-                text: "1".into(),
-                plain: true
-            }
-        );
+        assert_eq!(b.value, Value::Scalar { text: "1".into(), plain: true });
         assert_eq!((doc.find(&["a", "b"]).unwrap().loc.line), 2);
     }
 
@@ -369,20 +277,8 @@ mod tests {
         let mut a = parse("a", "m: {x: 1, y: 2}\nl: [1, 2]\np: {k: v}\n").unwrap();
         let b = parse("b", "m: {y: 3}\nl: [9]\np:\n").unwrap();
         merge(&mut a, b);
-        assert_eq!(
-            a.find(&["m", "x"]).unwrap().value,
-            Value::Scalar {
-                text: "1".into(),
-                plain: true
-            }
-        );
-        assert_eq!(
-            a.find(&["m", "y"]).unwrap().value,
-            Value::Scalar {
-                text: "3".into(),
-                plain: true
-            }
-        );
+        assert_eq!(a.find(&["m", "x"]).unwrap().value, Value::Scalar { text: "1".into(), plain: true });
+        assert_eq!(a.find(&["m", "y"]).unwrap().value, Value::Scalar { text: "3".into(), plain: true });
         assert!(matches!(&a.find(&["l"]).unwrap().value, Value::Seq(v) if v.len() == 1));
         assert_eq!(a.find(&["p"]).unwrap().value, Value::Null);
     }

@@ -46,9 +46,7 @@ pub fn expand_tree(node: &mut Node, env: &dyn Env, errors: &mut Vec<ConfigError>
             }
         }
         Value::Seq(items) => items.iter_mut().for_each(|n| expand_tree(n, env, errors)),
-        Value::Map(m) => m
-            .values_mut()
-            .for_each(|e| expand_tree(&mut e.node, env, errors)),
+        Value::Map(m) => m.values_mut().for_each(|e| expand_tree(&mut e.node, env, errors)),
         Value::Null => {}
     }
 }
@@ -65,8 +63,7 @@ pub fn expand(input: &str, env: &dyn Env) -> Result<(String, bool), String> {
             out.push('$');
             rest = tail;
         } else if after.starts_with('{') {
-            let end = matching_brace(after)
-                .ok_or_else(|| format!("unterminated \"${{\" in {input:?}"))?;
+            let end = matching_brace(after).ok_or_else(|| format!("unterminated \"${{\" in {input:?}"))?;
             let inner = &after[1..end];
             whole = pos == 0 && end + 1 == after.len() && out.is_empty();
             out.push_str(&resolve(inner, env, 0)?);
@@ -103,31 +100,24 @@ fn resolve(inner: &str, env: &dyn Env, depth: usize) -> Result<String, String> {
         return Err("too many recursive expansions".into());
     }
     // Nested references are resolved first.
-    let inner = if inner.contains("${") {
-        expand(inner, env)?.0
-    } else {
-        inner.to_string()
-    };
+    let inner = if inner.contains("${") { expand(inner, env)?.0 } else { inner.to_string() };
     let (scheme, rest) = match inner.split_once(':') {
         Some((s, r)) if s.len() >= 2 && s.chars().all(|c| c.is_ascii_alphanumeric()) => (s, r),
         _ => ("env", inner.as_str()),
     };
     if scheme != "env" {
-        return Err(format!(
-            "unsupported config provider \"{scheme}\" in \"${{{inner}}}\" (supported: env)"
-        ));
+        return Err(format!("unsupported config provider \"{scheme}\" in \"${{{inner}}}\" (supported: env)"));
     }
     let (name, default) = match rest.split_once(":-") {
         Some((n, d)) => (n, Some(d)),
         None => (rest, None),
     };
-    let valid = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid {
-        return Err(format!("environment variable \"{name}\" has an invalid name: it must match [a-zA-Z_][a-zA-Z0-9_]*"));
+        return Err(format!(
+            "environment variable \"{name}\" has an invalid name: it must match [a-zA-Z_][a-zA-Z0-9_]*"
+        ));
     }
     match (env.get(name), default) {
         (Some(v), _) => Ok(v),
@@ -163,34 +153,21 @@ mod tests {
     fn collector_semantics() {
         assert_eq!(x("${env:HOST}").unwrap(), ("collector".into(), true));
         assert_eq!(x("${HOST}").unwrap(), ("collector".into(), true));
-        assert_eq!(
-            x("http://${env:HOST}:${PORT}").unwrap(),
-            ("http://collector:4317".into(), false)
-        );
+        assert_eq!(x("http://${env:HOST}:${PORT}").unwrap(), ("http://collector:4317".into(), false));
         assert_eq!(x("${env:MISSING:-fallback}").unwrap().0, "fallback");
-        assert_eq!(
-            x("${env:EMPTY:-fallback}").unwrap().0,
-            "",
-            "set but empty is not unset"
-        );
+        assert_eq!(x("${env:EMPTY:-fallback}").unwrap().0, "", "set but empty is not unset");
         assert_eq!(x("${env:MISSING:-}").unwrap().0, "");
         assert_eq!(x("${env:MISSING}").unwrap().0, "");
         assert_eq!(x("$${env:HOST}").unwrap().0, "${env:HOST}");
         assert_eq!(x("a$$b").unwrap().0, "a$b");
-        assert_eq!(
-            x("$HOST").unwrap().0,
-            "$HOST",
-            "naked syntax is not expanded"
-        );
+        assert_eq!(x("$HOST").unwrap().0, "$HOST", "naked syntax is not expanded");
         assert_eq!(x("${env:${env:MISSING:-HOST}}").unwrap().0, "collector");
     }
 
     #[test]
     fn invalid_names_and_providers() {
         assert!(x("${1}").unwrap_err().contains("invalid name"));
-        assert!(x("${file:/etc/passwd}")
-            .unwrap_err()
-            .contains("unsupported config provider"));
+        assert!(x("${file:/etc/passwd}").unwrap_err().contains("unsupported config provider"));
         assert!(x("${env:HOST").unwrap_err().contains("unterminated"));
     }
 }

@@ -20,12 +20,9 @@ pub fn load_sources(sources: &[String], env: &dyn Env) -> Result<Node, ConfigErr
     let mut root: Option<Node> = None;
     for src in sources {
         let (name, text) = if let Some(var) = src.strip_prefix("env:") {
-            let text = env.get(var).ok_or_else(|| {
-                ConfigError::general(
-                    src.as_str(),
-                    format!("environment variable {var} is not set"),
-                )
-            })?;
+            let text = env
+                .get(var)
+                .ok_or_else(|| ConfigError::general(src.as_str(), format!("environment variable {var} is not set")))?;
             (src.clone(), text)
         } else if let Some(inline) = src.strip_prefix("yaml:") {
             (src.clone(), inline_yaml(inline))
@@ -41,8 +38,7 @@ pub fn load_sources(sources: &[String], env: &dyn Env) -> Result<Node, ConfigErr
             Some(r) => merge(r, node),
         }
     }
-    let mut root =
-        root.ok_or_else(|| ConfigError::general("", "at least one --config must be given"))?;
+    let mut root = root.ok_or_else(|| ConfigError::general("", "at least one --config must be given"))?;
     let mut errors = Vec::new();
     expand_tree(&mut root, env, &mut errors);
     if errors.is_empty() {
@@ -134,21 +130,8 @@ impl Config {
     }
 }
 
-const KINDS: [Kind; 5] = [
-    Kind::Receiver,
-    Kind::Processor,
-    Kind::Exporter,
-    Kind::Connector,
-    Kind::Extension,
-];
-const TOP_KEYS: [&str; 6] = [
-    "receivers",
-    "processors",
-    "exporters",
-    "connectors",
-    "extensions",
-    "service",
-];
+const KINDS: [Kind; 5] = [Kind::Receiver, Kind::Processor, Kind::Exporter, Kind::Connector, Kind::Extension];
+const TOP_KEYS: [&str; 6] = ["receivers", "processors", "exporters", "connectors", "extensions", "service"];
 
 /// Decodes the merged document: every error is collected, none stops the others.
 pub fn parse_config(root: &Node, registry: &Registry) -> Result<Config, ConfigErrors> {
@@ -158,23 +141,12 @@ pub fn parse_config(root: &Node, registry: &Registry) -> Result<Config, ConfigEr
     let top = match &root.value {
         Value::Map(m) => m,
         Value::Null => &empty,
-        _ => {
-            return Err(ConfigError::at(
-                root.loc.clone(),
-                "",
-                "the configuration must be a mapping",
-            )
-            .into())
-        }
+        _ => return Err(ConfigError::at(root.loc.clone(), "", "the configuration must be a mapping").into()),
     };
     for (key, entry) in top {
         if !TOP_KEYS.contains(&key.as_str()) {
             let hint = suggestion(key, TOP_KEYS);
-            errors.push(ConfigError::at(
-                entry.key_loc.clone(),
-                key.as_str(),
-                format!("unknown top-level key{hint}"),
-            ));
+            errors.push(ConfigError::at(entry.key_loc.clone(), key.as_str(), format!("unknown top-level key{hint}")));
         }
     }
     let mut components = IndexMap::new();
@@ -209,21 +181,12 @@ pub fn parse_config(root: &Node, registry: &Registry) -> Result<Config, ConfigEr
                 errors.push(ConfigError::at(
                     entry.key_loc.clone(),
                     path,
-                    format!(
-                        "unknown {} type \"{}\"{hint} (known types: {})",
-                        kind.word(),
-                        id.ty(),
-                        known.join(", ")
-                    ),
+                    format!("unknown {} type \"{}\"{hint} (known types: {})", kind.word(), id.ty(), known.join(", ")),
                 ));
                 continue;
             };
             if factory.component_type() != id.ty() && factory.aliases().contains(&id.ty()) {
-                tracing::debug!(
-                    alias = id.ty(),
-                    canonical = factory.component_type(),
-                    "Component type alias used."
-                );
+                tracing::debug!(alias = id.ty(), canonical = factory.component_type(), "Component type alias used.");
             }
             let body = match &entry.node.value {
                 Value::Null => None,
@@ -231,12 +194,8 @@ pub fn parse_config(root: &Node, registry: &Registry) -> Result<Config, ConfigEr
             };
             match factory.parse_config(body, &path) {
                 Ok(config) => {
-                    let def = ComponentDef {
-                        id: id.clone(),
-                        loc: entry.key_loc.clone(),
-                        factory: factory.clone(),
-                        config,
-                    };
+                    let def =
+                        ComponentDef { id: id.clone(), loc: entry.key_loc.clone(), factory: factory.clone(), config };
                     components.insert((kind, id), def);
                 }
                 Err(errs) => errors.extend(errs),
@@ -260,20 +219,12 @@ pub fn parse_config(root: &Node, registry: &Registry) -> Result<Config, ConfigEr
         Some(s) => parse_service(&s.node, &mut errors),
         None => ServiceConfig::default(),
     };
-    let mut config = Config {
-        components,
-        service,
-        warnings: Vec::new(),
-    };
+    let mut config = Config { components, service, warnings: Vec::new() };
     check_service(&config, &mut errors, &mut warnings);
     if all_sections_empty(top) {
         errors.insert(
             0,
-            ConfigError::at(
-                root.loc.clone(),
-                "",
-                "empty configuration: define receivers, exporters and a pipeline",
-            ),
+            ConfigError::at(root.loc.clone(), "", "empty configuration: define receivers, exporters and a pipeline"),
         );
     }
     if errors.is_empty() {
@@ -285,10 +236,7 @@ pub fn parse_config(root: &Node, registry: &Registry) -> Result<Config, ConfigEr
 }
 
 fn all_sections_empty(top: &IndexMap<String, super::document::Entry>) -> bool {
-    KINDS.iter().all(|k| {
-        top.get(k.section())
-            .is_none_or(|e| e.node.as_map().is_none_or(|m| m.is_empty()))
-    })
+    KINDS.iter().all(|k| top.get(k.section()).is_none_or(|e| e.node.as_map().is_none_or(|m| m.is_empty())))
 }
 
 fn parse_refs(node: &Node, path: &str, errors: &mut Vec<ConfigError>) -> Vec<Ref> {
@@ -296,11 +244,7 @@ fn parse_refs(node: &Node, path: &str, errors: &mut Vec<ConfigError>) -> Vec<Ref
         Value::Seq(items) => items.as_slice(),
         Value::Null => &[],
         _ => {
-            errors.push(ConfigError::at(
-                node.loc.clone(),
-                path,
-                "expected a list of component ids",
-            ));
+            errors.push(ConfigError::at(node.loc.clone(), path, "expected a list of component ids"));
             return Vec::new();
         }
     };
@@ -310,19 +254,12 @@ fn parse_refs(node: &Node, path: &str, errors: &mut Vec<ConfigError>) -> Vec<Ref
             let text = match &n.value {
                 Value::Scalar { text, .. } => text.as_str(),
                 _ => {
-                    errors.push(ConfigError::at(
-                        n.loc.clone(),
-                        path,
-                        "expected a component id",
-                    ));
+                    errors.push(ConfigError::at(n.loc.clone(), path, "expected a component id"));
                     return None;
                 }
             };
             match ComponentId::parse(text) {
-                Ok(id) => Some(Ref {
-                    id,
-                    loc: n.loc.clone(),
-                }),
+                Ok(id) => Some(Ref { id, loc: n.loc.clone() }),
                 Err(e) => {
                     errors.push(ConfigError::at(n.loc.clone(), path, e));
                     None
@@ -336,11 +273,7 @@ fn parse_service(node: &Node, errors: &mut Vec<ConfigError>) -> ServiceConfig {
     let mut service = ServiceConfig::default();
     let Some(map) = node.as_map() else {
         if !matches!(node.value, Value::Null) {
-            errors.push(ConfigError::at(
-                node.loc.clone(),
-                "service",
-                "expected a mapping",
-            ));
+            errors.push(ConfigError::at(node.loc.clone(), "service", "expected a mapping"));
         }
         return service;
     };
@@ -355,11 +288,7 @@ fn parse_service(node: &Node, errors: &mut Vec<ConfigError>) -> ServiceConfig {
             },
             "pipelines" => {
                 let Some(pipelines) = entry.node.as_map() else {
-                    errors.push(ConfigError::at(
-                        entry.node.loc.clone(),
-                        path,
-                        "expected a mapping of pipeline ids",
-                    ));
+                    errors.push(ConfigError::at(entry.node.loc.clone(), path, "expected a mapping of pipeline ids"));
                     continue;
                 };
                 for (pkey, pentry) in pipelines {
@@ -385,8 +314,7 @@ fn parse_service(node: &Node, errors: &mut Vec<ConfigError>) -> ServiceConfig {
                             "processors" => def.processors = parse_refs(&e.node, &kpath, errors),
                             "exporters" => def.exporters = parse_refs(&e.node, &kpath, errors),
                             other => {
-                                let hint =
-                                    suggestion(other, ["receivers", "processors", "exporters"]);
+                                let hint = suggestion(other, ["receivers", "processors", "exporters"]);
                                 errors.push(ConfigError::at(
                                     e.key_loc.clone(),
                                     kpath,
@@ -400,11 +328,7 @@ fn parse_service(node: &Node, errors: &mut Vec<ConfigError>) -> ServiceConfig {
             }
             other => {
                 let hint = suggestion(other, KEYS);
-                errors.push(ConfigError::at(
-                    entry.key_loc.clone(),
-                    path,
-                    format!("unknown key{hint}"),
-                ));
+                errors.push(ConfigError::at(entry.key_loc.clone(), path, format!("unknown key{hint}")));
             }
         }
     }
@@ -415,67 +339,35 @@ fn parse_service(node: &Node, errors: &mut Vec<ConfigError>) -> ServiceConfig {
 fn check_service(cfg: &Config, errors: &mut Vec<ConfigError>, warnings: &mut Vec<ConfigError>) {
     let defined = |kind: Kind, id: &ComponentId| cfg.components.contains_key(&(kind, id.clone()));
     let names_of = |kind: Kind| {
-        cfg.components
-            .keys()
-            .filter(|(k, _)| *k == kind)
-            .map(|(_, id)| id.to_string())
-            .collect::<Vec<_>>()
+        cfg.components.keys().filter(|(k, _)| *k == kind).map(|(_, id)| id.to_string()).collect::<Vec<_>>()
     };
     let undefined = |r: &Ref, path: String, what: &str, kinds: &[Kind]| {
         let known: Vec<String> = kinds.iter().flat_map(|k| names_of(*k)).collect();
         let hint = suggestion(&r.id.to_string(), known.iter().map(String::as_str));
-        ConfigError::at(
-            r.loc.clone(),
-            path,
-            format!(
-                "references {what} \"{}\" which is not configured{hint}",
-                r.id
-            ),
-        )
+        ConfigError::at(r.loc.clone(), path, format!("references {what} \"{}\" which is not configured{hint}", r.id))
     };
     for r in &cfg.service.extensions {
         if !defined(Kind::Extension, &r.id) {
-            errors.push(undefined(
-                r,
-                "service::extensions".into(),
-                "extension",
-                &[Kind::Extension],
-            ));
+            errors.push(undefined(r, "service::extensions".into(), "extension", &[Kind::Extension]));
         }
     }
     if cfg.service.pipelines.is_empty() && !cfg.components.is_empty() {
-        errors.push(ConfigError::general(
-            "service::pipelines",
-            "service must have at least one pipeline",
-        ));
+        errors.push(ConfigError::general("service::pipelines", "service must have at least one pipeline"));
     }
     for p in cfg.service.pipelines.values() {
         let signal = p.id.signal();
         let base = format!("service::pipelines::{}", p.id);
         if p.receivers.is_empty() {
-            errors.push(ConfigError::at(
-                p.loc.clone(),
-                base.clone(),
-                "must have at least one receiver",
-            ));
+            errors.push(ConfigError::at(p.loc.clone(), base.clone(), "must have at least one receiver"));
         }
         if p.exporters.is_empty() {
-            errors.push(ConfigError::at(
-                p.loc.clone(),
-                base.clone(),
-                "must have at least one exporter",
-            ));
+            errors.push(ConfigError::at(p.loc.clone(), base.clone(), "must have at least one exporter"));
         }
-        let sides = [
-            ("receivers", Kind::Receiver, &p.receivers),
-            ("exporters", Kind::Exporter, &p.exporters),
-        ];
+        let sides = [("receivers", Kind::Receiver, &p.receivers), ("exporters", Kind::Exporter, &p.exporters)];
         for (field, kind, refs) in sides {
             for r in refs {
                 let path = format!("{base}::{field}");
-                let def = cfg
-                    .get(kind, &r.id)
-                    .or_else(|| cfg.get(Kind::Connector, &r.id));
+                let def = cfg.get(kind, &r.id).or_else(|| cfg.get(Kind::Connector, &r.id));
                 match def {
                     None => errors.push(undefined(r, path, kind.word(), &[kind, Kind::Connector])),
                     Some(d) if d.factory.kind() == Kind::Connector => {} // checked by the graph build
@@ -529,10 +421,7 @@ fn check_service(cfg: &Config, errors: &mut Vec<ConfigError>, warnings: &mut Vec
             warnings.push(ConfigError::at(
                 def.loc.clone(),
                 format!("{}::{id}", kind.section()),
-                format!(
-                    "{} \"{id}\" is defined but not used in any pipeline",
-                    kind.word()
-                ),
+                format!("{} \"{id}\" is defined but not used in any pipeline", kind.word()),
             ));
         }
     }

@@ -16,8 +16,6 @@ impl<T> Optional<T> {
 
 impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for Optional<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(Optional(Some(
-            Option::<T>::deserialize(d)?.unwrap_or_default(),
-        )))
+        Ok(Optional(Some(Option::<T>::deserialize(d)?.unwrap_or_default())))
     }
 }

@@ -109,12 +109,7 @@ pub struct MetricsConfig {
 
 impl Default for MetricsConfig {
     fn default() -> Self {
-        MetricsConfig {
-            level: "normal".into(),
-            address: None,
-            readers: None,
-            views: None,
-        }
+        MetricsConfig { level: "normal".into(), address: None, readers: None, views: None }
     }
 }
 
@@ -188,11 +183,6 @@ impl MetricsConfig {
                 .map(|p| (format!("{}:{}", p.host, p.port), !p.without_type_suffix))
                 .next();
         }
-        Some((
-            self.address
-                .clone()
-                .unwrap_or_else(|| "localhost:8888".into()),
-            false,
-        ))
+        Some((self.address.clone().unwrap_or_else(|| "localhost:8888".into()), false))
     }
 }

@@ -26,16 +26,10 @@ impl<S: SignalData> Fanout<S> {
 
 impl<S: SignalData> Consumer<S> for Fanout<S> {
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            mutates_data: false,
-        }
+        Capabilities { mutates_data: false }
     }
 
-    fn consume<'a>(
-        &'a self,
-        cx: &'a RequestContext,
-        data: S,
-    ) -> BoxFuture<'a, Result<(), ConsumeError>> {
+    fn consume<'a>(&'a self, cx: &'a RequestContext, data: S) -> BoxFuture<'a, Result<(), ConsumeError>> {
         Box::pin(async move {
             if let [only] = self.consumers.as_slice() {
                 return only.consume(cx, data).await;
@@ -47,9 +41,7 @@ impl<S: SignalData> Consumer<S> for Fanout<S> {
                     data.take().unwrap_or_else(|| unreachable_batch::<S>())
                 } else if c.capabilities().mutates_data {
                     // A deep copy up front: the clone would otherwise be shared with the rest.
-                    data.as_ref()
-                        .map(|d| S::from_request(d.request().clone()))
-                        .unwrap_or_else(unreachable_batch::<S>)
+                    data.as_ref().map(|d| S::from_request(d.request().clone())).unwrap_or_else(unreachable_batch::<S>)
                 } else {
                     data.clone().unwrap_or_else(unreachable_batch::<S>)
                 };

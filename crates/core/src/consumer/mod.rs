@@ -25,12 +25,7 @@ impl RequestContext {
     pub fn metadata_values(&self, key: &str) -> Vec<&str> {
         self.metadata
             .as_ref()
-            .map(|m| {
-                m.get_all(key)
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .collect()
-            })
+            .map(|m| m.get_all(key).iter().filter_map(|v| v.to_str().ok()).collect())
             .unwrap_or_default()
     }
 }
@@ -66,17 +61,12 @@ pub enum ConsumeError {
 impl ConsumeError {
     /// A retryable error without a retry hint.
     pub fn retryable(message: impl Into<String>) -> Self {
-        ConsumeError::Retryable {
-            message: message.into(),
-            retry_after: None,
-        }
+        ConsumeError::Retryable { message: message.into(), retry_after: None }
     }
 
     /// A permanent error.
     pub fn permanent(message: impl Into<String>) -> Self {
-        ConsumeError::Permanent {
-            message: message.into(),
-        }
+        ConsumeError::Permanent { message: message.into() }
     }
 
     /// True unless permanent.
@@ -103,11 +93,7 @@ pub trait Consumer<S: SignalData>: Send + Sync {
         Capabilities::default()
     }
     /// Takes one batch.
-    fn consume<'a>(
-        &'a self,
-        cx: &'a RequestContext,
-        data: S,
-    ) -> BoxFuture<'a, Result<(), ConsumeError>>;
+    fn consume<'a>(&'a self, cx: &'a RequestContext, data: S) -> BoxFuture<'a, Result<(), ConsumeError>>;
 }
 
 /// A shared consumer of one signal.
@@ -145,16 +131,10 @@ impl AnyConsumer {
 macro_rules! map_any_consumer {
     ($any:expr, $c:ident => $body:expr) => {
         match $any {
-            $crate::consumer::AnyConsumer::Traces($c) => {
-                $crate::consumer::AnyConsumer::Traces($body)
-            }
-            $crate::consumer::AnyConsumer::Metrics($c) => {
-                $crate::consumer::AnyConsumer::Metrics($body)
-            }
+            $crate::consumer::AnyConsumer::Traces($c) => $crate::consumer::AnyConsumer::Traces($body),
+            $crate::consumer::AnyConsumer::Metrics($c) => $crate::consumer::AnyConsumer::Metrics($body),
             $crate::consumer::AnyConsumer::Logs($c) => $crate::consumer::AnyConsumer::Logs($body),
-            $crate::consumer::AnyConsumer::Profiles($c) => {
-                $crate::consumer::AnyConsumer::Profiles($body)
-            }
+            $crate::consumer::AnyConsumer::Profiles($c) => $crate::consumer::AnyConsumer::Profiles($body),
         }
     };
 }

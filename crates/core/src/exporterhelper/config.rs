@@ -46,16 +46,10 @@ impl QueueConfig {
     pub fn validate(&self) -> Vec<FieldError> {
         let mut e = Vec::new();
         if self.enabled && self.num_consumers == 0 {
-            e.push(FieldError::new(
-                "sending_queue::num_consumers",
-                "must be positive",
-            ));
+            e.push(FieldError::new("sending_queue::num_consumers", "must be positive"));
         }
         if self.enabled && self.queue_size == 0 {
-            e.push(FieldError::new(
-                "sending_queue::queue_size",
-                "must be positive",
-            ));
+            e.push(FieldError::new("sending_queue::queue_size", "must be positive"));
         }
         if let Some(s) = &self.sizer {
             if s != "requests" {
@@ -66,10 +60,7 @@ impl QueueConfig {
             }
         }
         if self.storage.is_some() {
-            e.push(FieldError::new(
-                "sending_queue::storage",
-                "persistent queues are not supported yet",
-            ));
+            e.push(FieldError::new("sending_queue::storage", "persistent queues are not supported yet"));
         }
         e
     }
@@ -114,16 +105,10 @@ impl RetryConfig {
     pub fn validate(&self) -> Vec<FieldError> {
         let mut e = Vec::new();
         if !(0.0..=1.0).contains(&self.randomization_factor) {
-            e.push(FieldError::new(
-                "retry_on_failure::randomization_factor",
-                "must be between 0 and 1",
-            ));
+            e.push(FieldError::new("retry_on_failure::randomization_factor", "must be between 0 and 1"));
         }
         if self.multiplier < 1.0 {
-            e.push(FieldError::new(
-                "retry_on_failure::multiplier",
-                "must be at least 1",
-            ));
+            e.push(FieldError::new("retry_on_failure::multiplier", "must be at least 1"));
         }
         e
     }

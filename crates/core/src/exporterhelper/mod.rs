@@ -41,16 +41,11 @@ pub enum ExportError {
 impl ExportError {
     /// A retryable error without a throttle hint.
     pub fn retryable(message: impl Into<String>) -> Self {
-        ExportError::Retryable {
-            message: message.into(),
-            throttle: None,
-        }
+        ExportError::Retryable { message: message.into(), throttle: None }
     }
     /// A permanent error.
     pub fn permanent(message: impl Into<String>) -> Self {
-        ExportError::Permanent {
-            message: message.into(),
-        }
+        ExportError::Permanent { message: message.into() }
     }
 }
 

@@ -45,19 +45,9 @@ impl<S: SignalData> QueuedExporter<S> {
         obs: ExporterObs,
     ) -> Self {
         let (tx, rx) = mpsc::channel(queue.queue_size.max(1));
-        obs.queue_capacity.set(if queue.enabled {
-            queue.queue_size as i64
-        } else {
-            0
-        });
+        obs.queue_capacity.set(if queue.enabled { queue.queue_size as i64 } else { 0 });
         QueuedExporter {
-            inner: Arc::new(Inner {
-                id,
-                sender: Box::new(sender),
-                retry,
-                timeout,
-                obs,
-            }),
+            inner: Arc::new(Inner { id, sender: Box::new(sender), retry, timeout, obs }),
             queue,
             tx,
             rx: Mutex::new(Some(rx)),
@@ -69,11 +59,7 @@ impl<S: SignalData> QueuedExporter<S> {
 
 impl<S: SignalData> Inner<S> {
     /// Sends with retries; returns the final error if the data was not delivered.
-    async fn send_with_retry(
-        &self,
-        data: &S,
-        stop: Option<&CancellationToken>,
-    ) -> Result<(), ExportError> {
+    async fn send_with_retry(&self, data: &S, stop: Option<&CancellationToken>) -> Result<(), ExportError> {
         let items = data.item_count() as u64;
         let started = Instant::now();
         let mut backoff = Backoff::new(&self.retry);
@@ -84,10 +70,7 @@ impl<S: SignalData> Inner<S> {
             } else {
                 match tokio::time::timeout(self.timeout, attempt).await {
                     Ok(r) => r,
-                    Err(_) => Err(ExportError::retryable(format!(
-                        "request timed out after {:?}",
-                        self.timeout
-                    ))),
+                    Err(_) => Err(ExportError::retryable(format!("request timed out after {:?}", self.timeout))),
                 }
             };
             let err = match result {
@@ -98,9 +81,7 @@ impl<S: SignalData> Inner<S> {
                 Err(e) => e,
             };
             let throttle = match &err {
-                ExportError::Permanent { .. } => {
-                    return self.dropped(items, err, "permanent error")
-                }
+                ExportError::Permanent { .. } => return self.dropped(items, err, "permanent error"),
                 ExportError::Retryable { throttle, .. } => *throttle,
             };
             if !self.retry.enabled {
@@ -135,34 +116,21 @@ impl<S: SignalData> Inner<S> {
 }
 
 impl<S: SignalData> Consumer<S> for QueuedExporter<S> {
-    fn consume<'a>(
-        &'a self,
-        _cx: &'a RequestContext,
-        data: S,
-    ) -> BoxFuture<'a, Result<(), ConsumeError>> {
+    fn consume<'a>(&'a self, _cx: &'a RequestContext, data: S) -> BoxFuture<'a, Result<(), ConsumeError>> {
         Box::pin(async move {
             let items = data.item_count() as u64;
             if !self.queue.enabled {
-                return self
-                    .inner
-                    .send_with_retry(&data, None)
-                    .await
-                    .map_err(|e| match e {
-                        ExportError::Permanent { message } => ConsumeError::Permanent { message },
-                        ExportError::Retryable { message, .. } => ConsumeError::retryable(message),
-                    });
+                return self.inner.send_with_retry(&data, None).await.map_err(|e| match e {
+                    ExportError::Permanent { message } => ConsumeError::Permanent { message },
+                    ExportError::Retryable { message, .. } => ConsumeError::retryable(message),
+                });
             }
             let result = if self.queue.block_on_overflow {
-                self.tx
-                    .send(data)
-                    .await
-                    .map_err(|_| "sending queue is closed (shutting down)")
+                self.tx.send(data).await.map_err(|_| "sending queue is closed (shutting down)")
             } else {
                 self.tx.try_send(data).map_err(|e| match e {
                     mpsc::error::TrySendError::Full(_) => "sending queue is full",
-                    mpsc::error::TrySendError::Closed(_) => {
-                        "sending queue is closed (shutting down)"
-                    }
+                    mpsc::error::TrySendError::Closed(_) => "sending queue is closed (shutting down)",
                 })
             };
             match result {
@@ -173,10 +141,7 @@ impl<S: SignalData> Consumer<S> for QueuedExporter<S> {
                 Err(why) => {
                     self.inner.obs.enqueue_failed.add(items);
                     tracing::warn!(exporter = %self.inner.id, dropped_items = items, "Refusing data: {why}.");
-                    Err(ConsumeError::retryable(format!(
-                        "exporter \"{}\": {why}",
-                        self.inner.id
-                    )))
+                    Err(ConsumeError::retryable(format!("exporter \"{}\": {why}", self.inner.id)))
                 }
             }
         })

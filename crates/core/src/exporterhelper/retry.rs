@@ -15,26 +15,16 @@ pub struct Backoff {
 impl Backoff {
     /// Starts at `initial_interval`.
     pub fn new(cfg: &RetryConfig) -> Self {
-        Backoff {
-            cfg: cfg.clone(),
-            current: cfg.initial_interval,
-        }
+        Backoff { cfg: cfg.clone(), current: cfg.initial_interval }
     }
 
     /// The next delay: the current interval with jitter, at least `throttle` if the server
     /// asked for one; the interval then grows by `multiplier` up to `max_interval`.
     pub fn next_delay(&mut self, throttle: Option<Duration>) -> Duration {
         let r = self.cfg.randomization_factor;
-        let factor = if r > 0.0 {
-            rand::rng().random_range(1.0 - r..=1.0 + r)
-        } else {
-            1.0
-        };
+        let factor = if r > 0.0 { rand::rng().random_range(1.0 - r..=1.0 + r) } else { 1.0 };
         let jittered = self.current.mul_f64(factor);
-        self.current = self
-            .current
-            .mul_f64(self.cfg.multiplier)
-            .min(self.cfg.max_interval);
+        self.current = self.current.mul_f64(self.cfg.multiplier).min(self.cfg.max_interval);
         throttle.map_or(jittered, |t| t.max(jittered))
     }
 }

@@ -52,20 +52,12 @@ pub(super) fn build(cfg: &Config, telemetry: &Telemetry) -> Result<Graph, Config
         return Err(ConfigErrors(b.errors));
     }
     let host = Host::new(extensions.iter().cloned().collect::<BTreeMap<_, _>>());
-    Ok(Graph {
-        extensions,
-        components: b.components,
-        host,
-    })
+    Ok(Graph { extensions, components: b.components, host })
 }
 
 impl<'a> Builder<'a> {
     fn settings(&self, kind: Kind, id: &ComponentId) -> Settings {
-        Settings {
-            id: id.clone(),
-            kind,
-            telemetry: self.telemetry.clone(),
-        }
+        Settings { id: id.clone(), kind, telemetry: self.telemetry.clone() }
     }
 
     fn extensions(&mut self) -> Vec<(ComponentId, Arc<dyn crate::component::Extension>)> {
@@ -74,16 +66,11 @@ impl<'a> Builder<'a> {
             let Some(def) = self.cfg.get(Kind::Extension, &r.id) else {
                 continue;
             };
-            match def
-                .factory
-                .create_extension(self.settings(Kind::Extension, &r.id), &def.config)
-            {
+            match def.factory.create_extension(self.settings(Kind::Extension, &r.id), &def.config) {
                 Ok(ext) => out.push((r.id.clone(), ext)),
-                Err(e) => self.errors.push(ConfigError::at(
-                    def.loc.clone(),
-                    format!("extensions::{}", r.id),
-                    e.message,
-                )),
+                Err(e) => {
+                    self.errors.push(ConfigError::at(def.loc.clone(), format!("extensions::{}", r.id), e.message))
+                }
             }
         }
         out
@@ -103,23 +90,18 @@ impl<'a> Builder<'a> {
                 continue; // unused: already a warning
             }
             if from.is_empty() || to.is_empty() {
-                let side = if from.is_empty() {
-                    "an exporter"
-                } else {
-                    "a receiver"
-                };
+                let side = if from.is_empty() { "an exporter" } else { "a receiver" };
                 self.errors.push(ConfigError::at(
                     def.loc.clone(),
                     path,
-                    format!("connector \"{id}\" must be used as both receiver and exporter, but is never used as {side}"),
+                    format!(
+                        "connector \"{id}\" must be used as both receiver and exporter, but is never used as {side}"
+                    ),
                 ));
                 continue;
             }
             for f in &from {
-                if !to
-                    .iter()
-                    .any(|t| def.factory.connector_stability(*f, *t).is_some())
-                {
+                if !to.iter().any(|t| def.factory.connector_stability(*f, *t).is_some()) {
                     self.errors.push(ConfigError::at(
                         def.loc.clone(),
                         path.clone(),
@@ -128,10 +110,7 @@ impl<'a> Builder<'a> {
                 }
             }
             for t in &to {
-                if !from
-                    .iter()
-                    .any(|f| def.factory.connector_stability(*f, *t).is_some())
-                {
+                if !from.iter().any(|f| def.factory.connector_stability(*f, *t).is_some()) {
                     self.errors.push(ConfigError::at(
                         def.loc.clone(),
                         path.clone(),
@@ -142,11 +121,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn signals_where(
-        &self,
-        id: &ComponentId,
-        side: impl Fn(&PipelineDef) -> &Vec<crate::config::Ref>,
-    ) -> Vec<Signal> {
+    fn signals_where(&self, id: &ComponentId, side: impl Fn(&PipelineDef) -> &Vec<crate::config::Ref>) -> Vec<Signal> {
         let mut s: Vec<Signal> = self
             .cfg
             .service
@@ -166,11 +141,8 @@ impl<'a> Builder<'a> {
             return Some(head.clone());
         }
         if let Some(pos) = self.visiting.iter().position(|v| v == &p.id) {
-            let cycle: Vec<String> = self.visiting[pos..]
-                .iter()
-                .map(|v| v.to_string())
-                .chain([p.id.to_string()])
-                .collect();
+            let cycle: Vec<String> =
+                self.visiting[pos..].iter().map(|v| v.to_string()).chain([p.id.to_string()]).collect();
             self.errors.push(ConfigError::at(
                 p.loc.clone(),
                 format!("service::pipelines::{}", p.id),
@@ -193,26 +165,15 @@ impl<'a> Builder<'a> {
         let mut next = fanout(signal, outs)?;
         for r in p.processors.iter().rev() {
             let def = self.cfg.get(Kind::Processor, &r.id)?;
-            match def.factory.create_processor(
-                self.settings(Kind::Processor, &r.id),
-                &def.config,
-                next.clone(),
-            ) {
+            match def.factory.create_processor(self.settings(Kind::Processor, &r.id), &def.config, next.clone()) {
                 Ok((consumer, component)) => {
                     if let Some(c) = component {
-                        self.components.push((
-                            format!("processor \"{}\" in pipeline \"{}\"", r.id, p.id),
-                            c,
-                        ));
+                        self.components.push((format!("processor \"{}\" in pipeline \"{}\"", r.id, p.id), c));
                     }
                     next = consumer;
                 }
                 Err(e) => {
-                    self.errors.push(ConfigError::at(
-                        r.loc.clone(),
-                        format!("processors::{}", r.id),
-                        e.message,
-                    ));
+                    self.errors.push(ConfigError::at(r.loc.clone(), format!("processors::{}", r.id), e.message));
                     return None;
                 }
             }
@@ -226,25 +187,16 @@ impl<'a> Builder<'a> {
             return Some(c.clone());
         }
         let def = self.cfg.get(Kind::Exporter, id)?;
-        match def
-            .factory
-            .create_exporter(self.settings(Kind::Exporter, id), &def.config, signal)
-        {
+        match def.factory.create_exporter(self.settings(Kind::Exporter, id), &def.config, signal) {
             Ok((consumer, component)) => {
                 // Exporters start before everything else: keep them at the front.
                 let n = self.exporters.len();
-                self.components
-                    .insert(n, (format!("exporter \"{id}\" ({signal})"), component));
-                self.exporters
-                    .insert((id.clone(), signal), consumer.clone());
+                self.components.insert(n, (format!("exporter \"{id}\" ({signal})"), component));
+                self.exporters.insert((id.clone(), signal), consumer.clone());
                 Some(consumer)
             }
             Err(e) => {
-                self.errors.push(ConfigError::at(
-                    def.loc.clone(),
-                    format!("exporters::{id}"),
-                    e.message,
-                ));
+                self.errors.push(ConfigError::at(def.loc.clone(), format!("exporters::{id}"), e.message));
                 None
             }
         }
@@ -270,31 +222,17 @@ impl<'a> Builder<'a> {
                 .values()
                 .filter(|p| p.id.signal() == to && p.receivers.iter().any(|r| &r.id == id))
                 .collect();
-            let heads: Vec<AnyConsumer> = targets
-                .into_iter()
-                .filter_map(|p| self.pipeline(p))
-                .collect();
+            let heads: Vec<AnyConsumer> = targets.into_iter().filter_map(|p| self.pipeline(p)).collect();
             let next = fanout(to, heads)?;
-            match def.factory.create_connector(
-                self.settings(Kind::Connector, id),
-                &def.config,
-                from,
-                next,
-            ) {
+            match def.factory.create_connector(self.settings(Kind::Connector, id), &def.config, from, next) {
                 Ok((consumer, component)) => {
                     if let Some(c) = component {
-                        self.components
-                            .push((format!("connector \"{id}\" ({from} -> {to})"), c));
+                        self.components.push((format!("connector \"{id}\" ({from} -> {to})"), c));
                     }
-                    self.connectors
-                        .insert((id.clone(), from, to), consumer.clone());
+                    self.connectors.insert((id.clone(), from, to), consumer.clone());
                     inputs.push(consumer);
                 }
-                Err(e) => self.errors.push(ConfigError::at(
-                    def.loc.clone(),
-                    format!("connectors::{id}"),
-                    e.message,
-                )),
+                Err(e) => self.errors.push(ConfigError::at(def.loc.clone(), format!("connectors::{id}"), e.message)),
             }
         }
         fanout(from, inputs)
@@ -302,13 +240,8 @@ impl<'a> Builder<'a> {
 
     fn receivers(&mut self) -> Vec<(String, Box<dyn Component>)> {
         let mut out = Vec::new();
-        let ids: Vec<ComponentId> = self
-            .cfg
-            .components
-            .keys()
-            .filter(|(k, _)| *k == Kind::Receiver)
-            .map(|(_, id)| id.clone())
-            .collect();
+        let ids: Vec<ComponentId> =
+            self.cfg.components.keys().filter(|(k, _)| *k == Kind::Receiver).map(|(_, id)| id.clone()).collect();
         for id in ids {
             let mut outputs = ReceiverOutputs::default();
             let mut used = false;
@@ -336,17 +269,9 @@ impl<'a> Builder<'a> {
             let Some(def) = self.cfg.get(Kind::Receiver, &id) else {
                 continue;
             };
-            match def.factory.create_receiver(
-                self.settings(Kind::Receiver, &id),
-                &def.config,
-                outputs,
-            ) {
+            match def.factory.create_receiver(self.settings(Kind::Receiver, &id), &def.config, outputs) {
                 Ok(c) => out.push((format!("receiver \"{id}\""), c)),
-                Err(e) => self.errors.push(ConfigError::at(
-                    def.loc.clone(),
-                    format!("receivers::{id}"),
-                    e.message,
-                )),
+                Err(e) => self.errors.push(ConfigError::at(def.loc.clone(), format!("receivers::{id}"), e.message)),
             }
         }
         out

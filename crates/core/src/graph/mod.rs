@@ -46,9 +46,7 @@ impl Graph {
     /// returns the error.
     pub async fn start(&self) -> Result<(), StartError> {
         for (id, ext) in &self.extensions {
-            ext.start(&self.host)
-                .await
-                .map_err(|e| StartError::new(format!("extension \"{id}\": {}", e.message)))?;
+            ext.start(&self.host).await.map_err(|e| StartError::new(format!("extension \"{id}\": {}", e.message)))?;
         }
         for (i, (name, c)) in self.components.iter().enumerate() {
             if let Err(e) = c.start(&self.host).await {
@@ -73,10 +71,7 @@ impl Graph {
             }
         }
         for (id, ext) in self.extensions.iter().rev() {
-            if tokio::time::timeout(Duration::from_secs(2), ext.shutdown())
-                .await
-                .is_err()
-            {
+            if tokio::time::timeout(Duration::from_secs(2), ext.shutdown()).await.is_err() {
                 tracing::warn!(extension = %id, "Extension did not stop in time.");
             }
         }

@@ -59,19 +59,10 @@ struct HistogramInner {
 impl Histogram {
     /// Records one observation.
     pub fn observe(&self, v: f64) {
-        let i = self
-            .0
-            .bounds
-            .iter()
-            .position(|b| v <= *b)
-            .unwrap_or(self.0.bounds.len());
+        let i = self.0.bounds.iter().position(|b| v <= *b).unwrap_or(self.0.bounds.len());
         self.0.buckets[i].fetch_add(1, Ordering::Relaxed);
         self.0.count.fetch_add(1, Ordering::Relaxed);
-        *self
-            .0
-            .sum_bits
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) += v;
+        *self.0.sum_bits.lock().unwrap_or_else(PoisonError::into_inner) += v;
     }
 }
 
@@ -97,10 +88,7 @@ pub struct MetricsRegistry {
 }
 
 fn labels(pairs: &[(&str, &str)]) -> Labels {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 impl MetricsRegistry {
@@ -163,19 +151,11 @@ impl MetricsRegistry {
             kind: "gauge",
             series: BTreeMap::new(),
         });
-        family
-            .series
-            .insert(Vec::new(), Series::GaugeFn(Box::new(f)));
+        family.series.insert(Vec::new(), Series::GaugeFn(Box::new(f)));
     }
 
     /// The histogram `name` with these bucket bounds and labels.
-    pub fn histogram(
-        &self,
-        name: &str,
-        help: &str,
-        bounds: &[f64],
-        l: &[(&str, &str)],
-    ) -> Histogram {
+    pub fn histogram(&self, name: &str, help: &str, bounds: &[f64], l: &[(&str, &str)]) -> Histogram {
         let fresh = Histogram(Arc::new(HistogramInner {
             bounds: bounds.to_vec(),
             buckets: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
@@ -203,11 +183,7 @@ impl MetricsRegistry {
         let families = self.families.lock().unwrap_or_else(PoisonError::into_inner);
         let mut out = String::with_capacity(4096);
         for (name, f) in families.iter() {
-            let name = if f.kind == "counter" && counter_suffix {
-                format!("{name}_total")
-            } else {
-                name.clone()
-            };
+            let name = if f.kind == "counter" && counter_suffix { format!("{name}_total") } else { name.clone() };
             let _ = writeln!(out, "# HELP {name} {}", f.help);
             let _ = writeln!(out, "# TYPE {name} {}", f.kind);
             for (l, s) in &f.series {
@@ -219,27 +195,12 @@ impl MetricsRegistry {
                         let mut cumulative = 0;
                         for (i, b) in h.0.buckets.iter().enumerate() {
                             cumulative += b.load(Ordering::Relaxed);
-                            let le =
-                                h.0.bounds
-                                    .get(i)
-                                    .map_or("+Inf".to_string(), |b| b.to_string());
-                            line(
-                                &mut out,
-                                &format!("{name}_bucket"),
-                                l,
-                                Some(&le),
-                                cumulative as f64,
-                            );
+                            let le = h.0.bounds.get(i).map_or("+Inf".to_string(), |b| b.to_string());
+                            line(&mut out, &format!("{name}_bucket"), l, Some(&le), cumulative as f64);
                         }
                         let sum = *h.0.sum_bits.lock().unwrap_or_else(PoisonError::into_inner);
                         line(&mut out, &format!("{name}_sum"), l, None, sum);
-                        line(
-                            &mut out,
-                            &format!("{name}_count"),
-                            l,
-                            None,
-                            h.0.count.load(Ordering::Relaxed) as f64,
-                        );
+                        line(&mut out, &format!("{name}_count"), l, None, h.0.count.load(Ordering::Relaxed) as f64);
                     }
                 }
             }
@@ -253,19 +214,12 @@ fn line(out: &mut String, name: &str, l: &Labels, le: Option<&str>, v: f64) {
     if !l.is_empty() || le.is_some() {
         out.push('{');
         let mut first = true;
-        for (k, val) in l
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .chain(le.map(|le| ("le", le)))
-        {
+        for (k, val) in l.iter().map(|(k, v)| (k.as_str(), v.as_str())).chain(le.map(|le| ("le", le))) {
             if !first {
                 out.push(',');
             }
             first = false;
-            let escaped = val
-                .replace('\\', "\\\\")
-                .replace('"', "\\\"")
-                .replace('\n', "\\n");
+            let escaped = val.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
             let _ = write!(out, "{k}=\"{escaped}\"");
         }
         out.push('}');
@@ -286,26 +240,14 @@ mod tests {
             &[("receiver", "otlp"), ("transport", "grpc")],
         );
         c.add(3);
-        r.counter(
-            "otelcol_receiver_accepted_spans",
-            "",
-            &[("receiver", "otlp"), ("transport", "grpc")],
-        )
-        .add(2);
+        r.counter("otelcol_receiver_accepted_spans", "", &[("receiver", "otlp"), ("transport", "grpc")]).add(2);
         let h = r.histogram("size", "Sizes.", &[10.0, 100.0], &[]);
         h.observe(5.0);
         h.observe(50.0);
         let plain = r.render(false);
-        assert!(
-            plain.contains(
-                "otelcol_receiver_accepted_spans{receiver=\"otlp\",transport=\"grpc\"} 5\n"
-            ),
-            "{plain}"
-        );
+        assert!(plain.contains("otelcol_receiver_accepted_spans{receiver=\"otlp\",transport=\"grpc\"} 5\n"), "{plain}");
         assert!(plain.contains("size_bucket{le=\"100\"} 2\n"), "{plain}");
         assert!(plain.contains("size_bucket{le=\"+Inf\"} 2\n"), "{plain}");
-        assert!(r
-            .render(true)
-            .contains("otelcol_receiver_accepted_spans_total{"));
+        assert!(r.render(true).contains("otelcol_receiver_accepted_spans_total{"));
     }
 }

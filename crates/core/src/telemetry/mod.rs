@@ -24,9 +24,7 @@ pub struct Telemetry {
 impl Telemetry {
     /// A fresh registry with the process metrics registered.
     pub fn new() -> Self {
-        let t = Telemetry {
-            metrics: Arc::new(MetricsRegistry::default()),
-        };
+        let t = Telemetry { metrics: Arc::new(MetricsRegistry::default()) };
         process::register(&t.metrics);
         t
     }

@@ -8,10 +8,7 @@ use super::{names, Telemetry};
 use crate::component::ComponentId;
 
 fn per_signal(t: &Telemetry, prefix: &str, help: &str, labels: &[(&str, &str)]) -> [Counter; 4] {
-    Signal::ALL.map(|s| {
-        t.metrics
-            .counter(&format!("{prefix}_{}", s.item_name()), help, labels)
-    })
+    Signal::ALL.map(|s| t.metrics.counter(&format!("{prefix}_{}", s.item_name()), help, labels))
 }
 
 /// Counters of one receiver on one transport (`grpc`, `http`).
@@ -92,11 +89,7 @@ impl ExporterObs {
                 "Number of items failed to be added to the sending queue.",
                 &l,
             ),
-            queue_size: m.gauge(
-                names::EXPORTER_QUEUE_SIZE,
-                "Current size of the retry queue (in batches).",
-                &lq,
-            ),
+            queue_size: m.gauge(names::EXPORTER_QUEUE_SIZE, "Current size of the retry queue (in batches).", &lq),
             queue_capacity: m.gauge(
                 names::EXPORTER_QUEUE_CAPACITY,
                 "Fixed capacity of the retry queue (in batches).",

@@ -37,16 +37,7 @@ pub async fn serve_metrics(
         "/metrics",
         get(move || {
             let body = registry.render(counter_suffix);
-            async move {
-                (
-                    [(
-                        header::CONTENT_TYPE,
-                        "text/plain; version=0.0.4; charset=utf-8",
-                    )],
-                    body,
-                )
-                    .into_response()
-            }
+            async move { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response() }
         }),
     );
     let task = tokio::spawn(async move {

@@ -20,9 +20,8 @@
 //!
 //! Decoding parses the body into a `serde_json::Value` tree first (a streaming decoder would
 //! need `serde` itself as a dependency); serde_json's nesting limit of 128 levels makes deeply
-//! nested input an error rather than a stack overflow. Doubles written as JSON numbers are
-//! parsed by serde_json: unless its `float_roundtrip` feature is enabled, about one in ten
-//! full-precision values comes back one ULP off (doubles written as strings are exact).
+//! nested input an error rather than a stack overflow. serde_json's `float_roundtrip` feature
+//! is on, so doubles written as JSON numbers are parsed exactly.
 
 mod decode;
 mod encode;
@@ -33,9 +32,7 @@ mod tests;
 pub use error::JsonError;
 
 use crate::proto::collector::logs::v1::{ExportLogsServiceRequest, ExportLogsServiceResponse};
-use crate::proto::collector::metrics::v1::{
-    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
-};
+use crate::proto::collector::metrics::v1::{ExportMetricsServiceRequest, ExportMetricsServiceResponse};
 use crate::proto::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
 
 /// Decodes an OTLP/JSON traces export request (the body of `POST /v1/traces`).

@@ -8,11 +8,7 @@ mod fixtures;
 /// Compares two prost messages through their protobuf encoding, which is deterministic and
 /// compares doubles bit for bit (so NaN equals NaN, and -0.0 differs from 0.0).
 fn assert_same<T: prost::Message + std::fmt::Debug>(left: &T, right: &T) {
-    assert_eq!(
-        left.encode_to_vec(),
-        right.encode_to_vec(),
-        "\nleft:  {left:?}\nright: {right:?}"
-    );
+    assert_eq!(left.encode_to_vec(), right.encode_to_vec(), "\nleft:  {left:?}\nright: {right:?}");
 }
 
 /// The JSON as a string, for readable assertions.
@@ -52,16 +48,7 @@ fn empty_requests_round_trip() {
     assert_eq!(text(&super::encode_traces(&Default::default())), "{}");
     assert_eq!(text(&super::encode_metrics(&Default::default())), "{}");
     assert_eq!(text(&super::encode_logs(&Default::default())), "{}");
-    assert_same(
-        &super::decode_traces(b"{}").expect("decodes"),
-        &Default::default(),
-    );
-    assert_same(
-        &super::decode_metrics(b"{}").expect("decodes"),
-        &Default::default(),
-    );
-    assert_same(
-        &super::decode_logs(b" { } ").expect("decodes"),
-        &Default::default(),
-    );
+    assert_same(&super::decode_traces(b"{}").expect("decodes"), &Default::default());
+    assert_same(&super::decode_metrics(b"{}").expect("decodes"), &Default::default());
+    assert_same(&super::decode_logs(b" { } ").expect("decodes"), &Default::default());
 }

@@ -2,9 +2,7 @@
 //! signal (to share a receiver's output between pipelines with different processors).
 
 use serde::Deserialize;
-use switchyard_core::component::{
-    BuildError, Component, ComponentConfig, ConnectorFactory, Settings, Stability,
-};
+use switchyard_core::component::{BuildError, Component, ComponentConfig, ConnectorFactory, Settings, Stability};
 use switchyard_core::consumer::AnyConsumer;
 use switchyard_pdata::Signal;
 
@@ -38,10 +36,7 @@ impl ConnectorFactory for ForwardConnectorFactory {
         next: AnyConsumer,
     ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
         if next.signal() != from {
-            return Err(BuildError::new(
-                &set,
-                format!("forward connects {from} only to {from}"),
-            ));
+            return Err(BuildError::new(&set, format!("forward connects {from} only to {from}")));
         }
         Ok((next, None))
     }

@@ -9,8 +9,7 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 use switchyard_core::any_consumer_for;
 use switchyard_core::component::{
-    BuildError, Component, ComponentConfig, ComponentId, ExporterFactory, Host, Settings,
-    Stability, StartError,
+    BuildError, Component, ComponentConfig, ComponentId, ExporterFactory, Host, Settings, Stability, StartError,
 };
 use switchyard_core::consumer::{AnyConsumer, ConsumeError, Consumer, RequestContext};
 use switchyard_core::telemetry::ExporterObs;
@@ -92,11 +91,7 @@ struct DebugExporter {
 }
 
 impl<S: SignalData> Consumer<S> for DebugExporter {
-    fn consume<'a>(
-        &'a self,
-        _cx: &'a RequestContext,
-        data: S,
-    ) -> BoxFuture<'a, Result<(), ConsumeError>> {
+    fn consume<'a>(&'a self, _cx: &'a RequestContext, data: S) -> BoxFuture<'a, Result<(), ConsumeError>> {
         Box::pin(async move {
             let items = data.item_count();
             match self.verbosity {

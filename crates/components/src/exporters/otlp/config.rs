@@ -75,22 +75,22 @@ impl ComponentConfig for OtlpExporterConfig {
         if self.endpoint.is_empty() {
             // The Collector's default config has no endpoint either; it is required to run.
         } else if self.uri().is_err() {
-            e.push(FieldError::new(
-                "endpoint",
-                format!("invalid endpoint \"{}\": expected host:port", self.endpoint),
-            ));
+            e.push(FieldError::new("endpoint", format!("invalid endpoint \"{}\": expected host:port", self.endpoint)));
         }
-        if !matches!(
-            self.compression.as_str(),
-            "gzip" | "zstd" | "deflate" | "none" | ""
-        ) {
+        if !matches!(self.compression.as_str(), "gzip" | "zstd" | "deflate" | "none" | "") {
             e.push(FieldError::new(
                 "compression",
-                format!("unsupported compression \"{}\" for gRPC (supported: gzip, zstd, deflate, none)", self.compression),
+                format!(
+                    "unsupported compression \"{}\" for gRPC (supported: gzip, zstd, deflate, none)",
+                    self.compression
+                ),
             ));
         }
         if self.auth.is_some() {
-            e.push(FieldError::new("auth", "exporter authentication extensions are not supported yet; set the header with `headers:`"));
+            e.push(FieldError::new(
+                "auth",
+                "exporter authentication extensions are not supported yet; set the header with `headers:`",
+            ));
         }
         e.extend(self.tls.validate());
         e.extend(self.sending_queue.validate());
@@ -109,9 +109,7 @@ impl OtlpExporterConfig {
         } else {
             format!("https://{}", self.endpoint)
         };
-        let uri: http::Uri = with_scheme
-            .parse()
-            .map_err(|e: http::uri::InvalidUri| e.to_string())?;
+        let uri: http::Uri = with_scheme.parse().map_err(|e: http::uri::InvalidUri| e.to_string())?;
         if uri.host().is_none() {
             return Err("missing host".into());
         }

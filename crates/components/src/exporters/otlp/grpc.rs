@@ -19,13 +19,9 @@ use crate::otlp_signal::{OtlpSignal, RetryInfo, RpcStatus, RETRY_INFO_TYPE};
 /// A channel that connects on first use (so `validate` and start never block on the backend).
 pub(super) fn channel(cfg: &OtlpExporterConfig) -> Result<Channel, String> {
     let uri = cfg.uri()?;
-    let mut ep = Endpoint::from(uri)
-        .tcp_nodelay(true)
-        .connect_timeout(Duration::from_secs(5));
+    let mut ep = Endpoint::from(uri).tcp_nodelay(true).connect_timeout(Duration::from_secs(5));
     if cfg.use_tls() {
-        ep = ep
-            .tls_config(ClientTlsConfig::new().with_native_roots())
-            .map_err(|e| format!("TLS setup failed: {e}"))?;
+        ep = ep.tls_config(ClientTlsConfig::new().with_native_roots()).map_err(|e| format!("TLS setup failed: {e}"))?;
     }
     Ok(ep.connect_lazy())
 }
@@ -39,11 +35,7 @@ pub(super) struct GrpcSender<S: OtlpSignal> {
 }
 
 impl<S: OtlpSignal> GrpcSender<S> {
-    pub(super) fn new(
-        id: ComponentId,
-        channel: Channel,
-        cfg: &OtlpExporterConfig,
-    ) -> Result<Self, String> {
+    pub(super) fn new(id: ComponentId, channel: Channel, cfg: &OtlpExporterConfig) -> Result<Self, String> {
         let mut client = tonic::client::Grpc::new(channel)
             .accept_compressed(CompressionEncoding::Gzip)
             .accept_compressed(CompressionEncoding::Zstd);
@@ -57,16 +49,10 @@ impl<S: OtlpSignal> GrpcSender<S> {
         for (k, v) in &cfg.headers {
             let key = MetadataKey::from_bytes(k.to_ascii_lowercase().as_bytes())
                 .map_err(|_| format!("invalid header name \"{k}\""))?;
-            let value = MetadataValue::try_from(v.as_str())
-                .map_err(|_| format!("invalid value for header \"{k}\""))?;
+            let value = MetadataValue::try_from(v.as_str()).map_err(|_| format!("invalid value for header \"{k}\""))?;
             headers.insert(key, value);
         }
-        Ok(GrpcSender {
-            id,
-            client,
-            headers,
-            _signal: PhantomData,
-        })
+        Ok(GrpcSender { id, client, headers, _signal: PhantomData })
     }
 }
 
@@ -75,17 +61,11 @@ impl<S: OtlpSignal> Sender<S> for GrpcSender<S> {
         let data = data.clone();
         Box::pin(async move {
             let mut client = self.client.clone();
-            client
-                .ready()
-                .await
-                .map_err(|e| ExportError::retryable(format!("connection not ready: {e}")))?;
+            client.ready().await.map_err(|e| ExportError::retryable(format!("connection not ready: {e}")))?;
             let mut req = tonic::Request::new(data);
             *req.metadata_mut() = self.headers.clone();
             let path = http::uri::PathAndQuery::from_static(S::GRPC_PATH);
-            let resp = client
-                .unary(req, path, SharedCodec::<S>(PhantomData))
-                .await
-                .map_err(classify)?;
+            let resp = client.unary(req, path, SharedCodec::<S>(PhantomData)).await.map_err(classify)?;
             if let Some((rejected, msg)) = S::rejected(resp.get_ref()) {
                 tracing::warn!(exporter = %self.id, rejected, message = msg, "Partial success response.");
             }
@@ -97,11 +77,7 @@ impl<S: OtlpSignal> Sender<S> for GrpcSender<S> {
 /// OTLP status classification (reference/otlp-protocol.md §7.2).
 fn classify(status: Status) -> ExportError {
     let throttle = retry_delay(&status);
-    let message = format!(
-        "rpc error: code = {:?} desc = {}",
-        status.code(),
-        status.message()
-    );
+    let message = format!("rpc error: code = {:?} desc = {}", status.code(), status.message());
     let retryable = match status.code() {
         Code::Cancelled
         | Code::DeadlineExceeded
@@ -122,15 +98,9 @@ fn classify(status: Status) -> ExportError {
 /// The server's `google.rpc.RetryInfo` delay, if it sent one.
 fn retry_delay(status: &Status) -> Option<Duration> {
     let details = RpcStatus::decode(status.details()).ok()?;
-    let info = details
-        .details
-        .iter()
-        .find(|d| d.type_url == RETRY_INFO_TYPE)?;
+    let info = details.details.iter().find(|d| d.type_url == RETRY_INFO_TYPE)?;
     let delay = RetryInfo::decode(info.value.as_slice()).ok()?.retry_delay?;
-    Some(Duration::new(
-        delay.seconds.max(0) as u64,
-        delay.nanos.max(0) as u32,
-    ))
+    Some(Duration::new(delay.seconds.max(0) as u64, delay.nanos.max(0) as u32))
 }
 
 /// Encodes the shared request in place and decodes the response.
@@ -155,9 +125,7 @@ impl<S: OtlpSignal> Encoder for SharedEncoder<S> {
     type Item = S;
     type Error = Status;
     fn encode(&mut self, item: S, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        item.request()
-            .encode(dst)
-            .map_err(|e| Status::internal(e.to_string()))
+        item.request().encode(dst).map_err(|e| Status::internal(e.to_string()))
     }
 }
 
@@ -167,8 +135,6 @@ impl<R: Message + Default> Decoder for ResponseDecoder<R> {
     type Item = R;
     type Error = Status;
     fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<R>, Status> {
-        R::decode(src)
-            .map(Some)
-            .map_err(|e| Status::internal(e.to_string()))
+        R::decode(src).map(Some).map_err(|e| Status::internal(e.to_string()))
     }
 }

@@ -46,10 +46,7 @@ impl ExporterFactory for OtlpExporterFactory {
         signal: Signal,
     ) -> Result<(AnyConsumer, Box<dyn Component>), BuildError> {
         if cfg.endpoint.is_empty() {
-            return Err(BuildError::new(
-                &set,
-                "endpoint is required (host:port of the OTLP/gRPC server)",
-            ));
+            return Err(BuildError::new(&set, "endpoint is required (host:port of the OTLP/gRPC server)"));
         }
         let channel = grpc::channel(cfg).map_err(|e| BuildError::new(&set, e))?;
         let (consumer, component) = for_signal!(signal, S => {

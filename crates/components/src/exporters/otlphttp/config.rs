@@ -119,24 +119,28 @@ impl ComponentConfig for OtlpHttpExporterConfig {
         ];
         for (field, url) in urls {
             if let Some(url) = url {
-                if !(url.starts_with("http://") || url.starts_with("https://"))
-                    || url.parse::<http::Uri>().is_err()
-                {
-                    e.push(FieldError::new(field, format!("invalid URL \"{url}\": expected http://host:port[/path] or https://...")));
+                if !(url.starts_with("http://") || url.starts_with("https://")) || url.parse::<http::Uri>().is_err() {
+                    e.push(FieldError::new(
+                        field,
+                        format!("invalid URL \"{url}\": expected http://host:port[/path] or https://..."),
+                    ));
                 }
             }
         }
-        if !matches!(
-            self.compression.as_str(),
-            "gzip" | "zstd" | "deflate" | "zlib" | "snappy" | "none" | ""
-        ) {
+        if !matches!(self.compression.as_str(), "gzip" | "zstd" | "deflate" | "zlib" | "snappy" | "none" | "") {
             e.push(FieldError::new(
                 "compression",
-                format!("unsupported compression \"{}\" (supported: gzip, zstd, deflate, zlib, snappy, none)", self.compression),
+                format!(
+                    "unsupported compression \"{}\" (supported: gzip, zstd, deflate, zlib, snappy, none)",
+                    self.compression
+                ),
             ));
         }
         if self.auth.is_some() {
-            e.push(FieldError::new("auth", "exporter authentication extensions are not supported yet; set the header with `headers:`"));
+            e.push(FieldError::new(
+                "auth",
+                "exporter authentication extensions are not supported yet; set the header with `headers:`",
+            ));
         }
         e.extend(self.tls.validate());
         e.extend(self.sending_queue.validate());
@@ -160,11 +164,7 @@ impl OtlpHttpExporterConfig {
         if self.endpoint.is_empty() {
             return None;
         }
-        Some(format!(
-            "{}{}",
-            self.endpoint.trim_end_matches('/'),
-            S::HTTP_PATH
-        ))
+        Some(format!("{}{}", self.endpoint.trim_end_matches('/'), S::HTTP_PATH))
     }
 }
 
@@ -180,13 +180,7 @@ mod tests {
             logs_endpoint: Some("http://loki:3100/otlp/v1/logs".into()),
             ..Default::default()
         };
-        assert_eq!(
-            cfg.url_for::<Traces>().as_deref(),
-            Some("http://tempo:4318/v1/traces")
-        );
-        assert_eq!(
-            cfg.url_for::<Logs>().as_deref(),
-            Some("http://loki:3100/otlp/v1/logs")
-        );
+        assert_eq!(cfg.url_for::<Traces>().as_deref(), Some("http://tempo:4318/v1/traces"));
+        assert_eq!(cfg.url_for::<Logs>().as_deref(), Some("http://loki:3100/otlp/v1/logs"));
     }
 }

@@ -5,9 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use futures::future::BoxFuture;
 use prost::Message;
-use reqwest::header::{
-    HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER,
-};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::StatusCode;
 use switchyard_core::component::ComponentId;
 use switchyard_core::confignet::compression::gzip;
@@ -43,8 +41,7 @@ pub(super) fn client(cfg: &OtlpHttpExporterConfig) -> Result<reqwest::Client, St
     if let Some(p) = &cfg.proxy_url {
         b = b.proxy(reqwest::Proxy::all(p).map_err(|e| format!("invalid proxy_url: {e}"))?);
     }
-    b.build()
-        .map_err(|e| format!("cannot build HTTP client: {e}"))
+    b.build().map_err(|e| format!("cannot build HTTP client: {e}"))
 }
 
 impl<S: OtlpSignal> HttpSender<S> {
@@ -56,10 +53,8 @@ impl<S: OtlpSignal> HttpSender<S> {
     ) -> Result<Self, String> {
         let mut headers = HeaderMap::new();
         for (k, v) in &cfg.headers {
-            let name = HeaderName::try_from(k.as_str())
-                .map_err(|_| format!("invalid header name \"{k}\""))?;
-            let value = HeaderValue::try_from(v.as_str())
-                .map_err(|_| format!("invalid value for header \"{k}\""))?;
+            let name = HeaderName::try_from(k.as_str()).map_err(|_| format!("invalid header name \"{k}\""))?;
+            let value = HeaderValue::try_from(v.as_str()).map_err(|_| format!("invalid value for header \"{k}\""))?;
             headers.insert(name, value);
         }
         let ct = match cfg.encoding {
@@ -67,27 +62,13 @@ impl<S: OtlpSignal> HttpSender<S> {
             BodyEncoding::Json => "application/json",
         };
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
-        let compression = if cfg.compression == "none" {
-            String::new()
-        } else {
-            cfg.compression.clone()
-        };
+        let compression = if cfg.compression == "none" { String::new() } else { cfg.compression.clone() };
         if !compression.is_empty() {
-            let v = HeaderValue::try_from(compression.as_str())
-                .map_err(|_| "invalid compression".to_string())?;
+            let v = HeaderValue::try_from(compression.as_str()).map_err(|_| "invalid compression".to_string())?;
             headers.insert(CONTENT_ENCODING, v);
         }
         let level = cfg.compression_params.level.unwrap_or(1);
-        Ok(HttpSender {
-            id,
-            client,
-            url,
-            encoding: cfg.encoding,
-            compression,
-            level,
-            headers,
-            _signal: PhantomData,
-        })
+        Ok(HttpSender { id, client, url, encoding: cfg.encoding, compression, level, headers, _signal: PhantomData })
     }
 
     fn body(&self, data: &S) -> Result<Vec<u8>, ExportError> {
@@ -99,24 +80,17 @@ impl<S: OtlpSignal> HttpSender<S> {
         Ok(match self.compression.as_str() {
             "" => raw,
             "gzip" => gzip(&raw, level),
-            "zstd" => zstd::bulk::compress(&raw, self.level)
-                .map_err(|e| ExportError::permanent(e.to_string()))?,
+            "zstd" => zstd::bulk::compress(&raw, self.level).map_err(|e| ExportError::permanent(e.to_string()))?,
             "deflate" | "zlib" => {
                 use std::io::Write;
-                let mut enc =
-                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(level));
+                let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(level));
                 let _ = enc.write_all(&raw);
-                enc.finish()
-                    .map_err(|e| ExportError::permanent(e.to_string()))?
+                enc.finish().map_err(|e| ExportError::permanent(e.to_string()))?
             }
-            "snappy" => snap::raw::Encoder::new()
-                .compress_vec(&raw)
-                .map_err(|e| ExportError::permanent(e.to_string()))?,
-            other => {
-                return Err(ExportError::permanent(format!(
-                    "unsupported compression {other}"
-                )))
+            "snappy" => {
+                snap::raw::Encoder::new().compress_vec(&raw).map_err(|e| ExportError::permanent(e.to_string()))?
             }
+            other => return Err(ExportError::permanent(format!("unsupported compression {other}"))),
         })
     }
 }
@@ -132,15 +106,9 @@ impl<S: OtlpSignal> Sender<S> for HttpSender<S> {
                 .body(body?)
                 .send()
                 .await
-                .map_err(|e| {
-                    ExportError::retryable(format!("failed to make an HTTP request: {e}"))
-                })?;
+                .map_err(|e| ExportError::retryable(format!("failed to make an HTTP request: {e}")))?;
             let status = resp.status();
-            let retry_after = resp
-                .headers()
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_retry_after);
+            let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
             let is_proto = resp
                 .headers()
                 .get(CONTENT_TYPE)
@@ -171,10 +139,7 @@ impl<S: OtlpSignal> Sender<S> for HttpSender<S> {
                     | StatusCode::SERVICE_UNAVAILABLE
                     | StatusCode::GATEWAY_TIMEOUT
             ) {
-                Err(ExportError::Retryable {
-                    message,
-                    throttle: retry_after,
-                })
+                Err(ExportError::Retryable { message, throttle: retry_after })
             } else {
                 Err(ExportError::Permanent { message })
             }
@@ -203,14 +168,9 @@ fn error_detail(body: &[u8], is_proto: bool) -> String {
     } else {
         serde_json::from_slice::<serde_json::Value>(body)
             .ok()
-            .and_then(|v| {
-                v.get("message")
-                    .and_then(|m| m.as_str())
-                    .map(str::to_string)
-            })
+            .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
     };
-    let text = message
-        .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned());
+    let text = message.unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned());
     format!(", Message={}", text.trim())
 }
 
@@ -220,10 +180,7 @@ pub(super) fn parse_retry_after(v: &str) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     let when = httpdate_parse(v.trim())?;
-    Some(
-        when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
 }
 
 fn httpdate_parse(v: &str) -> Option<SystemTime> {
@@ -233,19 +190,11 @@ fn httpdate_parse(v: &str) -> Option<SystemTime> {
         if parts.len() != 6 {
             return None;
         }
-        let month = [
-            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-        ]
-        .iter()
-        .position(|m| *m == parts[2])?
+        let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+            .iter()
+            .position(|m| *m == parts[2])?
             + 1;
-        let iso = format!(
-            "{}-{:02}-{:02}T{}Z",
-            parts[3],
-            month,
-            parts[1].parse::<u32>().ok()?,
-            parts[4]
-        );
+        let iso = format!("{}-{:02}-{:02}T{}Z", parts[3], month, parts[1].parse::<u32>().ok()?, parts[4]);
         humantime::parse_rfc3339(&iso).ok()
     })
 }
@@ -257,10 +206,7 @@ mod tests {
     #[test]
     fn retry_after_seconds_and_dates() {
         assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
-            Some(Duration::ZERO)
-        );
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon"), None);
     }
 }

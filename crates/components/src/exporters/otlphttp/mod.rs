@@ -61,9 +61,7 @@ fn build<S: OtlpSignal>(
     cfg: &OtlpHttpExporterConfig,
     client: reqwest::Client,
 ) -> Result<(DynConsumer<S>, Box<dyn Component>), String> {
-    let url = cfg
-        .url_for::<S>()
-        .ok_or_else(|| format!("endpoint or {}_endpoint is required", S::SIGNAL))?;
+    let url = cfg.url_for::<S>().ok_or_else(|| format!("endpoint or {}_endpoint is required", S::SIGNAL))?;
     let sender = http::HttpSender::<S>::new(set.id.clone(), client, url, cfg)?;
     let obs = ExporterObs::new(&set.telemetry, &set.id, S::SIGNAL);
     let q = Arc::new(QueuedExporter::new(

@@ -13,8 +13,8 @@ use futures::future::BoxFuture;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use switchyard_core::component::{
-    BuildError, Component, ComponentConfig, ComponentId, Extension, ExtensionFactory, FieldError,
-    Host, Settings, Stability, StartError,
+    BuildError, Component, ComponentConfig, ComponentId, Extension, ExtensionFactory, FieldError, Host, Settings,
+    Stability, StartError,
 };
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
@@ -67,10 +67,7 @@ impl ComponentConfig for HealthCheckConfig {
             e.push(FieldError::new("path", "must start with \"/\""));
         }
         if self.tls.is_some() {
-            e.push(FieldError::new(
-                "tls",
-                "TLS on the health endpoint is not supported yet",
-            ));
+            e.push(FieldError::new("tls", "TLS on the health endpoint is not supported yet"));
         }
         e
     }
@@ -90,11 +87,7 @@ impl ExtensionFactory for HealthCheckExtensionFactory {
     fn stability(&self) -> Stability {
         Stability::Beta
     }
-    fn create(
-        &self,
-        set: Settings,
-        cfg: &HealthCheckConfig,
-    ) -> Result<Arc<dyn Extension>, BuildError> {
+    fn create(&self, set: Settings, cfg: &HealthCheckConfig) -> Result<Arc<dyn Extension>, BuildError> {
         Ok(Arc::new(HealthCheck {
             id: set.id,
             cfg: cfg.clone(),
@@ -116,9 +109,7 @@ impl Component for HealthCheck {
         Box::pin(async move {
             let listener = tokio::net::TcpListener::bind(&self.cfg.endpoint)
                 .await
-                .map_err(|e| {
-                    StartError::new(format!("cannot listen on {}: {e}", self.cfg.endpoint))
-                })?;
+                .map_err(|e| StartError::new(format!("cannot listen on {}: {e}", self.cfg.endpoint)))?;
             let host = host.clone();
             let up_since = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
             let started = std::time::Instant::now();
@@ -138,9 +129,7 @@ impl Component for HealthCheck {
             tracing::info!(extension = %self.id, endpoint = ?listener.local_addr().ok(), "Health check endpoint started.");
             let stop = self.stop.clone();
             *self.task.lock().await = Some(tokio::spawn(async move {
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(stop.cancelled_owned())
-                    .await;
+                let _ = axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await;
             }));
             Ok(())
         })

@@ -38,10 +38,7 @@ impl ComponentConfig for BatchProcessorConfig {
     fn validate(&self) -> Vec<FieldError> {
         let mut e = Vec::new();
         if self.send_batch_max_size > 0 && self.send_batch_max_size < self.send_batch_size {
-            e.push(FieldError::new(
-                "send_batch_max_size",
-                "must be greater or equal to send_batch_size",
-            ));
+            e.push(FieldError::new("send_batch_max_size", "must be greater or equal to send_batch_size"));
         }
         let mut seen: Vec<String> = Vec::new();
         for (i, k) in self.metadata_keys.iter().enumerate() {

@@ -89,16 +89,11 @@ impl<S: SignalData> Batcher<S> {
         let l = [("processor", id.as_str())];
         let m = &set.telemetry.metrics;
         let bounds = [
-            10., 25., 50., 75., 100., 250., 500., 750., 1000., 2000., 3000., 4000., 5000., 6000.,
-            7000., 8000., 9000., 10000., 20000., 30000., 50000., 100000.,
+            10., 25., 50., 75., 100., 250., 500., 750., 1000., 2000., 3000., 4000., 5000., 6000., 7000., 8000., 9000.,
+            10000., 20000., 30000., 50000., 100000.,
         ];
         let metrics = BatchMetrics {
-            send_size: m.histogram(
-                names::BATCH_SEND_SIZE,
-                "Number of units in the batch.",
-                &bounds,
-                &l,
-            ),
+            send_size: m.histogram(names::BATCH_SEND_SIZE, "Number of units in the batch.", &bounds, &l),
             size_trigger: m.counter(
                 names::BATCH_SIZE_TRIGGER,
                 "Number of times the batch was sent due to a size trigger.",
@@ -186,16 +181,7 @@ impl<S: SignalData> Batcher<S> {
     }
 
     fn shard_key(&self, cx: &RequestContext) -> Vec<Vec<String>> {
-        self.cfg
-            .metadata_keys
-            .iter()
-            .map(|k| {
-                cx.metadata_values(k)
-                    .into_iter()
-                    .map(str::to_string)
-                    .collect()
-            })
-            .collect()
+        self.cfg.metadata_keys.iter().map(|k| cx.metadata_values(k).into_iter().map(str::to_string).collect()).collect()
     }
 
     /// The context a shard's batches carry downstream: only its metadata keys.
@@ -214,9 +200,7 @@ impl<S: SignalData> Batcher<S> {
                 }
             }
         }
-        RequestContext {
-            metadata: Some(Arc::new(headers)),
-        }
+        RequestContext { metadata: Some(Arc::new(headers)) }
     }
 }
 
@@ -232,11 +216,7 @@ impl<S: SignalData> OrEmpty<S> for Option<S> {
 }
 
 impl<S: SignalData> Consumer<S> for Batcher<S> {
-    fn consume<'a>(
-        &'a self,
-        cx: &'a RequestContext,
-        data: S,
-    ) -> BoxFuture<'a, Result<(), ConsumeError>> {
+    fn consume<'a>(&'a self, cx: &'a RequestContext, data: S) -> BoxFuture<'a, Result<(), ConsumeError>> {
         Box::pin(async move {
             let items = data.item_count();
             if items == 0 {
@@ -244,12 +224,7 @@ impl<S: SignalData> Consumer<S> for Batcher<S> {
             }
             if self.cfg.timeout.is_zero() {
                 // No timer: send now, split only at send_batch_max_size.
-                let mut shard = Shard {
-                    pending: Some(data),
-                    items,
-                    since: Instant::now(),
-                    cx: cx.clone(),
-                };
+                let mut shard = Shard { pending: Some(data), items, since: Instant::now(), cx: cx.clone() };
                 let batches = self.take(&mut shard, true);
                 for batch in batches {
                     self.metrics.send_size.observe(batch.item_count() as f64);
@@ -263,20 +238,10 @@ impl<S: SignalData> Consumer<S> for Batcher<S> {
                 let limit = self.cfg.metadata_cardinality_limit as usize;
                 if !shards.contains_key(&key) {
                     if limit > 0 && shards.len() >= limit {
-                        return Err(ConsumeError::permanent(
-                            "too many batcher metadata-value combinations",
-                        ));
+                        return Err(ConsumeError::permanent("too many batcher metadata-value combinations"));
                     }
                     let shard_cx = self.shard_context(&key);
-                    shards.insert(
-                        key.clone(),
-                        Shard {
-                            pending: None,
-                            items: 0,
-                            since: Instant::now(),
-                            cx: shard_cx,
-                        },
-                    );
+                    shards.insert(key.clone(), Shard { pending: None, items: 0, since: Instant::now(), cx: shard_cx });
                     self.metrics.cardinality.set(shards.len() as i64);
                 }
                 let Some(shard) = shards.get_mut(&key) else {
@@ -290,11 +255,8 @@ impl<S: SignalData> Consumer<S> for Batcher<S> {
                     None => shard.pending = Some(data),
                 }
                 shard.items += items;
-                let ready = if shard.items >= self.cfg.send_batch_size as usize {
-                    self.take(shard, false)
-                } else {
-                    Vec::new()
-                };
+                let ready =
+                    if shard.items >= self.cfg.send_batch_size as usize { self.take(shard, false) } else { Vec::new() };
                 if !ready.is_empty() {
                     shard.since = Instant::now();
                 }

@@ -114,14 +114,9 @@ impl Default for HttpServerConfig {
 
 /// Checks `host:port`: a port is required.
 pub(crate) fn check_endpoint(field: &str, endpoint: &str, errors: &mut Vec<FieldError>) {
-    let ok = endpoint
-        .rsplit_once(':')
-        .is_some_and(|(_, port)| port.parse::<u16>().is_ok());
+    let ok = endpoint.rsplit_once(':').is_some_and(|(_, port)| port.parse::<u16>().is_ok());
     if !ok {
-        errors.push(FieldError::new(
-            field,
-            format!("endpoint \"{endpoint}\" must be host:port (e.g. 0.0.0.0:4317)"),
-        ));
+        errors.push(FieldError::new(field, format!("endpoint \"{endpoint}\" must be host:port (e.g. 0.0.0.0:4317)")));
     }
 }
 
@@ -129,45 +124,36 @@ impl ComponentConfig for OtlpReceiverConfig {
     fn validate(&self) -> Vec<FieldError> {
         let mut e = Vec::new();
         if self.protocols.grpc.get().is_none() && self.protocols.http.get().is_none() {
-            e.push(FieldError::new(
-                "protocols",
-                "must specify at least one protocol (grpc or http)",
-            ));
+            e.push(FieldError::new("protocols", "must specify at least one protocol (grpc or http)"));
         }
         if let Some(g) = self.protocols.grpc.get() {
             check_endpoint("protocols::grpc::endpoint", &g.endpoint, &mut e);
             if g.transport != "tcp" {
-                e.push(FieldError::new(
-                    "protocols::grpc::transport",
-                    "only \"tcp\" is supported",
-                ));
+                e.push(FieldError::new("protocols::grpc::transport", "only \"tcp\" is supported"));
             }
             if g.tls.is_some() {
-                e.push(FieldError::new("protocols::grpc::tls", "server TLS is not supported yet; terminate TLS in front of the gateway for now"));
+                e.push(FieldError::new(
+                    "protocols::grpc::tls",
+                    "server TLS is not supported yet; terminate TLS in front of the gateway for now",
+                ));
             }
             if g.auth.is_some() {
-                e.push(FieldError::new(
-                    "protocols::grpc::auth",
-                    "receiver authentication is not supported yet",
-                ));
+                e.push(FieldError::new("protocols::grpc::auth", "receiver authentication is not supported yet"));
             }
         }
         if let Some(h) = self.protocols.http.get() {
             check_endpoint("protocols::http::endpoint", &h.endpoint, &mut e);
             if h.tls.is_some() {
-                e.push(FieldError::new("protocols::http::tls", "server TLS is not supported yet; terminate TLS in front of the gateway for now"));
+                e.push(FieldError::new(
+                    "protocols::http::tls",
+                    "server TLS is not supported yet; terminate TLS in front of the gateway for now",
+                ));
             }
             if h.auth.is_some() {
-                e.push(FieldError::new(
-                    "protocols::http::auth",
-                    "receiver authentication is not supported yet",
-                ));
+                e.push(FieldError::new("protocols::http::auth", "receiver authentication is not supported yet"));
             }
             if h.max_request_body_size == 0 {
-                e.push(FieldError::new(
-                    "protocols::http::max_request_body_size",
-                    "must be positive",
-                ));
+                e.push(FieldError::new("protocols::http::max_request_body_size", "must be positive"));
             }
         }
         e

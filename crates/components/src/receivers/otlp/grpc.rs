@@ -6,30 +6,18 @@ use std::sync::Arc;
 use switchyard_core::component::{ComponentId, ReceiverOutputs, StartError};
 use switchyard_core::consumer::{ConsumeError, DynConsumer, RequestContext};
 use switchyard_core::telemetry::ReceiverObs;
-use switchyard_pdata::proto::collector::logs::v1::logs_service_server::{
-    LogsService, LogsServiceServer,
-};
-use switchyard_pdata::proto::collector::logs::v1::{
-    ExportLogsServiceRequest, ExportLogsServiceResponse,
-};
-use switchyard_pdata::proto::collector::metrics::v1::metrics_service_server::{
-    MetricsService, MetricsServiceServer,
-};
-use switchyard_pdata::proto::collector::metrics::v1::{
-    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
-};
+use switchyard_pdata::proto::collector::logs::v1::logs_service_server::{LogsService, LogsServiceServer};
+use switchyard_pdata::proto::collector::logs::v1::{ExportLogsServiceRequest, ExportLogsServiceResponse};
+use switchyard_pdata::proto::collector::metrics::v1::metrics_service_server::{MetricsService, MetricsServiceServer};
+use switchyard_pdata::proto::collector::metrics::v1::{ExportMetricsServiceRequest, ExportMetricsServiceResponse};
 use switchyard_pdata::proto::collector::profiles::v1development::profiles_service_server::{
     ProfilesService, ProfilesServiceServer,
 };
 use switchyard_pdata::proto::collector::profiles::v1development::{
     ExportProfilesServiceRequest, ExportProfilesServiceResponse,
 };
-use switchyard_pdata::proto::collector::trace::v1::trace_service_server::{
-    TraceService, TraceServiceServer,
-};
-use switchyard_pdata::proto::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
+use switchyard_pdata::proto::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
+use switchyard_pdata::proto::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
 use switchyard_pdata::{Logs, Metrics, Profiles, SignalData, Traces};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -55,21 +43,14 @@ impl Handler {
         req: Request<S::Request>,
     ) -> Result<(), Status> {
         let Some(consumer) = consumer else {
-            return Err(Status::unimplemented(format!(
-                "no {} pipeline uses this receiver",
-                S::SIGNAL
-            )));
+            return Err(Status::unimplemented(format!("no {} pipeline uses this receiver", S::SIGNAL)));
         };
         let cx = if self.include_metadata {
-            RequestContext {
-                metadata: Some(Arc::new(req.metadata().clone().into_headers())),
-            }
+            RequestContext { metadata: Some(Arc::new(req.metadata().clone().into_headers())) }
         } else {
             RequestContext::default()
         };
-        deliver(consumer, &self.obs, &cx, S::from_request(req.into_inner()))
-            .await
-            .map_err(to_status)
+        deliver(consumer, &self.obs, &cx, S::from_request(req.into_inner())).await.map_err(to_status)
     }
 }
 
@@ -88,9 +69,7 @@ impl TraceService for Handler {
         &self,
         req: Request<ExportTraceServiceRequest>,
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
-        self.handle::<Traces>(self.out.traces.as_ref(), req)
-            .await
-            .map(|()| Response::new(Default::default()))
+        self.handle::<Traces>(self.out.traces.as_ref(), req).await.map(|()| Response::new(Default::default()))
     }
 }
 
@@ -100,9 +79,7 @@ impl MetricsService for Handler {
         &self,
         req: Request<ExportMetricsServiceRequest>,
     ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
-        self.handle::<Metrics>(self.out.metrics.as_ref(), req)
-            .await
-            .map(|()| Response::new(Default::default()))
+        self.handle::<Metrics>(self.out.metrics.as_ref(), req).await.map(|()| Response::new(Default::default()))
     }
 }
 
@@ -112,9 +89,7 @@ impl LogsService for Handler {
         &self,
         req: Request<ExportLogsServiceRequest>,
     ) -> Result<Response<ExportLogsServiceResponse>, Status> {
-        self.handle::<Logs>(self.out.logs.as_ref(), req)
-            .await
-            .map(|()| Response::new(Default::default()))
+        self.handle::<Logs>(self.out.logs.as_ref(), req).await.map(|()| Response::new(Default::default()))
     }
 }
 
@@ -124,9 +99,7 @@ impl ProfilesService for Handler {
         &self,
         req: Request<ExportProfilesServiceRequest>,
     ) -> Result<Response<ExportProfilesServiceResponse>, Status> {
-        self.handle::<Profiles>(self.out.profiles.as_ref(), req)
-            .await
-            .map(|()| Response::new(Default::default()))
+        self.handle::<Profiles>(self.out.profiles.as_ref(), req).await.map(|()| Response::new(Default::default()))
     }
 }
 
@@ -148,50 +121,23 @@ pub(super) async fn serve(
     obs: ReceiverObs,
     stop: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>, StartError> {
-    let listener = TcpListener::bind(&cfg.endpoint).await.map_err(|e| {
-        StartError::new(format!(
-            "receiver \"{id}\": cannot listen on {} (grpc): {e}",
-            cfg.endpoint
-        ))
-    })?;
+    let listener = TcpListener::bind(&cfg.endpoint)
+        .await
+        .map_err(|e| StartError::new(format!("receiver \"{id}\": cannot listen on {} (grpc): {e}", cfg.endpoint)))?;
     let addr: Option<SocketAddr> = listener.local_addr().ok();
     let limit = cfg.max_recv_msg_size_mib.unwrap_or(4) as usize * 1024 * 1024;
-    let h = Handler {
-        out: out.clone(),
-        obs,
-        include_metadata: cfg.include_metadata,
-    };
-    let mut builder =
-        tonic::transport::Server::builder().max_concurrent_streams(cfg.max_concurrent_streams);
+    let h = Handler { out: out.clone(), obs, include_metadata: cfg.include_metadata };
+    let mut builder = tonic::transport::Server::builder().max_concurrent_streams(cfg.max_concurrent_streams);
     let router = builder
-        .add_optional_service(
-            out.traces
-                .as_ref()
-                .map(|_| configured!(TraceServiceServer, h, limit)),
-        )
-        .add_optional_service(
-            out.metrics
-                .as_ref()
-                .map(|_| configured!(MetricsServiceServer, h, limit)),
-        )
-        .add_optional_service(
-            out.logs
-                .as_ref()
-                .map(|_| configured!(LogsServiceServer, h, limit)),
-        )
-        .add_optional_service(
-            out.profiles
-                .as_ref()
-                .map(|_| configured!(ProfilesServiceServer, h, limit)),
-        );
+        .add_optional_service(out.traces.as_ref().map(|_| configured!(TraceServiceServer, h, limit)))
+        .add_optional_service(out.metrics.as_ref().map(|_| configured!(MetricsServiceServer, h, limit)))
+        .add_optional_service(out.logs.as_ref().map(|_| configured!(LogsServiceServer, h, limit)))
+        .add_optional_service(out.profiles.as_ref().map(|_| configured!(ProfilesServiceServer, h, limit)));
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     tracing::info!(receiver = %id, endpoint = ?addr, "Starting GRPC server.");
     let id = id.clone();
     Ok(tokio::spawn(async move {
-        if let Err(e) = router
-            .serve_with_incoming_shutdown(incoming, stop.cancelled_owned())
-            .await
-        {
+        if let Err(e) = router.serve_with_incoming_shutdown(incoming, stop.cancelled_owned()).await {
             tracing::error!(receiver = %id, error = %e, "GRPC server failed.");
         }
     }))

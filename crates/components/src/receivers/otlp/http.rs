@@ -58,12 +58,7 @@ struct Failure {
 
 impl Failure {
     fn new(status: StatusCode, code: i32, message: impl Into<String>) -> Self {
-        Failure {
-            status,
-            code,
-            message: message.into(),
-            retry_after: None,
-        }
+        Failure { status, code, message: message.into(), retry_after: None }
     }
 }
 
@@ -75,12 +70,7 @@ const UNAVAILABLE: i32 = 14;
 
 fn status_body(enc: Encoding, code: i32, message: &str) -> Vec<u8> {
     match enc {
-        Encoding::Proto => RpcStatus {
-            code,
-            message: message.to_string(),
-            details: Vec::new(),
-        }
-        .encode_to_vec(),
+        Encoding::Proto => RpcStatus { code, message: message.to_string(), details: Vec::new() }.encode_to_vec(),
         Encoding::Json => switchyard_pdata::json::encode_status(code, message),
     }
 }
@@ -92,12 +82,7 @@ fn plain(status: StatusCode, text: String) -> Response {
 /// Media type of the request, parameters ignored.
 fn request_encoding(headers: &HeaderMap) -> Option<Result<Encoding, String>> {
     let ct = headers.get(header::CONTENT_TYPE)?.to_str().unwrap_or("");
-    let media = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let media = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     Some(match media.as_str() {
         PROTOBUF => Ok(Encoding::Proto),
         JSON => Ok(Encoding::Json),
@@ -105,16 +90,9 @@ fn request_encoding(headers: &HeaderMap) -> Option<Result<Encoding, String>> {
     })
 }
 
-async fn handle<S: OtlpSignal>(
-    state: Arc<State>,
-    consumer: Option<DynConsumer<S>>,
-    req: Request<Body>,
-) -> Response {
+async fn handle<S: OtlpSignal>(state: Arc<State>, consumer: Option<DynConsumer<S>>, req: Request<Body>) -> Response {
     if req.method() != Method::POST {
-        return plain(
-            StatusCode::METHOD_NOT_ALLOWED,
-            format!("405 method not allowed, supported: [{}]", Method::POST),
-        );
+        return plain(StatusCode::METHOD_NOT_ALLOWED, format!("405 method not allowed, supported: [{}]", Method::POST));
     }
     let enc = match request_encoding(req.headers()) {
         Some(Ok(enc)) => enc,
@@ -126,29 +104,17 @@ async fn handle<S: OtlpSignal>(
         }
     };
     let mut response = match process::<S>(&state, consumer, req, enc).await {
-        Ok(body) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, enc.content_type())],
-            body,
-        )
-            .into_response(),
+        Ok(body) => (StatusCode::OK, [(header::CONTENT_TYPE, enc.content_type())], body).into_response(),
         Err(f) => {
-            let mut r = (
-                f.status,
-                [(header::CONTENT_TYPE, enc.content_type())],
-                status_body(enc, f.code, &f.message),
-            )
+            let mut r = (f.status, [(header::CONTENT_TYPE, enc.content_type())], status_body(enc, f.code, &f.message))
                 .into_response();
             if let Some(secs) = f.retry_after {
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
             }
             r
         }
     };
-    response
-        .headers_mut()
-        .extend(state.response_headers.clone());
+    response.headers_mut().extend(state.response_headers.clone());
     response
 }
 
@@ -175,10 +141,7 @@ async fn process<S: OtlpSignal>(
     };
     let raw = match Limited::new(body, state.max_body).collect().await {
         Ok(b) => b.to_bytes(),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
             return Err(too_large(state.max_body))
         }
         Err(e) => {
@@ -219,16 +182,10 @@ async fn process<S: OtlpSignal>(
         Encoding::Json => S::decode_json(&body),
     }
     .map_err(|e| {
-        Failure::new(
-            StatusCode::BAD_REQUEST,
-            INVALID_ARGUMENT,
-            format!("failed to decode {} request: {e}", S::SIGNAL),
-        )
+        Failure::new(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, format!("failed to decode {} request: {e}", S::SIGNAL))
     })?;
     let cx = if state.include_metadata {
-        RequestContext {
-            metadata: Some(Arc::new(parts.headers)),
-        }
+        RequestContext { metadata: Some(Arc::new(parts.headers)) }
     } else {
         RequestContext::default()
     };
@@ -237,43 +194,27 @@ async fn process<S: OtlpSignal>(
             Encoding::Proto => S::Response::default().encode_to_vec(),
             Encoding::Json => S::encode_json_response(&S::Response::default()),
         }),
-        Err(ConsumeError::Retryable {
-            message,
-            retry_after,
-        }) => Err(Failure {
+        Err(ConsumeError::Retryable { message, retry_after }) => Err(Failure {
             status: StatusCode::SERVICE_UNAVAILABLE,
             code: UNAVAILABLE,
             message,
             retry_after: retry_after.map(|d| d.as_secs().max(1)),
         }),
-        Err(ConsumeError::Throttled {
-            message,
-            retry_after,
-        }) => Err(Failure {
+        Err(ConsumeError::Throttled { message, retry_after }) => Err(Failure {
             status: StatusCode::TOO_MANY_REQUESTS,
             code: RESOURCE_EXHAUSTED,
             message,
             retry_after: Some(retry_after.as_secs().max(1)),
         }),
-        Err(ConsumeError::Permanent { message }) => Err(Failure::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            INTERNAL,
-            message,
-        )),
+        Err(ConsumeError::Permanent { message }) => {
+            Err(Failure::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL, message))
+        }
     }
 }
 
-fn route<S: OtlpSignal>(
-    router: Router,
-    path: &str,
-    state: &Arc<State>,
-    consumer: Option<DynConsumer<S>>,
-) -> Router {
+fn route<S: OtlpSignal>(router: Router, path: &str, state: &Arc<State>, consumer: Option<DynConsumer<S>>) -> Router {
     let state = state.clone();
-    router.route(
-        &absolute_path(path),
-        any(move |req: Request<Body>| handle::<S>(state.clone(), consumer.clone(), req)),
-    )
+    router.route(&absolute_path(path), any(move |req: Request<Body>| handle::<S>(state.clone(), consumer.clone(), req)))
 }
 
 /// Binds the HTTP port and serves until `stop`; in-flight requests finish first.
@@ -286,13 +227,8 @@ pub(super) async fn serve(
 ) -> Result<tokio::task::JoinHandle<()>, StartError> {
     let mut response_headers = HeaderMap::new();
     for (k, v) in &cfg.response_headers {
-        let (Ok(name), Ok(value)) = (
-            HeaderName::try_from(k.as_str()),
-            HeaderValue::try_from(v.as_str()),
-        ) else {
-            return Err(StartError::new(format!(
-                "receiver \"{id}\": invalid response header {k}"
-            )));
+        let (Ok(name), Ok(value)) = (HeaderName::try_from(k.as_str()), HeaderValue::try_from(v.as_str())) else {
+            return Err(StartError::new(format!("receiver \"{id}\": invalid response header {k}")));
         };
         response_headers.insert(name, value);
     }
@@ -307,24 +243,14 @@ pub(super) async fn serve(
     router = route(router, &cfg.traces_url_path, &state, out.traces.clone());
     router = route(router, &cfg.metrics_url_path, &state, out.metrics.clone());
     router = route(router, &cfg.logs_url_path, &state, out.logs.clone());
-    router = route(
-        router,
-        <switchyard_pdata::Profiles as OtlpSignal>::HTTP_PATH,
-        &state,
-        out.profiles.clone(),
-    );
-    let listener = TcpListener::bind(&cfg.endpoint).await.map_err(|e| {
-        StartError::new(format!(
-            "receiver \"{id}\": cannot listen on {} (http): {e}",
-            cfg.endpoint
-        ))
-    })?;
+    router = route(router, <switchyard_pdata::Profiles as OtlpSignal>::HTTP_PATH, &state, out.profiles.clone());
+    let listener = TcpListener::bind(&cfg.endpoint)
+        .await
+        .map_err(|e| StartError::new(format!("receiver \"{id}\": cannot listen on {} (http): {e}", cfg.endpoint)))?;
     tracing::info!(receiver = %id, endpoint = ?listener.local_addr().ok(), "Starting HTTP server.");
     let id = id.clone();
     Ok(tokio::spawn(async move {
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(stop.cancelled_owned())
-            .await;
+        let served = axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await;
         if let Err(e) = served {
             tracing::error!(receiver = %id, error = %e, "HTTP server failed.");
         }

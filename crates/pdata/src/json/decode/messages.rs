@@ -6,8 +6,8 @@
 use serde_json::Value as Json;
 
 use super::scalar::{
-    aggregation_temporality, boolean, bytes, double, int32, int64, severity_number, span_id,
-    span_kind, status_code, string, trace_id, uint32, uint64,
+    aggregation_temporality, boolean, bytes, double, int32, int64, severity_number, span_id, span_kind, status_code,
+    string, trace_id, uint32, uint64,
 };
 use super::{list, message, object, oneof, optional, repeated, Message, Result};
 use crate::proto::collector::logs::v1::{
@@ -26,9 +26,9 @@ use crate::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use crate::proto::metrics::v1::exponential_histogram_data_point::Buckets;
 use crate::proto::metrics::v1::summary_data_point::ValueAtQuantile;
 use crate::proto::metrics::v1::{
-    exemplar, metric, number_data_point, Exemplar, ExponentialHistogram,
-    ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
-    ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint,
+    exemplar, metric, number_data_point, Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge,
+    Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary,
+    SummaryDataPoint,
 };
 use crate::proto::resource::v1::Resource;
 use crate::proto::trace::v1::span::{Event, Link};

@@ -33,10 +33,7 @@ enum Segment {
 impl Error {
     /// An error about the value being decoded; the path is added on the way out.
     pub(super) fn new(message: impl Into<String>) -> Self {
-        Error {
-            message: message.into(),
-            path: Vec::new(),
-        }
+        Error { message: message.into(), path: Vec::new() }
     }
 
     /// "expected `what`, got ..." about `value`.
@@ -86,11 +83,7 @@ pub(super) trait Message: Default {
 pub(super) fn decode<T: Message>(body: &[u8]) -> std::result::Result<T, JsonError> {
     let json: Json = serde_json::from_slice(body)?;
     if !json.is_object() {
-        return Err(Error::new(format!(
-            "the body must be a JSON object, got {}",
-            describe(&json)
-        ))
-        .into());
+        return Err(Error::new(format!("the body must be a JSON object, got {}", describe(&json))).into());
     }
     Ok(object(json)?)
 }
@@ -122,11 +115,9 @@ pub(super) fn object<T: Message>(value: Json) -> Result<T> {
 pub(super) fn list<T>(value: Json, item: fn(Json) -> Result<T>) -> Result<Vec<T>> {
     match value {
         Json::Null => Ok(Vec::new()),
-        Json::Array(values) => values
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| item(v).map_err(|err| err.at(Segment::Index(i))))
-            .collect(),
+        Json::Array(values) => {
+            values.into_iter().enumerate().map(|(i, v)| item(v).map_err(|err| err.at(Segment::Index(i)))).collect()
+        }
         other => Err(Error::expected("an array", &other)),
     }
 }

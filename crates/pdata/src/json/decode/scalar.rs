@@ -45,16 +45,13 @@ fn integer<T: TryFrom<i128> + Default>(value: Json, kind: &str) -> Result<T> {
                 Some(i128::from(i))
             } else {
                 // A float such as `1e3`: accepted when it is a whole number in range.
-                n.as_f64()
-                    .filter(|f| f.fract() == 0.0 && f.abs() < 1e20)
-                    .map(|f| f as i128)
+                n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e20).map(|f| f as i128)
             }
         }
         Json::String(s) => s.parse::<i128>().ok(),
         _ => None,
     };
-    n.and_then(|n| T::try_from(n).ok())
-        .ok_or_else(|| Error::expected(kind, &value))
+    n.and_then(|n| T::try_from(n).ok()).ok_or_else(|| Error::expected(kind, &value))
 }
 
 /// A `uint64`/`fixed64` field.
@@ -106,30 +103,22 @@ fn enumeration(value: Json, kind: &str, from_name: fn(&str) -> Option<i32>) -> R
 
 /// `Span.kind`.
 pub(super) fn span_kind(value: Json) -> Result<i32> {
-    enumeration(value, "span kind", |name| {
-        SpanKind::from_str_name(name).map(|v| v as i32)
-    })
+    enumeration(value, "span kind", |name| SpanKind::from_str_name(name).map(|v| v as i32))
 }
 
 /// `Status.code`.
 pub(super) fn status_code(value: Json) -> Result<i32> {
-    enumeration(value, "status code", |name| {
-        StatusCode::from_str_name(name).map(|v| v as i32)
-    })
+    enumeration(value, "status code", |name| StatusCode::from_str_name(name).map(|v| v as i32))
 }
 
 /// `LogRecord.severityNumber`.
 pub(super) fn severity_number(value: Json) -> Result<i32> {
-    enumeration(value, "severity number", |name| {
-        SeverityNumber::from_str_name(name).map(|v| v as i32)
-    })
+    enumeration(value, "severity number", |name| SeverityNumber::from_str_name(name).map(|v| v as i32))
 }
 
 /// `aggregationTemporality` of sums and histograms.
 pub(super) fn aggregation_temporality(value: Json) -> Result<i32> {
-    enumeration(value, "aggregation temporality", |name| {
-        AggregationTemporality::from_str_name(name).map(|v| v as i32)
-    })
+    enumeration(value, "aggregation temporality", |name| AggregationTemporality::from_str_name(name).map(|v| v as i32))
 }
 
 /// A trace id: 32 hex characters, or empty (or `null`) for none.
@@ -146,28 +135,18 @@ fn hex_id(value: Json, bytes: usize, kind: &str) -> Result<Vec<u8>> {
     let s = match value {
         Json::Null => return Ok(Vec::new()),
         Json::String(s) => s,
-        other => {
-            return Err(Error::new(format!(
-                "invalid {kind}: expected a hex string, got {}",
-                describe(&other)
-            )))
-        }
+        other => return Err(Error::new(format!("invalid {kind}: expected a hex string, got {}", describe(&other)))),
     };
     if s.is_empty() {
         return Ok(Vec::new());
     }
     let len = s.chars().count();
     if len != 2 * bytes {
-        return Err(Error::new(format!(
-            "invalid {kind}: expected {} hex characters, got {len}",
-            2 * bytes
-        )));
+        return Err(Error::new(format!("invalid {kind}: expected {} hex characters, got {len}", 2 * bytes)));
     }
     // Checked here because `const_hex` would also accept a `0x` prefix.
     if !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(Error::new(format!(
-            "invalid {kind}: {s:?} is not hexadecimal"
-        )));
+        return Err(Error::new(format!("invalid {kind}: {s:?} is not hexadecimal")));
     }
     const_hex::decode(&s).map_err(|err| Error::new(format!("invalid {kind}: {err}")))
 }
@@ -185,12 +164,6 @@ pub(super) fn bytes(value: Json) -> Result<Vec<u8>> {
         Json::String(s) => s,
         other => return Err(Error::expected("a base64 string", &other)),
     };
-    let engine = if s.contains(['-', '_']) {
-        &BASE64_URL_SAFE
-    } else {
-        &BASE64_STANDARD
-    };
-    engine
-        .decode(&s)
-        .map_err(|err| Error::new(format!("invalid base64: {err}")))
+    let engine = if s.contains(['-', '_']) { &BASE64_URL_SAFE } else { &BASE64_STANDARD };
+    engine.decode(&s).map_err(|err| Error::new(format!("invalid base64: {err}")))
 }

@@ -1,8 +1,7 @@
 //! [`Encode`] for every OTLP message: fields in `.proto` declaration order, defaults omitted.
 
 use super::{
-    write_base64, write_bool, write_f64, write_i64, write_quoted_i64, write_quoted_u64, write_str,
-    Encode, Obj,
+    write_base64, write_bool, write_f64, write_i64, write_quoted_i64, write_quoted_u64, write_str, Encode, Obj,
 };
 use crate::proto::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
@@ -20,9 +19,9 @@ use crate::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use crate::proto::metrics::v1::exponential_histogram_data_point::Buckets;
 use crate::proto::metrics::v1::summary_data_point::ValueAtQuantile;
 use crate::proto::metrics::v1::{
-    exemplar, metric, number_data_point, Exemplar, ExponentialHistogram,
-    ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
-    ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint,
+    exemplar, metric, number_data_point, Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge,
+    Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary,
+    SummaryDataPoint,
 };
 use crate::proto::resource::v1::Resource;
 use crate::proto::trace::v1::span::{Event, Link};
@@ -44,9 +43,7 @@ impl Encode for AnyValue {
             Some(Value::ArrayValue(a)) => a.encode(o.key("arrayValue")),
             Some(Value::KvlistValue(l)) => l.encode(o.key("kvlistValue")),
             Some(Value::BytesValue(b)) => write_base64(o.key("bytesValue"), b),
-            Some(Value::StringValueStrindex(i)) => {
-                write_i64(o.key("stringValueStrindex"), i64::from(*i))
-            }
+            Some(Value::StringValueStrindex(i)) => write_i64(o.key("stringValueStrindex"), i64::from(*i)),
         }
         o.end();
     }
@@ -95,9 +92,7 @@ impl Encode for EntityRef {
         o.string("schemaUrl", &self.schema_url);
         o.string("type", &self.r#type);
         o.list("idKeys", &self.id_keys, |out, s| write_str(out, s));
-        o.list("descriptionKeys", &self.description_keys, |out, s| {
-            write_str(out, s)
-        });
+        o.list("descriptionKeys", &self.description_keys, |out, s| write_str(out, s));
         o.end();
     }
 }
@@ -318,12 +313,8 @@ impl Encode for HistogramDataPoint {
         o.uint64("timeUnixNano", self.time_unix_nano);
         o.uint64("count", self.count);
         o.optional_double("sum", self.sum);
-        o.list("bucketCounts", &self.bucket_counts, |out, n| {
-            write_quoted_u64(out, *n)
-        });
-        o.list("explicitBounds", &self.explicit_bounds, |out, b| {
-            write_f64(out, *b)
-        });
+        o.list("bucketCounts", &self.bucket_counts, |out, n| write_quoted_u64(out, *n));
+        o.list("explicitBounds", &self.explicit_bounds, |out, b| write_f64(out, *b));
         o.repeated("exemplars", &self.exemplars);
         o.uint32("flags", self.flags);
         o.optional_double("min", self.min);
@@ -357,9 +348,7 @@ impl Encode for Buckets {
     fn encode(&self, out: &mut Vec<u8>) {
         let mut o = Obj::new(out);
         o.int32("offset", self.offset);
-        o.list("bucketCounts", &self.bucket_counts, |out, n| {
-            write_quoted_u64(out, *n)
-        });
+        o.list("bucketCounts", &self.bucket_counts, |out, n| write_quoted_u64(out, *n));
         o.end();
     }
 }

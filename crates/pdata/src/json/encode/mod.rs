@@ -193,11 +193,7 @@ pub(super) fn write_f64(out: &mut Vec<u8>, v: f64) {
     if v.is_nan() {
         out.extend_from_slice(b"\"NaN\"");
     } else if v.is_infinite() {
-        out.extend_from_slice(if v > 0.0 {
-            b"\"Infinity\""
-        } else {
-            b"\"-Infinity\""
-        });
+        out.extend_from_slice(if v > 0.0 { b"\"Infinity\"" } else { b"\"-Infinity\"" });
     } else {
         infallible(CompactFormatter.write_f64(out, v));
         // Whole numbers come out as `3.0`; write `3` like other OTLP/JSON encoders, except
@@ -223,10 +219,6 @@ pub(super) fn write_hex(out: &mut Vec<u8>, v: &[u8]) {
 /// Bytes as a standard, padded base64 string.
 pub(super) fn write_base64(out: &mut Vec<u8>, v: &[u8]) {
     out.push(b'"');
-    out.extend_from_slice(
-        base64::engine::general_purpose::STANDARD
-            .encode(v)
-            .as_bytes(),
-    );
+    out.extend_from_slice(base64::engine::general_purpose::STANDARD.encode(v).as_bytes());
     out.push(b'"');
 }

@@ -3,8 +3,8 @@
 use super::fixtures::{any, kv, SPAN_ID, TRACE_ID};
 use super::text;
 use crate::json::{
-    decode_logs_response, decode_metrics_response, encode_logs, encode_logs_response,
-    encode_metrics, encode_metrics_response, encode_status, encode_trace_response, encode_traces,
+    decode_logs_response, decode_metrics_response, encode_logs, encode_logs_response, encode_metrics,
+    encode_metrics_response, encode_status, encode_trace_response, encode_traces,
 };
 use crate::proto::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
@@ -19,8 +19,7 @@ use crate::proto::common::v1::any_value::Value;
 use crate::proto::common::v1::AnyValue;
 use crate::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use crate::proto::metrics::v1::{
-    metric::Data, number_data_point, Gauge, HistogramDataPoint, Metric, NumberDataPoint,
-    ResourceMetrics, ScopeMetrics,
+    metric::Data, number_data_point, Gauge, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics,
 };
 use crate::proto::resource::v1::Resource;
 use crate::proto::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
@@ -29,10 +28,7 @@ fn logs_with_body(body: AnyValue) -> ExportLogsServiceRequest {
     ExportLogsServiceRequest {
         resource_logs: vec![ResourceLogs {
             scope_logs: vec![ScopeLogs {
-                log_records: vec![LogRecord {
-                    body: Some(body),
-                    ..LogRecord::default()
-                }],
+                log_records: vec![LogRecord { body: Some(body), ..LogRecord::default() }],
                 ..ScopeLogs::default()
             }],
             ..ResourceLogs::default()
@@ -56,10 +52,7 @@ fn encodes_a_small_request_exactly() {
     let req = ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             resource: Some(Resource {
-                attributes: vec![kv(
-                    "service.name",
-                    Value::StringValue("checkout".to_owned()),
-                )],
+                attributes: vec![kv("service.name", Value::StringValue("checkout".to_owned()))],
                 ..Resource::default()
             }),
             scope_spans: vec![ScopeSpans {
@@ -71,10 +64,7 @@ fn encodes_a_small_request_exactly() {
                     start_time_unix_nano: 1_544_712_660_000_000_000,
                     end_time_unix_nano: 1_544_712_661_000_000_000,
                     attributes: vec![kv("http.status_code", Value::IntValue(200))],
-                    status: Some(Status {
-                        code: 1,
-                        message: String::new(),
-                    }),
+                    status: Some(Status { code: 1, message: String::new() }),
                     ..Span::default()
                 }],
                 ..ScopeSpans::default()
@@ -96,47 +86,24 @@ fn omits_defaults_but_keeps_present_messages() {
     let req = ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             resource: Some(Resource::default()),
-            scope_spans: vec![ScopeSpans {
-                spans: vec![Span::default()],
-                ..ScopeSpans::default()
-            }],
+            scope_spans: vec![ScopeSpans { spans: vec![Span::default()], ..ScopeSpans::default() }],
             ..ResourceSpans::default()
         }],
     };
-    assert_eq!(
-        text(&encode_traces(&req)),
-        r#"{"resourceSpans":[{"resource":{},"scopeSpans":[{"spans":[{}]}]}]}"#
-    );
+    assert_eq!(text(&encode_traces(&req)), r#"{"resourceSpans":[{"resource":{},"scopeSpans":[{"spans":[{}]}]}]}"#);
 }
 
 #[test]
 fn always_writes_the_oneof_member_that_is_set() {
     assert_eq!(body_json(any(Value::IntValue(0))), r#"{"intValue":"0"}"#);
-    assert_eq!(
-        body_json(any(Value::StringValue(String::new()))),
-        r#"{"stringValue":""}"#
-    );
-    assert_eq!(
-        body_json(any(Value::BoolValue(false))),
-        r#"{"boolValue":false}"#
-    );
-    assert_eq!(
-        body_json(any(Value::DoubleValue(0.0))),
-        r#"{"doubleValue":0}"#
-    );
-    assert_eq!(
-        body_json(any(Value::BytesValue(Vec::new()))),
-        r#"{"bytesValue":""}"#
-    );
+    assert_eq!(body_json(any(Value::StringValue(String::new()))), r#"{"stringValue":""}"#);
+    assert_eq!(body_json(any(Value::BoolValue(false))), r#"{"boolValue":false}"#);
+    assert_eq!(body_json(any(Value::DoubleValue(0.0))), r#"{"doubleValue":0}"#);
+    assert_eq!(body_json(any(Value::BytesValue(Vec::new()))), r#"{"bytesValue":""}"#);
     assert_eq!(body_json(AnyValue::default()), "{}");
 
     let gauge = |value| Metric {
-        data: Some(Data::Gauge(Gauge {
-            data_points: vec![NumberDataPoint {
-                value,
-                ..NumberDataPoint::default()
-            }],
-        })),
+        data: Some(Data::Gauge(Gauge { data_points: vec![NumberDataPoint { value, ..NumberDataPoint::default() }] })),
         ..Metric::default()
     };
     let req = ExportMetricsServiceRequest {
@@ -164,55 +131,20 @@ fn always_writes_the_oneof_member_that_is_set() {
 
 #[test]
 fn writes_numbers_the_otlp_json_way() {
-    assert_eq!(
-        body_json(any(Value::IntValue(i64::MIN))),
-        r#"{"intValue":"-9223372036854775808"}"#
-    );
-    assert_eq!(
-        body_json(any(Value::DoubleValue(3.0))),
-        r#"{"doubleValue":3}"#
-    );
-    assert_eq!(
-        body_json(any(Value::DoubleValue(-1.5))),
-        r#"{"doubleValue":-1.5}"#
-    );
-    assert_eq!(
-        body_json(any(Value::DoubleValue(-0.0))),
-        r#"{"doubleValue":-0.0}"#
-    );
-    assert_eq!(
-        body_json(any(Value::DoubleValue(f64::NAN))),
-        r#"{"doubleValue":"NaN"}"#
-    );
-    assert_eq!(
-        body_json(any(Value::DoubleValue(f64::INFINITY))),
-        r#"{"doubleValue":"Infinity"}"#
-    );
-    assert_eq!(
-        body_json(any(Value::DoubleValue(f64::NEG_INFINITY))),
-        r#"{"doubleValue":"-Infinity"}"#
-    );
-    for d in [
-        1e21,
-        1e-7,
-        123_456_789.0,
-        0.1,
-        f64::MAX,
-        f64::MIN_POSITIVE,
-        5e-324,
-    ] {
+    assert_eq!(body_json(any(Value::IntValue(i64::MIN))), r#"{"intValue":"-9223372036854775808"}"#);
+    assert_eq!(body_json(any(Value::DoubleValue(3.0))), r#"{"doubleValue":3}"#);
+    assert_eq!(body_json(any(Value::DoubleValue(-1.5))), r#"{"doubleValue":-1.5}"#);
+    assert_eq!(body_json(any(Value::DoubleValue(-0.0))), r#"{"doubleValue":-0.0}"#);
+    assert_eq!(body_json(any(Value::DoubleValue(f64::NAN))), r#"{"doubleValue":"NaN"}"#);
+    assert_eq!(body_json(any(Value::DoubleValue(f64::INFINITY))), r#"{"doubleValue":"Infinity"}"#);
+    assert_eq!(body_json(any(Value::DoubleValue(f64::NEG_INFINITY))), r#"{"doubleValue":"-Infinity"}"#);
+    for d in [1e21, 1e-7, 123_456_789.0, 0.1, f64::MAX, f64::MIN_POSITIVE, 5e-324] {
         let json = body_json(any(Value::DoubleValue(d)));
-        let number = json
-            .strip_prefix(r#"{"doubleValue":"#)
-            .and_then(|j| j.strip_suffix('}'))
-            .expect("a number");
+        let number = json.strip_prefix(r#"{"doubleValue":"#).and_then(|j| j.strip_suffix('}')).expect("a number");
         assert_eq!(number.parse::<f64>(), Ok(d), "{json}");
         assert!(!number.ends_with(".0"), "{json}");
     }
-    assert_eq!(
-        body_json(any(Value::BytesValue(vec![0xfb, 0xff]))),
-        r#"{"bytesValue":"+/8="}"#
-    );
+    assert_eq!(body_json(any(Value::BytesValue(vec![0xfb, 0xff]))), r#"{"bytesValue":"+/8="}"#);
     assert_eq!(
         body_json(any(Value::StringValue("a\"b\\c\n\u{1}é".to_owned()))),
         r#"{"stringValue":"a\"b\\c\n\u0001é"}"#
@@ -253,17 +185,9 @@ fn writes_numbers_the_otlp_json_way() {
 
 #[test]
 fn encodes_and_decodes_responses() {
-    assert_eq!(
-        text(&encode_trace_response(
-            &ExportTraceServiceResponse::default()
-        )),
-        "{}"
-    );
+    assert_eq!(text(&encode_trace_response(&ExportTraceServiceResponse::default())), "{}");
     let r = ExportTraceServiceResponse {
-        partial_success: Some(ExportTracePartialSuccess {
-            rejected_spans: 3,
-            error_message: "too big".to_owned(),
-        }),
+        partial_success: Some(ExportTracePartialSuccess { rejected_spans: 3, error_message: "too big".to_owned() }),
     };
     assert_eq!(
         text(&encode_trace_response(&r)),
@@ -271,16 +195,10 @@ fn encodes_and_decodes_responses() {
     );
 
     let r = ExportMetricsServiceResponse {
-        partial_success: Some(ExportMetricsPartialSuccess {
-            rejected_data_points: 5,
-            error_message: String::new(),
-        }),
+        partial_success: Some(ExportMetricsPartialSuccess { rejected_data_points: 5, error_message: String::new() }),
     };
     let json = encode_metrics_response(&r);
-    assert_eq!(
-        text(&json),
-        r#"{"partialSuccess":{"rejectedDataPoints":"5"}}"#
-    );
+    assert_eq!(text(&json), r#"{"partialSuccess":{"rejectedDataPoints":"5"}}"#);
     assert_eq!(decode_metrics_response(&json), Ok(r));
 
     let r = ExportLogsServiceResponse {
@@ -290,19 +208,13 @@ fn encodes_and_decodes_responses() {
         }),
     };
     let json = encode_logs_response(&r);
-    assert_eq!(
-        text(&json),
-        r#"{"partialSuccess":{"errorMessage":"warning"}}"#
-    );
+    assert_eq!(text(&json), r#"{"partialSuccess":{"errorMessage":"warning"}}"#);
     assert_eq!(decode_logs_response(&json), Ok(r));
     assert!(decode_logs_response(b"[]").is_err());
 }
 
 #[test]
 fn encodes_status_bodies() {
-    assert_eq!(
-        text(&encode_status(3, "bad \"input\"")),
-        r#"{"code":3,"message":"bad \"input\""}"#
-    );
+    assert_eq!(text(&encode_status(3, "bad \"input\"")), r#"{"code":3,"message":"bad \"input\""}"#);
     assert_eq!(text(&encode_status(14, "")), r#"{"code":14}"#);
 }

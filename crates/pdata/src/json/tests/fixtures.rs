@@ -4,24 +4,21 @@ use crate::proto::collector::logs::v1::ExportLogsServiceRequest;
 use crate::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use crate::proto::collector::trace::v1::ExportTraceServiceRequest;
 use crate::proto::common::v1::any_value::Value;
-use crate::proto::common::v1::{
-    AnyValue, ArrayValue, EntityRef, InstrumentationScope, KeyValue, KeyValueList,
-};
+use crate::proto::common::v1::{AnyValue, ArrayValue, EntityRef, InstrumentationScope, KeyValue, KeyValueList};
 use crate::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use crate::proto::metrics::v1::exponential_histogram_data_point::Buckets;
 use crate::proto::metrics::v1::summary_data_point::ValueAtQuantile;
 use crate::proto::metrics::v1::{
-    exemplar, metric::Data, number_data_point, Exemplar, ExponentialHistogram,
-    ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
-    ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint,
+    exemplar, metric::Data, number_data_point, Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge,
+    Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary,
+    SummaryDataPoint,
 };
 use crate::proto::resource::v1::Resource;
 use crate::proto::trace::v1::span::{Event, Link};
 use crate::proto::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 
-pub(super) const TRACE_ID: [u8; 16] = [
-    0x5b, 0x8e, 0xff, 0xf7, 0x98, 0x03, 0x81, 0x03, 0xd2, 0x69, 0xb6, 0x33, 0x81, 0x3f, 0xc6, 0x0c,
-];
+pub(super) const TRACE_ID: [u8; 16] =
+    [0x5b, 0x8e, 0xff, 0xf7, 0x98, 0x03, 0x81, 0x03, 0xd2, 0x69, 0xb6, 0x33, 0x81, 0x3f, 0xc6, 0x0c];
 pub(super) const SPAN_ID: [u8; 8] = [0xee, 0xe1, 0x9b, 0x7e, 0xc3, 0xc1, 0xb1, 0x74];
 pub(super) const PARENT_ID: [u8; 8] = [0xee, 0xe1, 0x9b, 0x7e, 0xc3, 0xc1, 0xb1, 0x73];
 
@@ -30,19 +27,13 @@ pub(super) fn any(value: Value) -> AnyValue {
 }
 
 pub(super) fn kv(key: &str, value: Value) -> KeyValue {
-    KeyValue {
-        key: key.to_owned(),
-        value: Some(any(value)),
-        key_strindex: 0,
-    }
+    KeyValue { key: key.to_owned(), value: Some(any(value)), key_strindex: 0 }
 }
 
 /// Attributes holding every AnyValue variant, nested in arrays and kvlists, plus edge cases.
 pub(super) fn attributes() -> Vec<KeyValue> {
     let scalars = vec![
-        any(Value::StringValue(
-            "quote \" backslash \\ newline \n tab \t ctrl \u{1} é 😀 </script>".to_owned(),
-        )),
+        any(Value::StringValue("quote \" backslash \\ newline \n tab \t ctrl \u{1} é 😀 </script>".to_owned())),
         any(Value::StringValue(String::new())),
         any(Value::BoolValue(true)),
         any(Value::BoolValue(false)),
@@ -62,28 +53,10 @@ pub(super) fn attributes() -> Vec<KeyValue> {
     ];
     let kvlist = KeyValueList {
         values: vec![
-            kv(
-                "inner.array",
-                Value::ArrayValue(ArrayValue {
-                    values: scalars.clone(),
-                }),
-            ),
-            kv(
-                "inner.kvlist",
-                Value::KvlistValue(KeyValueList {
-                    values: vec![kv("deep", Value::IntValue(1))],
-                }),
-            ),
-            KeyValue {
-                key: "no.value".to_owned(),
-                value: None,
-                key_strindex: 0,
-            },
-            KeyValue {
-                key: String::new(),
-                value: Some(any(Value::IntValue(2))),
-                key_strindex: 3,
-            },
+            kv("inner.array", Value::ArrayValue(ArrayValue { values: scalars.clone() })),
+            kv("inner.kvlist", Value::KvlistValue(KeyValueList { values: vec![kv("deep", Value::IntValue(1))] })),
+            KeyValue { key: "no.value".to_owned(), value: None, key_strindex: 0 },
+            KeyValue { key: String::new(), value: Some(any(Value::IntValue(2))), key_strindex: 3 },
         ],
     };
     vec![
@@ -96,11 +69,7 @@ pub(super) fn attributes() -> Vec<KeyValue> {
         kv("empty.array", Value::ArrayValue(ArrayValue::default())),
         kv("kvlist", Value::KvlistValue(kvlist)),
         kv("empty.kvlist", Value::KvlistValue(KeyValueList::default())),
-        KeyValue {
-            key: "empty.value".to_owned(),
-            value: Some(AnyValue::default()),
-            key_strindex: 0,
-        },
+        KeyValue { key: "empty.value".to_owned(), value: Some(AnyValue::default()), key_strindex: 0 },
     ]
 }
 
@@ -146,10 +115,7 @@ pub(super) fn traces() -> ExportTraceServiceRequest {
             Event {
                 time_unix_nano: 1_544_712_660_500_000_000,
                 name: "exception".to_owned(),
-                attributes: vec![kv(
-                    "exception.message",
-                    Value::StringValue("boom".to_owned()),
-                )],
+                attributes: vec![kv("exception.message", Value::StringValue("boom".to_owned()))],
                 dropped_attributes_count: 4,
             },
             Event::default(),
@@ -167,15 +133,9 @@ pub(super) fn traces() -> ExportTraceServiceRequest {
             Link::default(),
         ],
         dropped_links_count: 7,
-        status: Some(Status {
-            message: "failed".to_owned(),
-            code: 2,
-        }),
+        status: Some(Status { message: "failed".to_owned(), code: 2 }),
     };
-    let minimal = Span {
-        status: Some(Status::default()),
-        ..Span::default()
-    };
+    let minimal = Span { status: Some(Status::default()), ..Span::default() };
     ExportTraceServiceRequest {
         resource_spans: vec![
             ResourceSpans {
@@ -190,10 +150,7 @@ pub(super) fn traces() -> ExportTraceServiceRequest {
                 ],
                 schema_url: "https://opentelemetry.io/schemas/1.5.0".to_owned(),
             },
-            ResourceSpans {
-                resource: Some(Resource::default()),
-                ..ResourceSpans::default()
-            },
+            ResourceSpans { resource: Some(Resource::default()), ..ResourceSpans::default() },
             ResourceSpans::default(),
         ],
     }
@@ -208,14 +165,8 @@ fn exemplars() -> Vec<Exemplar> {
             trace_id: TRACE_ID.to_vec(),
             value: Some(exemplar::Value::AsDouble(2.5)),
         },
-        Exemplar {
-            value: Some(exemplar::Value::AsInt(-3)),
-            ..Exemplar::default()
-        },
-        Exemplar {
-            value: Some(exemplar::Value::AsDouble(0.0)),
-            ..Exemplar::default()
-        },
+        Exemplar { value: Some(exemplar::Value::AsInt(-3)), ..Exemplar::default() },
+        Exemplar { value: Some(exemplar::Value::AsDouble(0.0)), ..Exemplar::default() },
         Exemplar::default(),
     ]
 }
@@ -231,22 +182,10 @@ fn number_points() -> Vec<NumberDataPoint> {
             flags: 1,
             value: Some(N::AsDouble(5.5)),
         },
-        NumberDataPoint {
-            value: Some(N::AsInt(i64::MIN)),
-            ..NumberDataPoint::default()
-        },
-        NumberDataPoint {
-            value: Some(N::AsInt(0)),
-            ..NumberDataPoint::default()
-        },
-        NumberDataPoint {
-            value: Some(N::AsDouble(f64::NAN)),
-            ..NumberDataPoint::default()
-        },
-        NumberDataPoint {
-            value: Some(N::AsDouble(0.0)),
-            ..NumberDataPoint::default()
-        },
+        NumberDataPoint { value: Some(N::AsInt(i64::MIN)), ..NumberDataPoint::default() },
+        NumberDataPoint { value: Some(N::AsInt(0)), ..NumberDataPoint::default() },
+        NumberDataPoint { value: Some(N::AsDouble(f64::NAN)), ..NumberDataPoint::default() },
+        NumberDataPoint { value: Some(N::AsDouble(0.0)), ..NumberDataPoint::default() },
         NumberDataPoint::default(),
     ]
 }
@@ -283,10 +222,7 @@ pub(super) fn metrics() -> ExportMetricsServiceRequest {
         sum: Some(-12.25),
         scale: -3,
         zero_count: 2,
-        positive: Some(Buckets {
-            offset: -5,
-            bucket_counts: vec![1, 0, 3],
-        }),
+        positive: Some(Buckets { offset: -5, bucket_counts: vec![1, 0, 3] }),
         negative: Some(Buckets::default()),
         flags: 1,
         exemplars: exemplars(),
@@ -301,36 +237,15 @@ pub(super) fn metrics() -> ExportMetricsServiceRequest {
         count: 7,
         sum: f64::NAN,
         quantile_values: vec![
-            ValueAtQuantile {
-                quantile: 0.0,
-                value: -1.0,
-            },
-            ValueAtQuantile {
-                quantile: 0.99,
-                value: f64::INFINITY,
-            },
-            ValueAtQuantile {
-                quantile: 1.0,
-                value: 0.0,
-            },
+            ValueAtQuantile { quantile: 0.0, value: -1.0 },
+            ValueAtQuantile { quantile: 0.99, value: f64::INFINITY },
+            ValueAtQuantile { quantile: 1.0, value: 0.0 },
         ],
         flags: 1,
     };
     let metrics = vec![
-        metric(
-            "gauge",
-            Data::Gauge(Gauge {
-                data_points: number_points(),
-            }),
-        ),
-        metric(
-            "sum",
-            Data::Sum(Sum {
-                data_points: number_points(),
-                aggregation_temporality: 1,
-                is_monotonic: true,
-            }),
-        ),
+        metric("gauge", Data::Gauge(Gauge { data_points: number_points() })),
+        metric("sum", Data::Sum(Sum { data_points: number_points(), aggregation_temporality: 1, is_monotonic: true })),
         metric(
             "histogram",
             Data::Histogram(Histogram {
@@ -345,12 +260,7 @@ pub(super) fn metrics() -> ExportMetricsServiceRequest {
                 aggregation_temporality: 1,
             }),
         ),
-        metric(
-            "summary",
-            Data::Summary(Summary {
-                data_points: vec![summary, SummaryDataPoint::default()],
-            }),
-        ),
+        metric("summary", Data::Summary(Summary { data_points: vec![summary, SummaryDataPoint::default()] })),
         metric("empty.sum", Data::Sum(Sum::default())),
         Metric::default(),
     ];
@@ -376,9 +286,7 @@ pub(super) fn logs() -> ExportLogsServiceRequest {
         observed_time_unix_nano: 1_544_712_660_300_000_001,
         severity_number: 17,
         severity_text: "Error".to_owned(),
-        body: Some(any(Value::KvlistValue(KeyValueList {
-            values: attributes(),
-        }))),
+        body: Some(any(Value::KvlistValue(KeyValueList { values: attributes() }))),
         attributes: attributes(),
         dropped_attributes_count: 1,
         flags: 1,
@@ -386,10 +294,7 @@ pub(super) fn logs() -> ExportLogsServiceRequest {
         span_id: SPAN_ID.to_vec(),
         event_name: "browser.click".to_owned(),
     };
-    let empty_body = LogRecord {
-        body: Some(AnyValue::default()),
-        ..LogRecord::default()
-    };
+    let empty_body = LogRecord { body: Some(AnyValue::default()), ..LogRecord::default() };
     ExportLogsServiceRequest {
         resource_logs: vec![
             ResourceLogs {

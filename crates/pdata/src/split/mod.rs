@@ -137,9 +137,9 @@ impl Splittable for Metric {
     }
     fn split_front(&mut self, n: usize) -> Self {
         let data = self.data.as_mut().map(|data| match data {
-            Data::Gauge(g) => Data::Gauge(crate::proto::metrics::v1::Gauge {
-                data_points: g.data_points.drain(..n).collect(),
-            }),
+            Data::Gauge(g) => {
+                Data::Gauge(crate::proto::metrics::v1::Gauge { data_points: g.data_points.drain(..n).collect() })
+            }
             Data::Sum(s) => Data::Sum(crate::proto::metrics::v1::Sum {
                 data_points: s.data_points.drain(..n).collect(),
                 aggregation_temporality: s.aggregation_temporality,
@@ -155,9 +155,9 @@ impl Splittable for Metric {
                     aggregation_temporality: h.aggregation_temporality,
                 })
             }
-            Data::Summary(s) => Data::Summary(crate::proto::metrics::v1::Summary {
-                data_points: s.data_points.drain(..n).collect(),
-            }),
+            Data::Summary(s) => {
+                Data::Summary(crate::proto::metrics::v1::Summary { data_points: s.data_points.drain(..n).collect() })
+            }
         });
         Metric {
             name: self.name.clone(),
@@ -179,12 +179,7 @@ pub(crate) fn count_log_records(req: &ExportLogsServiceRequest) -> usize {
 
 /// Data points in the request (the unit of the Collector's metric counters).
 pub(crate) fn count_points(req: &ExportMetricsServiceRequest) -> usize {
-    req.resource_metrics
-        .iter()
-        .flat_map(|rm| &rm.scope_metrics)
-        .flat_map(|sm| &sm.metrics)
-        .map(metric_points)
-        .sum()
+    req.resource_metrics.iter().flat_map(|rm| &rm.scope_metrics).flat_map(|sm| &sm.metrics).map(metric_points).sum()
 }
 
 pub(crate) fn count_profiles(req: &ExportProfilesServiceRequest) -> usize {
@@ -197,21 +192,15 @@ pub(crate) fn count_profiles(req: &ExportProfilesServiceRequest) -> usize {
 }
 
 pub(crate) fn split_traces(req: &mut ExportTraceServiceRequest, max: usize) -> ExportTraceServiceRequest {
-    ExportTraceServiceRequest {
-        resource_spans: take_front(&mut req.resource_spans, max),
-    }
+    ExportTraceServiceRequest { resource_spans: take_front(&mut req.resource_spans, max) }
 }
 
 pub(crate) fn split_logs(req: &mut ExportLogsServiceRequest, max: usize) -> ExportLogsServiceRequest {
-    ExportLogsServiceRequest {
-        resource_logs: take_front(&mut req.resource_logs, max),
-    }
+    ExportLogsServiceRequest { resource_logs: take_front(&mut req.resource_logs, max) }
 }
 
 pub(crate) fn split_metrics(req: &mut ExportMetricsServiceRequest, max: usize) -> ExportMetricsServiceRequest {
-    ExportMetricsServiceRequest {
-        resource_metrics: take_front(&mut req.resource_metrics, max),
-    }
+    ExportMetricsServiceRequest { resource_metrics: take_front(&mut req.resource_metrics, max) }
 }
 
 #[cfg(test)]
