@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The test command (README, CI): installs what the tests need on a fresh Debian machine,
+# then runs the format check, clippy with warnings as errors, and every test.
+# env: OTEL_VENV (default /tmp/otel-venv): the Python venv with the OpenTelemetry SDK.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# The OpenTelemetry Python SDK (the real client) and grpcio (the OTLP sink the tests export to).
+SWITCHYARD_PY=$(scripts/backends/otel-venv.sh)
+export SWITCHYARD_PY
+echo "== python venv: $SWITCHYARD_PY" >&2
+echo "== cargo fmt --check" >&2
+cargo fmt --all -- --check
+echo "== cargo clippy --all-targets -D warnings" >&2
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo test (release: the end-to-end tests run the optimised binary)" >&2
+cargo test --workspace --release

@@ -1,0 +1,258 @@
+//! Helpers for the end-to-end tests: the real `switchyard` binary, the OTLP sink
+//! (`scripts/backends/otlp_sink.py`, grpcio + opentelemetry-proto) and the OpenTelemetry
+//! Python SDK client, all on 127.0.0.1. Every process is ended by PID when its guard drops.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The venv Python with the OpenTelemetry SDK (scripts/test.sh sets SWITCHYARD_PY).
+pub fn python() -> PathBuf {
+    let p = std::env::var("SWITCHYARD_PY").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("/tmp/otel-venv/bin/python"));
+    assert!(p.exists(), "{} not found: run scripts/test.sh (it creates the venv) or set SWITCHYARD_PY", p.display());
+    p
+}
+
+/// A free TCP port on 127.0.0.1 (bound then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// Polls `f` every 50 ms until it returns true or `timeout` passes.
+pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    f()
+}
+
+fn port_open(port: u16) -> bool {
+    std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+}
+
+fn terminate(child: &mut Child) -> Option<std::process::ExitStatus> {
+    // SIGTERM by PID (the process we started), then wait; SIGKILL if it does not exit.
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let end = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < end {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    child.wait().ok();
+    None
+}
+
+/// A running gateway.
+pub struct Gateway {
+    child: Option<Child>,
+    pub dir: tempfile::TempDir,
+    pub log: PathBuf,
+}
+
+impl Gateway {
+    /// Starts the binary with this config; waits until `ready_port` accepts connections.
+    pub fn start(config: &str, ready_port: u16) -> Gateway {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = dir.path().join("config.yaml");
+        std::fs::write(&cfg, config).expect("write config");
+        let log = dir.path().join("gateway.log");
+        let out = std::fs::File::create(&log).expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .arg("--config")
+            .arg(&cfg)
+            .stdout(out.try_clone().expect("log"))
+            .stderr(out)
+            .spawn()
+            .expect("spawn switchyard");
+        let mut gw = Gateway { child: Some(child), dir, log };
+        let up = wait_until(Duration::from_secs(20), || port_open(ready_port) || gw.exited());
+        assert!(up && !gw.exited(), "gateway did not start:\n{}", gw.logs());
+        gw
+    }
+
+    fn exited(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(Some(_))))
+    }
+
+    /// The gateway's log so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM and wait; returns the exit status.
+    pub fn stop(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.as_mut().and_then(terminate).inspect(|_| self.child = None)
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            terminate(c);
+        }
+    }
+}
+
+/// A running OTLP sink (gRPC + HTTP), dumping every request.
+pub struct Sink {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    pub grpc_port: u16,
+    pub http_port: u16,
+}
+
+impl Sink {
+    /// Starts `otlp_sink.py --dump` with extra flags (`--fail-status 503`...).
+    pub fn start(extra: &[&str]) -> Sink {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (grpc_port, http_port) = (free_port(), free_port());
+        let log = std::fs::File::create(dir.path().join("sink.log")).expect("log");
+        let child = Command::new(python())
+            .arg(root().join("scripts/backends/otlp_sink.py"))
+            .args(["--data-dir", &dir.path().display().to_string()])
+            .args(["--grpc-port", &grpc_port.to_string(), "--http-port", &http_port.to_string(), "--dump"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn otlp_sink.py");
+        let sink = Sink { child, dir, grpc_port, http_port };
+        assert!(
+            wait_until(Duration::from_secs(30), || port_open(http_port) && port_open(grpc_port)),
+            "sink did not start: {}",
+            std::fs::read_to_string(sink.dir.path().join("sink.log")).unwrap_or_default()
+        );
+        sink
+    }
+
+    /// `host:port` of the gRPC side.
+    pub fn grpc_endpoint(&self) -> String {
+        format!("127.0.0.1:{}", self.grpc_port)
+    }
+
+    /// Base URL of the HTTP side.
+    pub fn http_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.http_port)
+    }
+
+    /// Every request received so far: `{signal, transport, headers, request}` (OTLP/JSON, hex ids).
+    pub fn requests(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.dir.path().join("requests.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// Items received of a signal, optionally only those with `run.id` = `run`.
+    pub fn items(&self, signal: &str, run: Option<&str>) -> usize {
+        self.requests().iter().filter(|r| r["signal"] == signal).map(|r| items_of(&r["request"], run).len()).sum()
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        terminate(&mut self.child);
+    }
+}
+
+/// Every item (span, data point, log record) of an OTLP/JSON request with its resource and
+/// scope, filtered by `run.id` (resource or item attribute) when given.
+pub fn items_of(req: &Value, run: Option<&str>) -> Vec<Item> {
+    let mut out = Vec::new();
+    for (rkey, skey, ikey) in [("resourceSpans", "scopeSpans", "spans"), ("resourceLogs", "scopeLogs", "logRecords")] {
+        for r in req[rkey].as_array().into_iter().flatten() {
+            for s in r[skey].as_array().into_iter().flatten() {
+                for i in s[ikey].as_array().into_iter().flatten() {
+                    out.push(Item { resource: r["resource"].clone(), scope: s["scope"].clone(), item: i.clone() });
+                }
+            }
+        }
+    }
+    for r in req["resourceMetrics"].as_array().into_iter().flatten() {
+        for s in r["scopeMetrics"].as_array().into_iter().flatten() {
+            for m in s["metrics"].as_array().into_iter().flatten() {
+                for kind in ["gauge", "sum", "histogram", "exponentialHistogram", "summary"] {
+                    for p in m[kind]["dataPoints"].as_array().into_iter().flatten() {
+                        let mut item = p.clone();
+                        item["metricName"] = m["name"].clone();
+                        out.push(Item { resource: r["resource"].clone(), scope: s["scope"].clone(), item });
+                    }
+                }
+            }
+        }
+    }
+    out.retain(|i| run.is_none_or(|run| i.attr("run.id").as_deref() == Some(run) || i.resource_attr("run.id").as_deref() == Some(run)));
+    out
+}
+
+/// One item with its envelope.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub resource: Value,
+    pub scope: Value,
+    pub item: Value,
+}
+
+fn attr(list: &Value, key: &str) -> Option<String> {
+    list.as_array()?.iter().find(|kv| kv["key"] == key).map(|kv| {
+        let v = &kv["value"];
+        v.get("stringValue").or(v.get("intValue")).or(v.get("boolValue")).or(v.get("doubleValue")).map(|x| match x {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }).unwrap_or_default()
+    })
+}
+
+impl Item {
+    /// An attribute of the item, as text.
+    pub fn attr(&self, key: &str) -> Option<String> {
+        attr(&self.item["attributes"], key)
+    }
+    /// A resource attribute, as text.
+    pub fn resource_attr(&self, key: &str) -> Option<String> {
+        attr(&self.resource["attributes"], key)
+    }
+}
+
+/// Runs the OpenTelemetry Python SDK client (`otel_sdk_client.py`): N spans, 3N points, N logs.
+pub fn sdk_client(protocol: &str, endpoint: &str, n: usize, run_id: &str, extra: &[&str]) -> Output {
+    Command::new(python())
+        .arg(root().join("scripts/backends/otel_sdk_client.py"))
+        .args(["--protocol", protocol, "--endpoint", endpoint, "-n", &n.to_string(), "--run-id", run_id])
+        .args(["--service-name", "e2e-client", "--timeout", "10"])
+        .args(extra)
+        .output()
+        .expect("run otel_sdk_client.py")
+}
+
+/// Runs `switchyard` with arguments and returns its output.
+pub fn switchyard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_switchyard")).args(args).output().expect("run switchyard")
+}
+
+/// Writes a file into `dir` and returns its path.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    let mut f = std::fs::File::create(&p).expect("create");
+    f.write_all(text.as_bytes()).expect("write");
+    p
+}
