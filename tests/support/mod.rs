@@ -75,9 +75,16 @@ impl Gateway {
         std::fs::write(&cfg, config).expect("write config");
         let log = dir.path().join("gateway.log");
         let out = std::fs::File::create(&log).expect("log file");
+        // Parallel gateways must not all take the default self-metrics port 8888.
+        let metrics = if config.contains("telemetry:") {
+            Vec::new()
+        } else {
+            vec!["--set".to_string(), format!("service.telemetry.metrics.address=127.0.0.1:{}", free_port())]
+        };
         let child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
             .arg("--config")
             .arg(&cfg)
+            .args(metrics)
             .stdout(out.try_clone().expect("log"))
             .stderr(out)
             .spawn()
