@@ -95,7 +95,7 @@ impl PipelineId {
         };
         let signal = Signal::parse(sig).ok_or_else(|| {
             format!(
-                "unknown signal \"{sig}\" in pipeline id \"{s}\"{}: a pipeline id is traces, metrics, logs or profiles, optionally followed by /name",
+                "unknown signal \"{sig}\" in pipeline id \"{s}\"{} (a pipeline id is traces, metrics, logs or profiles, optionally followed by /name)",
                 crate::config::suggestion(sig, ["traces", "metrics", "logs", "profiles"])
             )
         })?;

@@ -150,6 +150,8 @@ pub fn parse_config(root: &Node, registry: &Registry) -> Result<Config, ConfigEr
         }
     }
     let mut components = IndexMap::new();
+    // Components defined but whose body did not decode: references to them are not errors too.
+    let mut invalid = std::collections::HashSet::new();
     for kind in KINDS {
         let Some(section) = top.get(kind.section()) else {
             continue;
@@ -183,6 +185,7 @@ pub fn parse_config(root: &Node, registry: &Registry) -> Result<Config, ConfigEr
                     path,
                     format!("unknown {} type \"{}\"{hint} (known types: {})", kind.word(), id.ty(), known.join(", ")),
                 ));
+                invalid.insert(id);
                 continue;
             };
             if factory.component_type() != id.ty() && factory.aliases().contains(&id.ty()) {
@@ -198,7 +201,10 @@ pub fn parse_config(root: &Node, registry: &Registry) -> Result<Config, ConfigEr
                         ComponentDef { id: id.clone(), loc: entry.key_loc.clone(), factory: factory.clone(), config };
                     components.insert((kind, id), def);
                 }
-                Err(errs) => errors.extend(errs),
+                Err(errs) => {
+                    errors.extend(errs);
+                    invalid.insert(id);
+                }
             }
         }
     }
@@ -220,13 +226,18 @@ pub fn parse_config(root: &Node, registry: &Registry) -> Result<Config, ConfigEr
         None => ServiceConfig::default(),
     };
     let mut config = Config { components, service, warnings: Vec::new() };
-    check_service(&config, &mut errors, &mut warnings);
+    check_service(&config, &invalid, &mut errors, &mut warnings);
     if all_sections_empty(top) {
         errors.insert(
             0,
             ConfigError::at(root.loc.clone(), "", "empty configuration: define receivers, exporters and a pipeline"),
         );
     }
+    // Report in file order: easier to walk through than by check.
+    errors.sort_by(|a, b| {
+        let key = |e: &ConfigError| e.loc.as_ref().map(|l| (l.file.clone(), l.line, l.col));
+        key(a).cmp(&key(b))
+    });
     if errors.is_empty() {
         config.warnings = warnings;
         Ok(config)
@@ -336,8 +347,13 @@ fn parse_service(node: &Node, errors: &mut Vec<ConfigError>) -> ServiceConfig {
 }
 
 /// Reference and signal checks of the service section (§3 of the Collector's validation rules).
-fn check_service(cfg: &Config, errors: &mut Vec<ConfigError>, warnings: &mut Vec<ConfigError>) {
-    let defined = |kind: Kind, id: &ComponentId| cfg.components.contains_key(&(kind, id.clone()));
+fn check_service(
+    cfg: &Config,
+    invalid: &std::collections::HashSet<ComponentId>,
+    errors: &mut Vec<ConfigError>,
+    warnings: &mut Vec<ConfigError>,
+) {
+    let defined = |kind: Kind, id: &ComponentId| cfg.components.contains_key(&(kind, id.clone())) || invalid.contains(id);
     let names_of = |kind: Kind| {
         cfg.components.keys().filter(|(k, _)| *k == kind).map(|(_, id)| id.to_string()).collect::<Vec<_>>()
     };
@@ -369,6 +385,7 @@ fn check_service(cfg: &Config, errors: &mut Vec<ConfigError>, warnings: &mut Vec
                 let path = format!("{base}::{field}");
                 let def = cfg.get(kind, &r.id).or_else(|| cfg.get(Kind::Connector, &r.id));
                 match def {
+                    None if invalid.contains(&r.id) => {}
                     None => errors.push(undefined(r, path, kind.word(), &[kind, Kind::Connector])),
                     Some(d) if d.factory.kind() == Kind::Connector => {} // checked by the graph build
                     Some(d) => {
@@ -386,6 +403,7 @@ fn check_service(cfg: &Config, errors: &mut Vec<ConfigError>, warnings: &mut Vec
         for (i, r) in p.processors.iter().enumerate() {
             let path = format!("{base}::processors");
             match cfg.get(Kind::Processor, &r.id) {
+                None if invalid.contains(&r.id) => {}
                 None => errors.push(undefined(r, path, "processor", &[Kind::Processor])),
                 Some(d) if d.factory.stability(signal).is_none() => errors.push(ConfigError::at(
                     r.loc.clone(),

@@ -105,7 +105,7 @@ impl<'a> Builder<'a> {
                     self.errors.push(ConfigError::at(
                         def.loc.clone(),
                         path.clone(),
-                        format!("connector \"{id}\" used as exporter in a {f} pipeline has no supported receiver side among {to:?} pipelines"),
+                        format!("connector \"{id}\" used as exporter in a {f} pipeline cannot feed any of its receiver-side pipelines ({})", list(&to)),
                     ));
                 }
             }
@@ -114,7 +114,7 @@ impl<'a> Builder<'a> {
                     self.errors.push(ConfigError::at(
                         def.loc.clone(),
                         path.clone(),
-                        format!("connector \"{id}\" used as receiver in a {t} pipeline has no supported exporter side among {from:?} pipelines"),
+                        format!("connector \"{id}\" used as receiver in a {t} pipeline cannot be fed by any of its exporter-side pipelines ({})", list(&from)),
                     ));
                 }
             }
@@ -276,6 +276,10 @@ impl<'a> Builder<'a> {
         }
         out
     }
+}
+
+fn list(signals: &[Signal]) -> String {
+    signals.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 /// One consumer for several of the same signal: itself if one, a [`Fanout`] if more, `None` if none.
