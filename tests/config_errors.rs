@@ -66,7 +66,13 @@ fn later_config_files_merge_over_earlier_ones() {
     let dir = tempfile::tempdir().expect("tempdir");
     let base = support::write(dir.path(), "base.yaml", "receivers: {otlp: {protocols: {grpc: }}}\nexporters: {debug: }\nservice: {pipelines: {traces: {receivers: [otlp], exporters: [debug]}}}\n");
     let overlay = support::write(dir.path(), "overlay.yaml", "exporters: {debug: {verbosity: loud}}\n");
-    let out = support::switchyard(&["validate", "--config", &base.display().to_string(), "--config", &overlay.display().to_string()]);
+    let out = support::switchyard(&[
+        "validate",
+        "--config",
+        &base.display().to_string(),
+        "--config",
+        &overlay.display().to_string(),
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("overlay.yaml:1:32: exporters::debug::verbosity: unknown value \"loud\""), "{err}");
@@ -77,7 +83,15 @@ fn components_lists_every_type_with_stability() {
     let out = support::switchyard(&["components"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for needle in ["- name: otlp\n", "- name: otlphttp\n", "aliases: [otlp_http]", "- name: batch", "- name: debug", "traces-to-traces: beta", "extension: beta"] {
+    for needle in [
+        "- name: otlp\n",
+        "- name: otlphttp\n",
+        "aliases: [otlp_http]",
+        "- name: batch",
+        "- name: debug",
+        "traces-to-traces: beta",
+        "extension: beta",
+    ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
 }

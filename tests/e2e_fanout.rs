@@ -61,7 +61,9 @@ service:
 }
 
 fn arrived(sink: &Sink, run: &str) -> bool {
-    sink.items("traces", Some(run)) == N && sink.items("metrics", Some(run)) == 3 * N && sink.items("logs", Some(run)) == N
+    sink.items("traces", Some(run)) == N
+        && sink.items("metrics", Some(run)) == 3 * N
+        && sink.items("logs", Some(run)) == N
 }
 
 /// A stable description of every item of a run, to compare two backends.
@@ -70,7 +72,9 @@ fn fingerprint(sink: &Sink, run: &str) -> BTreeSet<String> {
         .iter()
         .flat_map(|r| {
             let signal = r["signal"].as_str().unwrap_or_default().to_string();
-            items_of(&r["request"], Some(run)).into_iter().map(move |i| format!("{signal} {} {} {}", i.resource, i.scope, i.item))
+            items_of(&r["request"], Some(run))
+                .into_iter()
+                .map(move |i| format!("{signal} {} {} {}", i.resource, i.scope, i.item))
         })
         .collect()
 }
@@ -94,9 +98,19 @@ fn sdk_clients_over_grpc_and_http_reach_both_backends_intact() {
     let run_grpc = format!("grpc-{}", std::process::id());
     let run_http = format!("http-{}", std::process::id());
     let out = sdk_client("grpc", &format!("http://127.0.0.1:{grpc}"), N, &run_grpc, &[]);
-    assert!(out.status.success(), "gRPC client failed: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "gRPC client failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = sdk_client("http", &format!("http://127.0.0.1:{http}"), N, &run_http, &["--compression", "gzip"]);
-    assert!(out.status.success(), "HTTP client failed: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "HTTP client failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     for run in [&run_grpc, &run_http] {
         for (name, sink) in [("gRPC sink", &a), ("HTTP sink", &b)] {
@@ -126,7 +140,12 @@ fn sdk_clients_over_grpc_and_http_reach_both_backends_intact() {
         }
     }
     // Spans keep ids, parent links and events.
-    let spans: Vec<Item> = a.requests().iter().filter(|r| r["signal"] == "traces").flat_map(|r| items_of(&r["request"], Some(&run_grpc))).collect();
+    let spans: Vec<Item> = a
+        .requests()
+        .iter()
+        .filter(|r| r["signal"] == "traces")
+        .flat_map(|r| items_of(&r["request"], Some(&run_grpc)))
+        .collect();
     let root = spans.iter().find(|s| s.item.get("parentSpanId").is_none()).expect("root span");
     let trace_id = root.item["traceId"].as_str().expect("trace id").to_string();
     assert_eq!(trace_id.len(), 32);

@@ -13,7 +13,8 @@ use support::{switchyard, wait_until, Gateway, Sink};
 
 fn gen(args: &[&str]) -> Value {
     let out = switchyard(&[&["gen"], args].concat());
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("gen output: {}", String::from_utf8_lossy(&out.stderr)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("gen output: {}", String::from_utf8_lossy(&out.stderr)))
 }
 
 #[test]
@@ -82,11 +83,26 @@ service:
     );
     let gw = Gateway::start(&cfg, port);
     let started = Instant::now();
-    let r = gen(&["traces", "--endpoint", &format!("http://127.0.0.1:{port}"), "--count", "2000", "--batch-size", "20", "--workers", "4"]);
+    let r = gen(&[
+        "traces",
+        "--endpoint",
+        &format!("http://127.0.0.1:{port}"),
+        "--count",
+        "2000",
+        "--batch-size",
+        "20",
+        "--workers",
+        "4",
+    ]);
     let took = started.elapsed();
     assert_eq!(r["accepted_items"], 2000, "{r}");
     assert!(took < Duration::from_secs(10), "clients were slowed by the hung backend: {took:?}");
-    assert!(wait_until(Duration::from_secs(10), || good.items("traces", None) == 2000), "good backend got {}\n{}", good.items("traces", None), gw.logs());
+    assert!(
+        wait_until(Duration::from_secs(10), || good.items("traces", None) == 2000),
+        "good backend got {}\n{}",
+        good.items("traces", None),
+        gw.logs()
+    );
     drop(gw);
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = holder.join();
@@ -157,9 +173,19 @@ service:
     for round in 0..3 {
         for tenant in ["acme", "globex"] {
             let r = gen(&[
-                "traces", "--protocol", "http", "--endpoint", &ep, "--count", "10",
-                "--headers", &format!("X-Tenant-ID={tenant}"), "--service", tenant,
-                "--attributes", &format!("round={round}"),
+                "traces",
+                "--protocol",
+                "http",
+                "--endpoint",
+                &ep,
+                "--count",
+                "10",
+                "--headers",
+                &format!("X-Tenant-ID={tenant}"),
+                "--service",
+                tenant,
+                "--attributes",
+                &format!("round={round}"),
             ]);
             assert_eq!(r["accepted_items"], 10, "{r}");
         }
@@ -167,10 +193,8 @@ service:
     assert!(wait_until(Duration::from_secs(10), || sink.items("traces", None) == 60));
     let requests = sink.requests();
     for r in &requests {
-        let services: std::collections::BTreeSet<String> = support::items_of(&r["request"], None)
-            .iter()
-            .filter_map(|i| i.resource_attr("service.name"))
-            .collect();
+        let services: std::collections::BTreeSet<String> =
+            support::items_of(&r["request"], None).iter().filter_map(|i| i.resource_attr("service.name")).collect();
         assert_eq!(services.len(), 1, "a batch mixed tenants: {services:?}");
     }
     assert!(requests.len() <= 4, "each tenant's data was batched: {} requests", requests.len());

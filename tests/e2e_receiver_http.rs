@@ -112,7 +112,8 @@ fn request(marker: &str, spans: usize) -> ExportTraceServiceRequest {
 }
 
 async fn post(port: u16, path: &str, ctype: &str, encoding: Option<&str>, body: Vec<u8>) -> reqwest::Response {
-    let mut req = reqwest::Client::new().post(format!("http://127.0.0.1:{port}{path}")).header("content-type", ctype).body(body);
+    let mut req =
+        reqwest::Client::new().post(format!("http://127.0.0.1:{port}{path}")).header("content-type", ctype).body(body);
     if let Some(e) = encoding {
         req = req.header("content-encoding", e);
     }
@@ -198,7 +199,12 @@ async fn status_codes_compressions_and_json() {
     let sent = Instant::now();
     let r = post(s.ok, path, proto, Some("gzip"), bomb).await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(sent.elapsed() < Duration::from_secs(2), "bomb refused in {:?} (built in {:?})", sent.elapsed(), started.elapsed());
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "bomb refused in {:?} (built in {:?})",
+        sent.elapsed(),
+        started.elapsed()
+    );
 
     // Empty request: 200 without touching the pipeline.
     let r = post(s.ok, path, proto, None, ExportTraceServiceRequest::default().encode_to_vec()).await;
@@ -212,7 +218,11 @@ async fn status_codes_compressions_and_json() {
         assert_eq!(r.headers()["content-type"], proto);
     }
     for enc in encodings {
-        assert!(wait_until(Duration::from_secs(10), || s.sink.items("traces", Some(enc)) == 2), "{enc} did not arrive\n{}", s.gw.logs());
+        assert!(
+            wait_until(Duration::from_secs(10), || s.sink.items("traces", Some(enc)) == 2),
+            "{enc} did not arrive\n{}",
+            s.gw.logs()
+        );
     }
 
     // JSON in (upper-case hex, snake_case keys, int64 as number, enum by name) -> protobuf and JSON out.
@@ -246,17 +256,29 @@ async fn status_codes_compressions_and_json() {
         assert_eq!(span.scope["name"], "lib");
         assert_eq!(span.scope["version"], "1.0");
     }
-    let transports: Vec<String> =
-        s.json_sink.requests().iter().map(|r| r["headers"]["content-type"].as_str().unwrap_or_default().to_string()).collect();
+    let transports: Vec<String> = s
+        .json_sink
+        .requests()
+        .iter()
+        .map(|r| r["headers"]["content-type"].as_str().unwrap_or_default().to_string())
+        .collect();
     assert!(transports.iter().all(|t| t == "application/json"), "the json exporter sends JSON: {transports:?}");
 
     // Pipeline refusals: retryable -> 503 (UNAVAILABLE), permanent -> 500 (INTERNAL).
     let r = post(s.unavailable, "/v1/traces", proto, None, request("u", 1).encode_to_vec()).await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let status = switchyard_components::otlp_signal::RpcStatus::decode(r.bytes().await.unwrap_or_default()).expect("status");
+    let status =
+        switchyard_components::otlp_signal::RpcStatus::decode(r.bytes().await.unwrap_or_default()).expect("status");
     assert_eq!(status.code, 14);
     assert!(status.message.contains("503"), "{}", status.message);
-    let r = post(s.permanent, "/v1/traces", "application/json", None, switchyard_pdata::json::encode_traces(&request("p", 1))).await;
+    let r = post(
+        s.permanent,
+        "/v1/traces",
+        "application/json",
+        None,
+        switchyard_pdata::json::encode_traces(&request("p", 1)),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let body: serde_json::Value = r.json().await.expect("JSON status");
     assert_eq!(body["code"], 13);

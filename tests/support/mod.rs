@@ -19,7 +19,9 @@ pub fn root() -> PathBuf {
 
 /// The venv Python with the OpenTelemetry SDK (scripts/test.sh sets SWITCHYARD_PY).
 pub fn python() -> PathBuf {
-    let p = std::env::var("SWITCHYARD_PY").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("/tmp/otel-venv/bin/python"));
+    let p = std::env::var("SWITCHYARD_PY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from("/tmp/otel-venv/bin/python"));
     assert!(p.exists(), "{} not found: run scripts/test.sh (it creates the venv) or set SWITCHYARD_PY", p.display());
     p
 }
@@ -207,7 +209,11 @@ pub fn items_of(req: &Value, run: Option<&str>) -> Vec<Item> {
             }
         }
     }
-    out.retain(|i| run.is_none_or(|run| i.attr("run.id").as_deref() == Some(run) || i.resource_attr("run.id").as_deref() == Some(run)));
+    out.retain(|i| {
+        run.is_none_or(|run| {
+            i.attr("run.id").as_deref() == Some(run) || i.resource_attr("run.id").as_deref() == Some(run)
+        })
+    });
     out
 }
 
@@ -222,10 +228,15 @@ pub struct Item {
 fn attr(list: &Value, key: &str) -> Option<String> {
     list.as_array()?.iter().find(|kv| kv["key"] == key).map(|kv| {
         let v = &kv["value"];
-        v.get("stringValue").or(v.get("intValue")).or(v.get("boolValue")).or(v.get("doubleValue")).map(|x| match x {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        }).unwrap_or_default()
+        v.get("stringValue")
+            .or(v.get("intValue"))
+            .or(v.get("boolValue"))
+            .or(v.get("doubleValue"))
+            .map(|x| match x {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .unwrap_or_default()
     })
 }
 

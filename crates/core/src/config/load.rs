@@ -353,7 +353,8 @@ fn check_service(
     errors: &mut Vec<ConfigError>,
     warnings: &mut Vec<ConfigError>,
 ) {
-    let defined = |kind: Kind, id: &ComponentId| cfg.components.contains_key(&(kind, id.clone())) || invalid.contains(id);
+    let defined =
+        |kind: Kind, id: &ComponentId| cfg.components.contains_key(&(kind, id.clone())) || invalid.contains(id);
     let names_of = |kind: Kind| {
         cfg.components.keys().filter(|(k, _)| *k == kind).map(|(_, id)| id.to_string()).collect::<Vec<_>>()
     };
