@@ -16,7 +16,9 @@ fn kv(k: &str, v: Value) -> KeyValue {
 
 fn request(spans: usize) -> ExportTraceServiceRequest {
     let resource = Resource {
-        attributes: (0..8).map(|i| kv(&format!("resource.attr.{i}"), Value::StringValue(format!("value-{i}")))).collect(),
+        attributes: (0..8)
+            .map(|i| kv(&format!("resource.attr.{i}"), Value::StringValue(format!("value-{i}"))))
+            .collect(),
         ..Default::default()
     };
     let spans = (0..spans)
@@ -35,7 +37,11 @@ fn request(spans: usize) -> ExportTraceServiceRequest {
                     _ => kv(&format!("attr.bool.{a}"), Value::BoolValue(a % 2 == 0)),
                 })
                 .collect(),
-            events: vec![Event { name: "event".into(), time_unix_nano: 1_700_000_000_050_000_000, ..Default::default() }],
+            events: vec![Event {
+                name: "event".into(),
+                time_unix_nano: 1_700_000_000_050_000_000,
+                ..Default::default()
+            }],
             status: Some(Status { code: 1, ..Default::default() }),
             ..Default::default()
         })
