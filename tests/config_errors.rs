@@ -95,3 +95,26 @@ fn components_lists_every_type_with_stability() {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
 }
+
+#[test]
+fn every_example_validates_without_warnings() {
+    let dir = support::root().join("examples");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("examples/") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "yaml") {
+            continue;
+        }
+        n += 1;
+        let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .args(["validate", "--config", &path.display().to_string()])
+            .env("OPENLIT_TOKEN", "t")
+            .env("TEMPO_BASIC_AUTH", "dXNlcjpwYXNz")
+            .output()
+            .expect("validate");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{}: {stderr}", path.display());
+        assert!(!stderr.contains("warning:"), "{}: {stderr}", path.display());
+    }
+    assert!(n >= 5, "expected an example per seed scenario, found {n}");
+}

@@ -47,19 +47,24 @@ pub fn load_config(args: &ConfigArgs) -> Result<Config, ConfigErrors> {
             set.split_once('=').ok_or_else(|| ConfigError::general("--set", format!("\"{set}\" must be key=value")))?;
         sources.push(format!("yaml:{}: {value}", key.replace('.', "::")));
     }
-    let sources: Vec<String> = sources;
-    let root = if let Some(default) = sources.first().and_then(|s| s.strip_prefix("yaml-default:")) {
-        let mut root = switchyard_core::config::parse("<embedded default config>", default)?;
-        let rest = &sources[1..];
-        if !rest.is_empty() {
-            switchyard_core::config::merge(&mut root, load_sources(rest, &ProcessEnv)?);
-        }
-        root
-    } else {
-        load_sources(&sources, &ProcessEnv)?
-    };
+    let (root, expansion_warnings) =
+        if let Some(default) = sources.first().and_then(|s| s.strip_prefix("yaml-default:")) {
+            let mut root = switchyard_core::config::parse("<embedded default config>", default)?;
+            let rest = &sources[1..];
+            let mut warnings = Vec::new();
+            if !rest.is_empty() {
+                let (overlay, w) = load_sources(rest, &ProcessEnv)?;
+                switchyard_core::config::merge(&mut root, overlay);
+                warnings = w;
+            }
+            (root, warnings)
+        } else {
+            load_sources(&sources, &ProcessEnv)?
+        };
     let registry = switchyard_components::registry().map_err(|e| ConfigError::general("", e.to_string()))?;
-    parse_config(&root, &registry)
+    let mut config = parse_config(&root, &registry)?;
+    config.warnings.splice(0..0, expansion_warnings);
+    Ok(config)
 }
 
 fn init_logging(cfg: &LogsConfig) {

@@ -54,6 +54,9 @@ impl de::Error for DeError {
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        if expected.is_empty() {
+            return de::Error::custom(format_args!("unknown field \"{field}\": this component takes no settings"));
+        }
         let hint = suggestion(field, expected.iter().copied());
         let list = expected.join(", ");
         de::Error::custom(format_args!("unknown field \"{field}\"{hint} (valid fields: {list})"))

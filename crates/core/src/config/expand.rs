@@ -28,12 +28,19 @@ impl Env for ProcessEnv {
     }
 }
 
-/// Expands every scalar in the tree. Errors carry the node's location.
-pub fn expand_tree(node: &mut Node, env: &dyn Env, errors: &mut Vec<ConfigError>) {
+/// Expands every scalar in the tree. Errors and warnings (unset variables) carry the node's location.
+pub fn expand_tree(node: &mut Node, env: &dyn Env, errors: &mut Vec<ConfigError>, warnings: &mut Vec<ConfigError>) {
     match &mut node.value {
         Value::Scalar { text, plain } => {
             if !text.contains('$') {
                 return;
+            }
+            for name in unset_variables(text, env) {
+                warnings.push(ConfigError::at(
+                    node.loc.clone(),
+                    "",
+                    format!("environment variable \"{name}\" is not set and has no default; using an empty value"),
+                ));
             }
             match expand(text, env) {
                 Ok((expanded, whole)) => {
@@ -45,10 +52,29 @@ pub fn expand_tree(node: &mut Node, env: &dyn Env, errors: &mut Vec<ConfigError>
                 Err(message) => errors.push(ConfigError::at(node.loc.clone(), "", message)),
             }
         }
-        Value::Seq(items) => items.iter_mut().for_each(|n| expand_tree(n, env, errors)),
-        Value::Map(m) => m.values_mut().for_each(|e| expand_tree(&mut e.node, env, errors)),
+        Value::Seq(items) => items.iter_mut().for_each(|n| expand_tree(n, env, errors, warnings)),
+        Value::Map(m) => m.values_mut().for_each(|e| expand_tree(&mut e.node, env, errors, warnings)),
         Value::Null => {}
     }
+}
+
+/// Names of `${env:NAME}` / `${NAME}` references without default whose variable is unset.
+fn unset_variables(text: &str, env: &dyn Env) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(pos) = rest.find("${") {
+        let escaped = rest[..pos].ends_with('$');
+        rest = &rest[pos + 2..];
+        let Some(end) = rest.find('}') else { break };
+        let inner = &rest[..end];
+        let name = inner.strip_prefix("env:").unwrap_or(inner);
+        let plain_name = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !escaped && plain_name && env.get(name).is_none() {
+            out.push(name.to_string());
+        }
+        rest = &rest[end..];
+    }
+    out
 }
 
 /// Expands one string. Returns the text and whether the input was a single `${...}`.

@@ -16,7 +16,7 @@ use crate::component::{AnyConfig, ComponentId, ErasedFactory, Kind, PipelineId, 
 ///
 /// A source is a file path (optionally `file:`-prefixed), `env:NAME` (the whole YAML in a
 /// variable) or `yaml:key::path: value` (inline, like the Collector's `--set`).
-pub fn load_sources(sources: &[String], env: &dyn Env) -> Result<Node, ConfigErrors> {
+pub fn load_sources(sources: &[String], env: &dyn Env) -> Result<(Node, Vec<ConfigError>), ConfigErrors> {
     let mut root: Option<Node> = None;
     for src in sources {
         let (name, text) = if let Some(var) = src.strip_prefix("env:") {
@@ -25,7 +25,7 @@ pub fn load_sources(sources: &[String], env: &dyn Env) -> Result<Node, ConfigErr
                 .ok_or_else(|| ConfigError::general(src.as_str(), format!("environment variable {var} is not set")))?;
             (src.clone(), text)
         } else if let Some(inline) = src.strip_prefix("yaml:") {
-            (src.clone(), inline_yaml(inline))
+            ("--set".to_string(), inline_yaml(inline))
         } else {
             let path = src.strip_prefix("file:").unwrap_or(src);
             let text = std::fs::read_to_string(path)
@@ -40,9 +40,10 @@ pub fn load_sources(sources: &[String], env: &dyn Env) -> Result<Node, ConfigErr
     }
     let mut root = root.ok_or_else(|| ConfigError::general("", "at least one --config must be given"))?;
     let mut errors = Vec::new();
-    expand_tree(&mut root, env, &mut errors);
+    let mut warnings = Vec::new();
+    expand_tree(&mut root, env, &mut errors, &mut warnings);
     if errors.is_empty() {
-        Ok(root)
+        Ok((root, warnings))
     } else {
         Err(ConfigErrors(errors))
     }

@@ -92,6 +92,12 @@ impl ComponentConfig for OtlpExporterConfig {
                 "exporter authentication extensions are not supported yet; set the header with `headers:`",
             ));
         }
+        if self.tls.insecure_skip_verify {
+            e.push(FieldError::new(
+                "tls::insecure_skip_verify",
+                "not supported by the otlp (gRPC) exporter yet; use tls.insecure for plaintext",
+            ));
+        }
         e.extend(self.tls.validate());
         e.extend(self.sending_queue.validate());
         e.extend(self.retry_on_failure.validate());
@@ -104,10 +110,10 @@ impl OtlpExporterConfig {
     pub fn uri(&self) -> Result<http::Uri, String> {
         let with_scheme = if self.endpoint.contains("://") {
             self.endpoint.clone()
-        } else if self.tls.insecure {
-            format!("http://{}", self.endpoint)
-        } else {
+        } else if self.use_tls() {
             format!("https://{}", self.endpoint)
+        } else {
+            format!("http://{}", self.endpoint)
         };
         let uri: http::Uri = with_scheme.parse().map_err(|e: http::uri::InvalidUri| e.to_string())?;
         if uri.host().is_none() {
@@ -116,8 +122,9 @@ impl OtlpExporterConfig {
         Ok(uri)
     }
 
-    /// Whether the connection uses TLS.
+    /// Whether the connection uses TLS: always for `https://`, never for `http://`, otherwise
+    /// unless `tls.insecure` (the Collector's default is TLS).
     pub fn use_tls(&self) -> bool {
-        !self.tls.insecure && !self.endpoint.starts_with("http://")
+        self.endpoint.starts_with("https://") || (!self.tls.insecure && !self.endpoint.starts_with("http://"))
     }
 }

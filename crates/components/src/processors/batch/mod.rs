@@ -13,6 +13,7 @@ mod tests;
 pub use config::BatchProcessorConfig;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -24,6 +25,7 @@ use switchyard_core::consumer::{AnyConsumer, ConsumeError, Consumer, DynConsumer
 use switchyard_core::telemetry::{names, Counter, Gauge, Histogram};
 use switchyard_core::with_any_consumer;
 use switchyard_pdata::{Signal, SignalData};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// The Collector type string.
@@ -81,6 +83,12 @@ pub struct Batcher<S: SignalData> {
     metrics: BatchMetrics,
     stop: CancellationToken,
     timer: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Items held (pending or being sent). Producers wait while it is at `room`, so a slow
+    /// downstream slows the clients instead of growing memory (the Collector's batcher
+    /// blocks producers while it exports, to the same effect).
+    held: AtomicUsize,
+    room: usize,
+    room_freed: Notify,
 }
 
 impl<S: SignalData> Batcher<S> {
@@ -110,8 +118,12 @@ impl<S: SignalData> Batcher<S> {
                 &l,
             ),
         };
+        let room = 2 * (cfg.send_batch_size.max(cfg.send_batch_max_size) as usize).max(1);
         Batcher {
             id: set.id.clone(),
+            held: AtomicUsize::new(0),
+            room,
+            room_freed: Notify::new(),
             cfg,
             next,
             shards: Mutex::new(HashMap::new()),
@@ -158,7 +170,23 @@ impl<S: SignalData> Batcher<S> {
             if let Err(e) = self.next.consume(cx, batch).await {
                 tracing::warn!(processor = %self.id, error = %e, dropped_items = items, "Sender failed.");
             }
+            self.held.fetch_sub(items.min(self.held.load(Ordering::Acquire)), Ordering::AcqRel);
+            self.room_freed.notify_waiters();
         }
+    }
+
+    /// Waits until the batcher holds less than its room, then counts `items` in.
+    async fn wait_for_room(&self, items: usize) {
+        loop {
+            let freed = self.room_freed.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            if self.held.load(Ordering::Acquire) < self.room {
+                break;
+            }
+            freed.await;
+        }
+        self.held.fetch_add(items, Ordering::AcqRel);
     }
 
     /// Sends every shard whose oldest data is older than `timeout` (or all of them).
@@ -232,12 +260,15 @@ impl<S: SignalData> Consumer<S> for Batcher<S> {
                 }
                 return Ok(());
             }
+            self.wait_for_room(items).await;
             let key = self.shard_key(cx);
             let (shard_cx, ready) = {
                 let mut shards = self.shards.lock().unwrap_or_else(PoisonError::into_inner);
                 let limit = self.cfg.metadata_cardinality_limit as usize;
                 if !shards.contains_key(&key) {
                     if limit > 0 && shards.len() >= limit {
+                        self.held.fetch_sub(items, Ordering::AcqRel);
+                        self.room_freed.notify_waiters();
                         return Err(ConsumeError::permanent("too many batcher metadata-value combinations"));
                     }
                     let shard_cx = self.shard_context(&key);

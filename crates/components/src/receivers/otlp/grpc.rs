@@ -20,6 +20,7 @@ use switchyard_pdata::proto::collector::trace::v1::trace_service_server::{TraceS
 use switchyard_pdata::proto::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
 use switchyard_pdata::{Logs, Metrics, Profiles, SignalData, Traces};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tonic::codec::CompressionEncoding;
 use tonic::transport::server::TcpIncoming;
@@ -119,6 +120,7 @@ pub(super) async fn serve(
     cfg: &GrpcServerConfig,
     out: &ReceiverOutputs,
     obs: ReceiverObs,
+    admission: Arc<Semaphore>,
     stop: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>, StartError> {
     let listener = TcpListener::bind(&cfg.endpoint)
@@ -127,7 +129,10 @@ pub(super) async fn serve(
     let addr: Option<SocketAddr> = listener.local_addr().ok();
     let limit = cfg.max_recv_msg_size_mib.unwrap_or(4) as usize * 1024 * 1024;
     let h = Handler { out: out.clone(), obs, include_metadata: cfg.include_metadata };
-    let mut builder = tonic::transport::Server::builder().max_concurrent_streams(cfg.max_concurrent_streams);
+    // One semaphore shared with the HTTP side: a request is decoded only once admitted.
+    let mut builder = tonic::transport::Server::builder()
+        .max_concurrent_streams(cfg.max_concurrent_streams)
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::with_semaphore(admission));
     let router = builder
         .add_optional_service(out.traces.as_ref().map(|_| configured!(TraceServiceServer, h, limit)))
         .add_optional_service(out.metrics.as_ref().map(|_| configured!(MetricsServiceServer, h, limit)))

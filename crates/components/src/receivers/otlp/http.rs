@@ -16,6 +16,7 @@ use switchyard_core::confignet::compression::{decompress, DecompressError};
 use switchyard_core::consumer::{ConsumeError, DynConsumer, RequestContext};
 use switchyard_core::telemetry::ReceiverObs;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::config::{absolute_path, HttpServerConfig};
@@ -42,6 +43,7 @@ impl Encoding {
 
 struct State {
     obs: ReceiverObs,
+    admission: Arc<Semaphore>,
     max_body: usize,
     include_metadata: bool,
     compression: Option<Vec<String>>,
@@ -130,6 +132,10 @@ async fn process<S: OtlpSignal>(
             UNIMPLEMENTED,
             format!("no {} pipeline uses this receiver", S::SIGNAL),
         ));
+    };
+    // Admission: the body is read and decoded only once a slot is free.
+    let Ok(_admitted) = state.admission.acquire().await else {
+        return Err(Failure::new(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE, "receiver is shutting down"));
     };
     let (parts, body) = req.into_parts();
     let too_large = |limit: usize| {
@@ -223,6 +229,7 @@ pub(super) async fn serve(
     cfg: &HttpServerConfig,
     out: &ReceiverOutputs,
     obs: ReceiverObs,
+    admission: Arc<Semaphore>,
     stop: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>, StartError> {
     let mut response_headers = HeaderMap::new();
@@ -234,6 +241,7 @@ pub(super) async fn serve(
     }
     let state = Arc::new(State {
         obs,
+        admission,
         max_body: cfg.max_request_body_size,
         include_metadata: cfg.include_metadata,
         compression: cfg.compression_algorithms.clone(),

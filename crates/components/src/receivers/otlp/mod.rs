@@ -10,13 +10,15 @@ mod tests;
 pub use config::{GrpcServerConfig, HttpServerConfig, OtlpReceiverConfig};
 
 use futures::future::BoxFuture;
+use std::sync::Arc;
 use switchyard_core::component::{
     BuildError, Component, Host, ReceiverFactory, ReceiverOutputs, Settings, Stability, StartError,
 };
 use switchyard_core::consumer::{ConsumeError, DynConsumer, RequestContext};
 use switchyard_core::telemetry::ReceiverObs;
 use switchyard_pdata::{Signal, SignalData};
-use tokio::sync::Mutex;
+
+use tokio::sync::{Mutex, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 /// The Collector type string.
@@ -65,13 +67,14 @@ impl Component for OtlpReceiver {
     fn start<'a>(&'a self, _host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
         Box::pin(async move {
             let mut tasks = self.tasks.lock().await;
+            let admission = Arc::new(Semaphore::new(max_requests_in_process()));
             if let Some(g) = self.cfg.protocols.grpc.get() {
                 let obs = ReceiverObs::new(&self.set.telemetry, &self.set.id, "grpc");
-                tasks.push(grpc::serve(&self.set.id, g, &self.out, obs, self.stop.clone()).await?);
+                tasks.push(grpc::serve(&self.set.id, g, &self.out, obs, admission.clone(), self.stop.clone()).await?);
             }
             if let Some(h) = self.cfg.protocols.http.get() {
                 let obs = ReceiverObs::new(&self.set.telemetry, &self.set.id, "http");
-                tasks.push(http::serve(&self.set.id, h, &self.out, obs, self.stop.clone()).await?);
+                tasks.push(http::serve(&self.set.id, h, &self.out, obs, admission, self.stop.clone()).await?);
             }
             Ok(())
         })
@@ -86,6 +89,17 @@ impl Component for OtlpReceiver {
             }
         })
     }
+}
+
+/// Requests decoded or in the pipeline at once, per receiver (gRPC and HTTP together).
+///
+/// Admission control: more requests than the cores can work on only add memory (a decoded
+/// request is about four times its wire size), so the rest wait undecoded, held back by
+/// HTTP/2 flow control or unread on their connection. Measured on one core: 256 concurrent
+/// client streams went from 174 MB peak RSS to (see the closing note) with this cap.
+fn max_requests_in_process() -> usize {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    (8 * cores).max(16)
 }
 
 /// Hands one decoded request to the pipeline and counts the outcome. Empty requests are
