@@ -13,4 +13,13 @@ cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -D warnings" >&2
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test (release: the end-to-end tests run the optimised binary)" >&2
-cargo test --workspace --release
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+cargo test --workspace --release 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
+     END { printf "%d passed, %d failed\n", p, f }' "$log"
+exit "$status"

@@ -207,3 +207,58 @@ fn reqwest_get(url: &str) -> (u16, String) {
         (r.status().as_u16(), r.text().await.unwrap_or_default())
     })
 }
+
+#[test]
+fn pipelines_share_one_exporter_and_the_default_config_says_so() {
+    // Fan-in: two pipelines of one signal into one exporter instance (one queue, one count).
+    let sink = Sink::start(&[]);
+    let (a, b, metrics) = (support::free_port(), support::free_port(), support::free_port());
+    let cfg = format!(
+        r#"
+receivers:
+  otlp/a: {{protocols: {{http: {{endpoint: "127.0.0.1:{a}"}}}}}}
+  otlp/b: {{protocols: {{grpc: {{endpoint: "127.0.0.1:{b}"}}}}}}
+exporters:
+  otlphttp: {{endpoint: "{url}"}}
+service:
+  telemetry:
+    metrics:
+      readers:
+        - pull: {{exporter: {{prometheus: {{host: 127.0.0.1, port: {metrics}}}}}}}
+  pipelines:
+    traces/a: {{receivers: [otlp/a], exporters: [otlphttp]}}
+    traces/b: {{receivers: [otlp/b], exporters: [otlphttp]}}
+"#,
+        url = sink.http_url()
+    );
+    let _gw = Gateway::start(&cfg, b);
+    assert_eq!(
+        gen(&["traces", "--protocol", "http", "--endpoint", &format!("http://127.0.0.1:{a}"), "--count", "30"])
+            ["accepted_items"],
+        30
+    );
+    assert_eq!(gen(&["traces", "--endpoint", &format!("http://127.0.0.1:{b}"), "--count", "20"])["accepted_items"], 20);
+    assert!(wait_until(Duration::from_secs(10), || sink.items("traces", None) == 50));
+    let (_, text) = reqwest_get(&format!("http://127.0.0.1:{metrics}/metrics"));
+    // An explicit prometheus reader: counters carry _total, as in the Collector.
+    assert!(text.contains("otelcol_exporter_sent_spans_total{exporter=\"otlphttp\"} 50"), "{text}");
+    assert_eq!(text.matches("otelcol_exporter_queue_capacity{").count(), 1, "one exporter instance:\n{text}");
+
+    // No --config: the embedded default runs and says so.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = std::fs::File::create(dir.path().join("log")).expect("log");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args(["--set", &format!("service.telemetry.metrics.address=127.0.0.1:{}", support::free_port())])
+        .args(["--set", &format!("receivers.otlp.protocols.grpc.endpoint=127.0.0.1:{}", support::free_port())])
+        .args(["--set", &format!("receivers.otlp.protocols.http.endpoint=127.0.0.1:{}", support::free_port())])
+        .stderr(log)
+        .spawn()
+        .expect("spawn");
+    let read = || std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
+    let ok = wait_until(Duration::from_secs(10), || read().contains("Everything is ready"));
+    let _ = std::process::Command::new("kill").arg(child.id().to_string()).status();
+    let status = child.wait().expect("wait");
+    assert!(ok, "{}", read());
+    assert!(read().contains("No --config given: running the embedded default"), "{}", read());
+    assert!(status.success());
+}

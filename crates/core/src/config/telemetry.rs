@@ -186,3 +186,24 @@ impl MetricsConfig {
         Some((self.address.clone().unwrap_or_else(|| "localhost:8888".into()), false))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{from_node, parse};
+
+    fn metrics(yaml: &str) -> MetricsConfig {
+        from_node(&parse("t.yaml", yaml).unwrap(), "service::telemetry::metrics").unwrap()
+    }
+
+    #[test]
+    fn endpoint_forms_and_counter_suffix() {
+        assert_eq!(metrics("").endpoint(), Some(("localhost:8888".into(), false)), "default reader: no _total");
+        assert_eq!(metrics("address: 0.0.0.0:9999").endpoint(), Some(("0.0.0.0:9999".into(), false)));
+        let readers = "readers:\n  - pull:\n      exporter:\n        prometheus:\n          host: 0.0.0.0\n          port: 8889\n";
+        assert_eq!(metrics(readers).endpoint(), Some(("0.0.0.0:8889".into(), true)), "explicit reader: _total");
+        let no_suffix = format!("{readers}          without_type_suffix: true\n");
+        assert_eq!(metrics(&no_suffix).endpoint(), Some(("0.0.0.0:8889".into(), false)));
+        assert_eq!(metrics("level: none").endpoint(), None);
+    }
+}

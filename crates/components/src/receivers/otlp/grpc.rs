@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use prost::Message;
 use switchyard_core::component::{ComponentId, ReceiverOutputs, StartError};
 use switchyard_core::consumer::{ConsumeError, DynConsumer, RequestContext};
 use switchyard_core::telemetry::ReceiverObs;
@@ -24,7 +25,9 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tonic::codec::CompressionEncoding;
 use tonic::transport::server::TcpIncoming;
-use tonic::{Request, Response, Status};
+use tonic::{Code, Request, Response, Status};
+
+use crate::otlp_signal::{ProtoAny, ProtoDuration, RetryInfo, RpcStatus, RETRY_INFO_TYPE};
 
 use super::config::GrpcServerConfig;
 use super::deliver;
@@ -55,13 +58,29 @@ impl Handler {
     }
 }
 
-/// Pipeline errors as the Collector's receiver reports them.
+/// Pipeline errors as the Collector's receiver reports them; a retry hint travels as
+/// `google.rpc.RetryInfo` in the status details (what OTLP clients honour).
 fn to_status(e: ConsumeError) -> Status {
     match e {
-        ConsumeError::Retryable { message, .. } => Status::unavailable(message),
-        ConsumeError::Throttled { message, .. } => Status::resource_exhausted(message),
+        ConsumeError::Retryable { message, retry_after: None } => Status::unavailable(message),
+        ConsumeError::Retryable { message, retry_after: Some(d) } => with_retry_info(Code::Unavailable, message, d),
+        ConsumeError::Throttled { message, retry_after } => {
+            with_retry_info(Code::ResourceExhausted, message, retry_after)
+        }
         ConsumeError::Permanent { message } => Status::internal(message),
     }
+}
+
+fn with_retry_info(code: Code, message: String, delay: std::time::Duration) -> Status {
+    let info = RetryInfo {
+        retry_delay: Some(ProtoDuration { seconds: delay.as_secs() as i64, nanos: delay.subsec_nanos() as i32 }),
+    };
+    let details = RpcStatus {
+        code: code as i32,
+        message: message.clone(),
+        details: vec![ProtoAny { type_url: RETRY_INFO_TYPE.into(), value: info.encode_to_vec() }],
+    };
+    Status::with_details(code, message, details.encode_to_vec().into())
 }
 
 #[tonic::async_trait]

@@ -1,1 +1,111 @@
-//! Tests of the OTLP receiver: real sockets, real clients.
+//! The receiver with an in-process pipeline that refuses on demand: the throttling answers
+//! (HTTP 429/503 with Retry-After, gRPC RESOURCE_EXHAUSTED/UNAVAILABLE with RetryInfo) that
+//! the memory limiter and queues will produce, and the lifecycle contract.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use prost::Message;
+use switchyard_core::component::{ComponentId, Host, Kind, ReceiverFactory, ReceiverOutputs, Settings};
+use switchyard_core::consumer::ConsumeError;
+use switchyard_core::telemetry::Telemetry;
+use switchyard_core::testing::{lifecycle_check, SinkConsumer};
+use switchyard_pdata::proto::collector::trace::v1::trace_service_client::TraceServiceClient;
+use switchyard_pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
+use switchyard_pdata::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use switchyard_pdata::Traces;
+
+use super::{OtlpReceiverConfig, OtlpReceiverFactory};
+use crate::otlp_signal::{RetryInfo, RpcStatus, RETRY_INFO_TYPE};
+
+fn port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port")
+}
+
+fn settings() -> Settings {
+    Settings { id: ComponentId::new("otlp"), kind: Kind::Receiver, telemetry: Telemetry::default() }
+}
+
+fn config(grpc: u16, http: u16) -> OtlpReceiverConfig {
+    let yaml =
+        format!("protocols:\n  grpc:\n    endpoint: 127.0.0.1:{grpc}\n  http:\n    endpoint: 127.0.0.1:{http}\n");
+    switchyard_core::config::from_node(&switchyard_core::config::parse("t.yaml", &yaml).expect("yaml"), "otlp")
+        .expect("config")
+}
+
+fn one_span() -> ExportTraceServiceRequest {
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            scope_spans: vec![ScopeSpans {
+                spans: vec![Span {
+                    trace_id: vec![1; 16],
+                    span_id: vec![2; 8],
+                    name: "s".into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+#[tokio::test]
+async fn throttling_answers_carry_the_retry_delay() {
+    let sink = SinkConsumer::<Traces>::new();
+    let (grpc, http) = (port(), port());
+    let out = ReceiverOutputs { traces: Some(sink.clone()), ..Default::default() };
+    let receiver = OtlpReceiverFactory.create(settings(), &config(grpc, http), out).expect("create");
+    receiver.start(&Host::default()).await.expect("start");
+
+    sink.fail_with(Some(ConsumeError::Throttled {
+        message: "over the memory limit".into(),
+        retry_after: Duration::from_secs(7),
+    }));
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!("http://127.0.0.1:{http}/v1/traces"))
+        .header("content-type", "application/x-protobuf")
+        .body(one_span().encode_to_vec())
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "7");
+
+    let mut grpc_client = TraceServiceClient::connect(format!("http://127.0.0.1:{grpc}")).await.expect("connect");
+    let status = grpc_client.export(one_span()).await.expect_err("refused");
+    assert_eq!(status.code(), tonic::Code::ResourceExhausted);
+    let details = RpcStatus::decode(status.details()).expect("status details");
+    let info = details.details.iter().find(|d| d.type_url == RETRY_INFO_TYPE).expect("RetryInfo");
+    assert_eq!(RetryInfo::decode(info.value.as_slice()).expect("RetryInfo").retry_delay.map(|d| d.seconds), Some(7));
+
+    sink.fail_with(Some(ConsumeError::Retryable {
+        message: "queue full".into(),
+        retry_after: Some(Duration::from_secs(2)),
+    }));
+    let r = client
+        .post(format!("http://127.0.0.1:{http}/v1/traces"))
+        .header("content-type", "application/json")
+        .body(switchyard_pdata::json::encode_traces(&one_span()))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()["retry-after"], "2");
+    let status = grpc_client.export(one_span()).await.expect_err("refused");
+    assert_eq!(status.code(), tonic::Code::Unavailable);
+
+    sink.fail_with(None);
+    grpc_client.export(one_span()).await.expect("accepted");
+    assert_eq!(sink.item_count(), 1);
+    receiver.shutdown().await;
+}
+
+#[tokio::test]
+async fn lifecycle() {
+    let out = ReceiverOutputs { traces: Some(Arc::new(SinkConsumer::<Traces>::default())), ..Default::default() };
+    let a = OtlpReceiverFactory.create(settings(), &config(port(), port()), out.clone()).expect("create");
+    let b = OtlpReceiverFactory.create(settings(), &config(port(), port()), out).expect("create");
+    lifecycle_check(a.as_ref(), b.as_ref()).await;
+}
