@@ -285,5 +285,4 @@ async fn status_codes_compressions_and_json() {
     // A signal without a pipeline on this receiver.
     let r = post(s.permanent, "/v1/metrics", proto, None, vec![]).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let _ = s.permanent;
 }

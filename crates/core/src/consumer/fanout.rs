@@ -31,25 +31,20 @@ impl<S: SignalData> Consumer<S> for Fanout<S> {
 
     fn consume<'a>(&'a self, cx: &'a RequestContext, data: S) -> BoxFuture<'a, Result<(), ConsumeError>> {
         Box::pin(async move {
-            if let [only] = self.consumers.as_slice() {
-                return only.consume(cx, data).await;
+            let Some((last, rest)) = self.consumers.split_last() else { return Ok(()) };
+            if rest.is_empty() {
+                return last.consume(cx, data).await;
             }
-            let last = self.consumers.len().saturating_sub(1);
-            let mut data = Some(data);
-            let calls = self.consumers.iter().enumerate().map(|(i, c)| {
-                let batch = if i == last {
-                    data.take().unwrap_or_else(|| unreachable_batch::<S>())
-                } else if c.capabilities().mutates_data {
-                    // A deep copy up front: the clone would otherwise be shared with the rest.
-                    data.as_ref().map(|d| S::from_request(d.request().clone())).unwrap_or_else(unreachable_batch::<S>)
-                } else {
-                    data.clone().unwrap_or_else(unreachable_batch::<S>)
-                };
-                c.consume(cx, batch)
-            });
-            let results = join_all(calls).await;
+            let mut calls = Vec::with_capacity(self.consumers.len());
+            for c in rest {
+                // A mutating consumer gets a deep copy up front; a reader shares the batch.
+                let batch =
+                    if c.capabilities().mutates_data { S::from_request(data.request().clone()) } else { data.clone() };
+                calls.push(c.consume(cx, batch));
+            }
+            calls.push(last.consume(cx, data));
             let mut retryable = None;
-            for r in results {
+            for r in join_all(calls).await {
                 match r {
                     Ok(()) => {}
                     Err(e @ ConsumeError::Permanent { .. }) => return Err(e),
@@ -61,10 +56,4 @@ impl<S: SignalData> Consumer<S> for Fanout<S> {
             retryable.map_or(Ok(()), Err)
         })
     }
-}
-
-/// `data` is only taken for the last consumer, so this is never reached; an empty batch is
-/// the harmless answer if it were.
-fn unreachable_batch<S: SignalData>() -> S {
-    S::from_request(Default::default())
 }

@@ -145,15 +145,13 @@ impl<S: SignalData> Batcher<S> {
         let mut out = Vec::new();
         let trigger = (self.cfg.send_batch_size as usize).max(1);
         while shard.items > 0 && (all || shard.items >= trigger) {
-            let Some(pending) = shard.pending.as_mut() else {
-                break;
-            };
             let n = shard.items.min(self.max_size());
             let batch = if n == shard.items {
-                shard.pending.take().unwrap_or_default_signal()
+                shard.pending.take()
             } else {
-                pending.split_off_front(n)
+                shard.pending.as_mut().map(|p| p.split_off_front(n))
             };
+            let Some(batch) = batch else { break };
             shard.items -= n;
             out.push(batch);
         }
@@ -229,17 +227,6 @@ impl<S: SignalData> Batcher<S> {
             }
         }
         RequestContext { metadata: Some(Arc::new(headers)) }
-    }
-}
-
-/// `Option<S>::take()` on a shard that has items always holds data; an empty batch otherwise.
-trait OrEmpty<S> {
-    fn unwrap_or_default_signal(self) -> S;
-}
-
-impl<S: SignalData> OrEmpty<S> for Option<S> {
-    fn unwrap_or_default_signal(self) -> S {
-        self.unwrap_or_else(|| S::from_request(Default::default()))
     }
 }
 

@@ -109,3 +109,26 @@ async fn lifecycle() {
     let b = OtlpReceiverFactory.create(settings(), &config(port(), port()), out).expect("create");
     lifecycle_check(a.as_ref(), b.as_ref()).await;
 }
+
+#[tokio::test]
+async fn grpc_requests_over_max_recv_msg_size_are_refused_and_others_still_served() {
+    let sink = SinkConsumer::<Traces>::new();
+    let grpc = port();
+    let yaml = format!("protocols:\n  grpc:\n    endpoint: 127.0.0.1:{grpc}\n    max_recv_msg_size_mib: 1\n");
+    let cfg: OtlpReceiverConfig =
+        switchyard_core::config::from_node(&switchyard_core::config::parse("t.yaml", &yaml).expect("yaml"), "otlp")
+            .expect("config");
+    let out = ReceiverOutputs { traces: Some(sink.clone()), ..Default::default() };
+    let receiver = OtlpReceiverFactory.create(settings(), &cfg, out).expect("create");
+    receiver.start(&Host::default()).await.expect("start");
+    let mut big = one_span();
+    big.resource_spans[0].scope_spans[0].spans[0].name = "x".repeat(2 << 20);
+    let mut client = TraceServiceClient::connect(format!("http://127.0.0.1:{grpc}")).await.expect("connect");
+    let status = client.export(big).await.expect_err("over the limit");
+    // tonic answers OUT_OF_RANGE here where grpc-go (the Collector) answers RESOURCE_EXHAUSTED;
+    // both are final for OTLP clients except with RetryInfo. Documented in the receiver page.
+    assert!(matches!(status.code(), tonic::Code::OutOfRange | tonic::Code::ResourceExhausted), "{status:?}");
+    client.export(one_span()).await.expect("a normal request still works");
+    assert_eq!(sink.item_count(), 1);
+    receiver.shutdown().await;
+}
