@@ -262,3 +262,35 @@ service:
     assert!(read().contains("No --config given: running the embedded default"), "{}", read());
     assert!(status.success());
 }
+
+#[test]
+fn partial_success_from_a_backend_is_reported() {
+    let sink = Sink::start(&["--reject-one"]);
+    let port = support::free_port();
+    let cfg = format!(
+        r#"
+receivers:
+  otlp: {{protocols: {{grpc: {{endpoint: "127.0.0.1:{port}"}}}}}}
+exporters:
+  otlp: {{endpoint: "{grpc}", tls: {{insecure: true}}}}
+  otlphttp: {{endpoint: "{http}"}}
+service:
+  pipelines:
+    logs: {{receivers: [otlp], exporters: [otlp, otlphttp]}}
+"#,
+        grpc = sink.grpc_endpoint(),
+        http = sink.http_url()
+    );
+    let gw = Gateway::start(&cfg, port);
+    assert_eq!(gen(&["logs", "--endpoint", &format!("http://127.0.0.1:{port}"), "--count", "5"])["accepted_items"], 5);
+    assert!(wait_until(Duration::from_secs(10), || sink.items("logs", None) == 10));
+    // Both exporters log the backend's partial success (count and message), and do not retry it.
+    assert!(
+        wait_until(Duration::from_secs(5), || gw.logs().matches("Partial success response.").count() == 2),
+        "{}",
+        gw.logs()
+    );
+    assert!(gw.logs().contains("otlp_sink --reject-one"), "{}", gw.logs());
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(sink.items("logs", None), 10, "no retry of a partial success");
+}
