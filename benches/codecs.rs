@@ -87,7 +87,7 @@ fn batching(c: &mut Criterion) {
             |parts| {
                 let mut acc = Traces::default();
                 for p in parts {
-                    acc.append(p);
+                    let _ = acc.append(p);
                 }
                 acc
             },
@@ -99,7 +99,7 @@ fn batching(c: &mut Criterion) {
             || {
                 let mut acc = Traces::default();
                 for _ in 0..82 {
-                    acc.append(Traces::from(request(100)));
+                    let _ = acc.append(Traces::from(request(100)));
                 }
                 acc
             },

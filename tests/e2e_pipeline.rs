@@ -294,3 +294,37 @@ service:
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(sink.items("logs", None), 10, "no retry of a partial success");
 }
+
+#[test]
+fn memory_limiter_refuses_with_retryable_codes_above_its_limit() {
+    // A 2 MiB limit is below any real RSS: every request is refused, retryably.
+    let sink = Sink::start(&[]);
+    let (grpc, http, metrics) = (support::free_port(), support::free_port(), support::free_port());
+    let cfg = format!(
+        r#"
+receivers:
+  otlp: {{protocols: {{grpc: {{endpoint: "127.0.0.1:{grpc}"}}, http: {{endpoint: "127.0.0.1:{http}"}}}}}}
+processors:
+  memory_limiter: {{check_interval: 100ms, limit_mib: 2, spike_limit_mib: 1}}
+exporters:
+  otlphttp: {{endpoint: "{url}"}}
+service:
+  telemetry: {{metrics: {{address: "127.0.0.1:{metrics}"}}}}
+  pipelines:
+    traces: {{receivers: [otlp], processors: [memory_limiter], exporters: [otlphttp]}}
+"#,
+        url = sink.http_url()
+    );
+    let gw = Gateway::start(&cfg, http);
+    let r = gen(&["traces", "--endpoint", &format!("http://127.0.0.1:{grpc}"), "--count", "10"]);
+    assert_eq!(r["refused_items"], 10, "{r}");
+    assert!(r["first_error"].as_str().unwrap_or_default().contains("Unavailable"), "{r}");
+    assert!(r["first_error"].as_str().unwrap_or_default().contains("data refused due to high memory usage"), "{r}");
+    let r = gen(&["traces", "--protocol", "http", "--endpoint", &format!("http://127.0.0.1:{http}"), "--count", "10"]);
+    assert!(r["first_error"].as_str().unwrap_or_default().contains("503"), "{r}");
+    assert_eq!(sink.items("traces", None), 0);
+    let (_, text) = reqwest_get(&format!("http://127.0.0.1:{metrics}/metrics"));
+    assert!(text.contains("otelcol_processor_memory_limiter_refused_spans{processor=\"memory_limiter\"} 20"), "{text}");
+    assert!(text.contains("otelcol_receiver_refused_spans{receiver=\"otlp\",transport=\"grpc\"} 10"), "{text}");
+    assert!(gw.logs().contains("Memory usage is above the soft limit. Refusing data."), "{}", gw.logs());
+}

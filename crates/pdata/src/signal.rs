@@ -79,8 +79,9 @@ pub trait SignalData: Clone + Send + Sync + fmt::Debug + 'static {
     fn into_request(self) -> Self::Request;
     /// Spans, data points, log records or profile samples in this batch.
     fn item_count(&self) -> usize;
-    /// Moves items out of `self` into `other`'s tail (both keep their resource and scope envelopes).
-    fn append(&mut self, other: Self);
+    /// Moves `other`'s items to the end of `self` (envelopes kept). Returns `other` untouched
+    /// when the two cannot be merged (profiles with different dictionaries); never drops data.
+    fn append(&mut self, other: Self) -> Result<(), Self>;
     /// Removes and returns the first `max_items` items (or all of them); used by batching.
     fn split_off_front(&mut self, max_items: usize) -> Self;
     /// Size of the protobuf encoding in bytes.
@@ -146,9 +147,10 @@ impl SignalData for Traces {
     fn item_count(&self) -> usize {
         crate::split::count_spans(&self.0)
     }
-    fn append(&mut self, other: Self) {
+    fn append(&mut self, other: Self) -> Result<(), Self> {
         let other = other.into_request();
         self.make_mut().resource_spans.extend(other.resource_spans);
+        Ok(())
     }
     fn split_off_front(&mut self, max_items: usize) -> Self {
         crate::split::split_traces(self.make_mut(), max_items).into()
@@ -173,9 +175,10 @@ impl SignalData for Metrics {
     fn item_count(&self) -> usize {
         crate::split::count_points(&self.0)
     }
-    fn append(&mut self, other: Self) {
+    fn append(&mut self, other: Self) -> Result<(), Self> {
         let other = other.into_request();
         self.make_mut().resource_metrics.extend(other.resource_metrics);
+        Ok(())
     }
     fn split_off_front(&mut self, max_items: usize) -> Self {
         crate::split::split_metrics(self.make_mut(), max_items).into()
@@ -200,9 +203,10 @@ impl SignalData for Logs {
     fn item_count(&self) -> usize {
         crate::split::count_log_records(&self.0)
     }
-    fn append(&mut self, other: Self) {
+    fn append(&mut self, other: Self) -> Result<(), Self> {
         let other = other.into_request();
         self.make_mut().resource_logs.extend(other.resource_logs);
+        Ok(())
     }
     fn split_off_front(&mut self, max_items: usize) -> Self {
         crate::split::split_logs(self.make_mut(), max_items).into()
@@ -227,15 +231,18 @@ impl SignalData for Profiles {
     fn item_count(&self) -> usize {
         crate::split::count_profiles(&self.0)
     }
-    /// Profiles share a dictionary per request, so batches are never merged: the
-    /// incoming request is kept whole when `self` is empty and otherwise appended only
-    /// if the dictionaries are equal. Batching treats profiles as pass-through.
-    fn append(&mut self, other: Self) {
+    /// Profiles share a dictionary per request: they merge only when the dictionaries are
+    /// equal (or `self` is empty); otherwise `other` comes back. Batching passes profiles through.
+    fn append(&mut self, other: Self) -> Result<(), Self> {
         if self.0.resource_profiles.is_empty() {
             *self = other;
+            Ok(())
         } else if self.0.dictionary == other.0.dictionary {
             let other = other.into_request();
             self.make_mut().resource_profiles.extend(other.resource_profiles);
+            Ok(())
+        } else {
+            Err(other)
         }
     }
     /// Profiles are not split (their dictionary is per request): the whole batch is taken.

@@ -2,3 +2,5 @@
 
 #[cfg(feature = "processor-batch")]
 pub mod batch;
+#[cfg(feature = "processor-memory_limiter")]
+pub mod memory_limiter;

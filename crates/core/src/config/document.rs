@@ -126,8 +126,18 @@ pub fn parse(file: &str, text: &str) -> Result<Node, ConfigError> {
 }
 
 enum Frame {
-    Seq { anchor: usize, loc: Location, items: Vec<Node> },
-    Map { anchor: usize, loc: Location, entries: IndexMap<String, Entry>, key: Option<(String, Location)> },
+    Seq {
+        anchor: usize,
+        loc: Location,
+        items: Vec<Node>,
+    },
+    Map {
+        anchor: usize,
+        loc: Location,
+        entries: IndexMap<String, Entry>,
+        key: Option<(String, Location)>,
+        merges: Vec<Node>,
+    },
 }
 
 struct Builder {
@@ -148,12 +158,33 @@ impl Builder {
         match event {
             Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq { anchor, loc, items: Vec::new() }),
             Event::MappingStart(anchor, _) => {
-                self.stack.push(Frame::Map { anchor, loc, entries: IndexMap::new(), key: None })
+                self.stack.push(Frame::Map { anchor, loc, entries: IndexMap::new(), key: None, merges: Vec::new() })
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let node = match self.stack.pop() {
                     Some(Frame::Seq { anchor, loc, items }) => (anchor, Node { value: Value::Seq(items), loc }),
-                    Some(Frame::Map { anchor, loc, entries, .. }) => (anchor, Node { value: Value::Map(entries), loc }),
+                    Some(Frame::Map { anchor, loc, mut entries, merges, .. }) => {
+                        // `<<: *base` (or a list of them): keys written here win over merged ones.
+                        for merged in merges {
+                            let maps = match merged.value {
+                                Value::Seq(items) => items,
+                                other => vec![Node { value: other, loc: merged.loc }],
+                            };
+                            for m in maps {
+                                let Value::Map(extra) = m.value else {
+                                    return Err(ConfigError::at(
+                                        m.loc,
+                                        "",
+                                        "a merge key (<<) needs a mapping or a list of mappings",
+                                    ));
+                                };
+                                for (k, e) in extra {
+                                    entries.entry(k).or_insert(e);
+                                }
+                            }
+                        }
+                        (anchor, Node { value: Value::Map(entries), loc })
+                    }
                     None => return Ok(()),
                 };
                 self.remember(node.0, &node.1);
@@ -200,7 +231,7 @@ impl Builder {
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
+            Some(Frame::Map { entries, key, merges, .. }) => match key.take() {
                 None => {
                     let text = match &node.value {
                         Value::Scalar { text, .. } => text.clone(),
@@ -209,6 +240,7 @@ impl Builder {
                     };
                     *key = Some((text, node.loc));
                 }
+                Some((k, _)) if k == "<<" => merges.push(node),
                 Some((k, key_loc)) => {
                     if let Some(prev) = entries.get(&k) {
                         return Err(ConfigError::at(
@@ -270,6 +302,14 @@ mod tests {
         let b = doc.find(&["c", "b"]).unwrap();
         assert_eq!(b.value, Value::Scalar { text: "1".into(), plain: true });
         assert_eq!((doc.find(&["a", "b"]).unwrap().loc.line), 2);
+    }
+
+    #[test]
+    fn yaml_merge_keys() {
+        let doc = parse("c.yaml", "base: &b {endpoint: x, timeout: 5s}\nuse:\n  <<: *b\n  timeout: 9s\n").unwrap();
+        assert_eq!(doc.find(&["use", "endpoint"]).unwrap().value, Value::Scalar { text: "x".into(), plain: true });
+        assert_eq!(doc.find(&["use", "timeout"]).unwrap().value, Value::Scalar { text: "9s".into(), plain: true });
+        assert!(doc.find(&["use", "<<"]).is_none());
     }
 
     #[test]

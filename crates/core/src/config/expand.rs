@@ -79,6 +79,10 @@ fn unset_variables(text: &str, env: &dyn Env) -> Vec<String> {
 
 /// Expands one string. Returns the text and whether the input was a single `${...}`.
 pub fn expand(input: &str, env: &dyn Env) -> Result<(String, bool), String> {
+    expand_at(input, env, 0)
+}
+
+fn expand_at(input: &str, env: &dyn Env, depth: usize) -> Result<(String, bool), String> {
     let mut out = String::with_capacity(input.len());
     let mut rest = input;
     let mut whole = false;
@@ -91,8 +95,9 @@ pub fn expand(input: &str, env: &dyn Env) -> Result<(String, bool), String> {
         } else if after.starts_with('{') {
             let end = matching_brace(after).ok_or_else(|| format!("unterminated \"${{\" in {input:?}"))?;
             let inner = &after[1..end];
-            whole = pos == 0 && end + 1 == after.len() && out.is_empty();
-            out.push_str(&resolve(inner, env, 0)?);
+            // The whole value is one reference only if it starts the input and ends it.
+            whole = rest.len() == input.len() && pos == 0 && end + 1 == after.len();
+            out.push_str(&resolve(inner, env, depth + 1)?);
             rest = &after[end + 1..];
         } else {
             out.push('$');
@@ -126,7 +131,7 @@ fn resolve(inner: &str, env: &dyn Env, depth: usize) -> Result<String, String> {
         return Err("too many recursive expansions".into());
     }
     // Nested references are resolved first.
-    let inner = if inner.contains("${") { expand(inner, env)?.0 } else { inner.to_string() };
+    let inner = if inner.contains("${") { expand_at(inner, env, depth)?.0 } else { inner.to_string() };
     let (scheme, rest) = match inner.split_once(':') {
         Some((s, r)) if s.len() >= 2 && s.chars().all(|c| c.is_ascii_alphanumeric()) => (s, r),
         _ => ("env", inner.as_str()),
@@ -188,6 +193,9 @@ mod tests {
         assert_eq!(x("a$$b").unwrap().0, "a$b");
         assert_eq!(x("$HOST").unwrap().0, "$HOST", "naked syntax is not expanded");
         assert_eq!(x("${env:${env:MISSING:-HOST}}").unwrap().0, "collector");
+        assert_eq!(x("${EMPTY}${PORT}").unwrap(), ("4317".into(), false), "two references are a string");
+        let deep = format!("{}X{}", "${env:".repeat(200), "}".repeat(200));
+        assert!(x(&deep).unwrap_err().contains("too many recursive expansions"));
     }
 
     #[test]

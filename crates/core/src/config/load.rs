@@ -35,6 +35,8 @@ pub fn load_sources(sources: &[String], env: &dyn Env) -> Result<(Node, Vec<Conf
         let node = parse(&name, &text)?;
         match &mut root {
             None => root = Some(node),
+            // An empty (or comments-only) source changes nothing, as in the Collector.
+            Some(_) if matches!(node.value, Value::Null) => {}
             Some(r) => merge(r, node),
         }
     }
@@ -51,7 +53,7 @@ pub fn load_sources(sources: &[String], env: &dyn Env) -> Result<(Node, Vec<Conf
 
 /// `a::b::c: v` → nested YAML.
 fn inline_yaml(inline: &str) -> String {
-    let (path, value) = inline.rsplit_once(": ").unwrap_or((inline, ""));
+    let (path, value) = inline.split_once(": ").unwrap_or((inline, ""));
     let mut out = String::new();
     let parts: Vec<&str> = path.split("::").collect();
     for (depth, p) in parts.iter().enumerate() {

@@ -104,11 +104,11 @@ impl RetryConfig {
     /// Field checks, with paths under `retry_on_failure`.
     pub fn validate(&self) -> Vec<FieldError> {
         let mut e = Vec::new();
-        if !(0.0..=1.0).contains(&self.randomization_factor) {
+        if !(0.0..=1.0).contains(&self.randomization_factor) || !self.randomization_factor.is_finite() {
             e.push(FieldError::new("retry_on_failure::randomization_factor", "must be between 0 and 1"));
         }
-        if self.multiplier < 1.0 {
-            e.push(FieldError::new("retry_on_failure::multiplier", "must be at least 1"));
+        if !(self.multiplier >= 1.0 && self.multiplier.is_finite()) {
+            e.push(FieldError::new("retry_on_failure::multiplier", "must be a number of at least 1"));
         }
         e
     }

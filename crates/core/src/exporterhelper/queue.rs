@@ -87,9 +87,13 @@ impl<S: SignalData> Inner<S> {
             if !self.retry.enabled {
                 return self.dropped(items, err, "retry disabled");
             }
+            if stop.is_some_and(CancellationToken::is_cancelled) {
+                // In-memory data cannot outlive the process; persistent queues keep it.
+                return self.dropped(items, err, "shutting down");
+            }
             let delay = backoff.next_delay(throttle);
             let max = self.retry.max_elapsed_time;
-            if !max.is_zero() && started.elapsed() + delay > max {
+            if !max.is_zero() && started.elapsed().saturating_add(delay) > max {
                 return self.dropped(items, err, "retries exhausted");
             }
             tracing::warn!(exporter = %self.id, error = %err, interval = ?delay, "Exporting failed. Will retry the request after interval.");
@@ -97,10 +101,8 @@ impl<S: SignalData> Inner<S> {
                 Some(stop) => {
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => {}
-                        _ = stop.cancelled() => {
-                            // Shutting down: one last attempt without waiting, then give up.
-                            backoff = Backoff::new(&RetryConfig { max_elapsed_time: Duration::from_millis(1), ..self.retry.clone() });
-                        }
+                        // Shutting down: one last attempt now, then give up (checked above).
+                        _ = stop.cancelled() => {}
                     }
                 }
                 None => tokio::time::sleep(delay).await,

@@ -23,8 +23,10 @@ impl Backoff {
     pub fn next_delay(&mut self, throttle: Option<Duration>) -> Duration {
         let r = self.cfg.randomization_factor;
         let factor = if r > 0.0 { rand::rng().random_range(1.0 - r..=1.0 + r) } else { 1.0 };
-        let jittered = self.current.mul_f64(factor);
+        // Config validation keeps these finite; the cap guards against a server's huge Retry-After.
+        const CAP: Duration = Duration::from_secs(3600);
+        let jittered = self.current.mul_f64(factor).min(CAP);
         self.current = self.current.mul_f64(self.cfg.multiplier).min(self.cfg.max_interval);
-        throttle.map_or(jittered, |t| t.max(jittered))
+        throttle.map_or(jittered, |t| t.max(jittered)).min(CAP)
     }
 }

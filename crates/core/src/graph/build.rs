@@ -153,7 +153,13 @@ impl<'a> Builder<'a> {
         self.visiting.push(p.id.clone());
         let signal = p.id.signal();
         let mut outs = Vec::new();
+        let mut seen: Vec<&ComponentId> = Vec::new();
         for r in &p.exporters {
+            // Listed twice is one edge, as in the Collector: the exporter gets each batch once.
+            if seen.contains(&&r.id) {
+                continue;
+            }
+            seen.push(&r.id);
             let out = if self.cfg.get(Kind::Exporter, &r.id).is_some() {
                 self.exporter(&r.id, signal)
             } else {

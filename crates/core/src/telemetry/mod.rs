@@ -9,7 +9,7 @@ mod server;
 
 pub use metrics::{Counter, Gauge, Histogram, MetricsRegistry};
 pub use obs::{ExporterObs, ReceiverObs};
-pub use process::{cpu_seconds, rss_bytes};
+pub use process::{cpu_seconds, rss_bytes, total_memory_bytes};
 pub use server::{serve_metrics, MetricsServer};
 
 use std::sync::Arc;

@@ -28,3 +28,20 @@ pub(super) fn register(m: &MetricsRegistry) {
     m.gauge_fn(names::PROCESS_CPU_SECONDS, "Total CPU user and system time in seconds.", cpu_seconds);
     m.gauge_fn(names::PROCESS_MEMORY_RSS, "Total physical memory (resident set size) in bytes.", || rss_bytes() as f64);
 }
+
+/// Memory available to this process in bytes: the cgroup limit (v2 `memory.max`, v1
+/// `memory.limit_in_bytes`) when one is set, else the machine's total (`/proc/meminfo`).
+pub fn total_memory_bytes() -> u64 {
+    let read = |p: &str| std::fs::read_to_string(p).ok().and_then(|s| s.trim().parse::<u64>().ok());
+    let machine = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().find_map(|l| l.strip_prefix("MemTotal:")).map(str::to_string))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024);
+    // An unlimited cgroup reads "max" (v2) or a huge number (v1): then the machine decides.
+    [read("/sys/fs/cgroup/memory.max"), read("/sys/fs/cgroup/memory/memory.limit_in_bytes")]
+        .into_iter()
+        .flatten()
+        .find(|limit| machine == 0 || *limit < machine)
+        .unwrap_or(machine)
+}

@@ -118,8 +118,8 @@ impl Splittable for ScopeMetrics {
     }
 }
 
-/// Data points of a metric. A metric without data counts as one item, as the
-/// Collector counts it, so that it is still carried by some batch.
+/// Data points of a metric. A metric without points counts 0, as in `item_count`; it
+/// travels with the items before it (a batch of only such metrics is empty).
 fn metric_points(m: &Metric) -> usize {
     match &m.data {
         Some(Data::Gauge(g)) => g.data_points.len(),
@@ -133,7 +133,7 @@ fn metric_points(m: &Metric) -> usize {
 
 impl Splittable for Metric {
     fn count(&self) -> usize {
-        metric_points(self).max(1)
+        metric_points(self)
     }
     fn split_front(&mut self, n: usize) -> Self {
         let data = self.data.as_mut().map(|data| match data {

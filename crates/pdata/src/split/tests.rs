@@ -115,7 +115,7 @@ fn splitting_metrics_cuts_inside_a_metric_and_keeps_its_type() {
 #[test]
 fn append_moves_items_without_losing_any() {
     let mut a = traces(&[vec![2]]);
-    a.append(traces(&[vec![3], vec![1]]));
+    a.append(traces(&[vec![3], vec![1]])).expect("traces always merge");
     assert_eq!(a.item_count(), 6);
     assert_eq!(a.request().resource_spans.len(), 3);
 }

@@ -53,7 +53,7 @@ impl ProcessorFactory for BatchProcessorFactory {
     ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
         let (consumer, component) = with_any_consumer!(next, c => {
             let b = Arc::new(Batcher::new(&set, cfg.clone(), c));
-            (AnyConsumer::from(b.clone() as DynConsumer<_>), Box::new(BatchComponent(b)) as Box<dyn Component>)
+            (AnyConsumer::from(Arc::new(BatchConsumer(b.clone())) as DynConsumer<_>), Box::new(BatchComponent(b)) as Box<dyn Component>)
         });
         Ok((consumer, Some(component)))
     }
@@ -230,59 +230,76 @@ impl<S: SignalData> Batcher<S> {
     }
 }
 
-impl<S: SignalData> Consumer<S> for Batcher<S> {
+/// The pipeline side of a batcher.
+struct BatchConsumer<S: SignalData>(Arc<Batcher<S>>);
+
+impl<S: SignalData> Consumer<S> for BatchConsumer<S> {
     fn consume<'a>(&'a self, cx: &'a RequestContext, data: S) -> BoxFuture<'a, Result<(), ConsumeError>> {
+        let this = &self.0;
         Box::pin(async move {
             let items = data.item_count();
             if items == 0 {
                 return Ok(());
             }
-            if self.cfg.timeout.is_zero() {
+            // Profiles carry a dictionary per request and cannot be merged: passed through.
+            if this.cfg.timeout.is_zero() || S::SIGNAL == Signal::Profiles {
                 // No timer: send now, split only at send_batch_max_size.
                 let mut shard = Shard { pending: Some(data), items, since: Instant::now(), cx: cx.clone() };
-                let batches = self.take(&mut shard, true);
+                let batches = this.take(&mut shard, true);
                 for batch in batches {
-                    self.metrics.send_size.observe(batch.item_count() as f64);
-                    self.next.consume(cx, batch).await?;
+                    this.metrics.send_size.observe(batch.item_count() as f64);
+                    this.next.consume(cx, batch).await?;
                 }
                 return Ok(());
             }
-            self.wait_for_room(items).await;
-            let key = self.shard_key(cx);
+            this.wait_for_room(items).await;
+            let key = this.shard_key(cx);
             let (shard_cx, ready) = {
-                let mut shards = self.shards.lock().unwrap_or_else(PoisonError::into_inner);
-                let limit = self.cfg.metadata_cardinality_limit as usize;
+                let mut shards = this.shards.lock().unwrap_or_else(PoisonError::into_inner);
+                let limit = this.cfg.metadata_cardinality_limit as usize;
                 if !shards.contains_key(&key) {
                     if limit > 0 && shards.len() >= limit {
-                        self.held.fetch_sub(items, Ordering::AcqRel);
-                        self.room_freed.notify_waiters();
+                        this.held.fetch_sub(items, Ordering::AcqRel);
+                        this.room_freed.notify_waiters();
                         return Err(ConsumeError::permanent("too many batcher metadata-value combinations"));
                     }
-                    let shard_cx = self.shard_context(&key);
+                    let shard_cx = this.shard_context(&key);
                     shards.insert(key.clone(), Shard { pending: None, items: 0, since: Instant::now(), cx: shard_cx });
-                    self.metrics.cardinality.set(shards.len() as i64);
+                    this.metrics.cardinality.set(shards.len() as i64);
                 }
                 let Some(shard) = shards.get_mut(&key) else {
+                    this.held.fetch_sub(items, Ordering::AcqRel);
+                    this.room_freed.notify_waiters();
                     return Err(ConsumeError::permanent("batcher shard vanished"));
                 };
                 if shard.items == 0 {
                     shard.since = Instant::now();
                 }
+                // Only profiles can refuse to merge (and they bypass batching above); an
+                // unmergeable request is sent on its own rather than lost.
+                let mut unmerged = None;
                 match shard.pending.as_mut() {
-                    Some(p) => p.append(data),
+                    Some(p) => unmerged = p.append(data).err(),
                     None => shard.pending = Some(data),
                 }
-                shard.items += items;
-                let ready =
-                    if shard.items >= self.cfg.send_batch_size as usize { self.take(shard, false) } else { Vec::new() };
+                if unmerged.is_none() {
+                    shard.items += items;
+                }
+                let mut ready =
+                    if shard.items >= this.cfg.send_batch_size as usize { this.take(shard, false) } else { Vec::new() };
                 if !ready.is_empty() {
                     shard.since = Instant::now();
                 }
+                ready.extend(unmerged);
                 (shard.cx.clone(), ready)
             };
             if !ready.is_empty() {
-                self.metrics.size_trigger.add(ready.len() as u64);
-                self.send(&shard_cx, ready).await;
+                this.metrics.size_trigger.add(ready.len() as u64);
+                // Sent by a task of the batcher's own: if this client goes away (deadline,
+                // disconnect), the batch, which holds other clients' acknowledged data, still goes out.
+                let b = this.clone();
+                let sent = tokio::spawn(async move { b.send(&shard_cx, ready).await });
+                let _ = sent.await;
             }
             Ok(())
         })
