@@ -55,6 +55,8 @@ mod tests {
                     (Kind::Receiver, "otlp", Err(e)) => {
                         assert!(e[0].message.contains("at least one protocol"), "{e:?}")
                     }
+                    // As in the Collector: check_interval and a limit have no usable default.
+                    (Kind::Processor, "memory_limiter", Err(e)) => assert_eq!(e.len(), 2, "{e:?}"),
                     (_, ty, Err(e)) => panic!("default config of {} {ty} is invalid: {e:?}", kind.word()),
                 }
             }
