@@ -133,10 +133,6 @@ async fn process<S: OtlpSignal>(
             format!("no {} pipeline uses this receiver", S::SIGNAL),
         ));
     };
-    // Admission: the body is read and decoded only once a slot is free.
-    let Ok(_admitted) = state.admission.acquire().await else {
-        return Err(Failure::new(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE, "receiver is shutting down"));
-    };
     let (parts, body) = req.into_parts();
     let too_large = |limit: usize| {
         Failure::new(
@@ -157,6 +153,11 @@ async fn process<S: OtlpSignal>(
                 format!("failed to read request body: {e}"),
             ))
         }
+    };
+    // Admission: decompression, decoding and the pipeline wait for a free slot. The body is
+    // read first (bounded by max_request_body_size), so a slow sender never holds a slot.
+    let Ok(_admitted) = state.admission.acquire().await else {
+        return Err(Failure::new(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE, "receiver is shutting down"));
     };
     let encoding = parts
         .headers
