@@ -3,12 +3,10 @@
 //! exporters and the traffic generator.
 
 use switchyard_pdata::json;
-use switchyard_pdata::proto::collector::logs::v1::{ExportLogsPartialSuccess, ExportLogsServiceResponse};
-use switchyard_pdata::proto::collector::metrics::v1::{ExportMetricsPartialSuccess, ExportMetricsServiceResponse};
-use switchyard_pdata::proto::collector::profiles::v1development::{
-    ExportProfilesPartialSuccess, ExportProfilesServiceResponse,
-};
-use switchyard_pdata::proto::collector::trace::v1::{ExportTracePartialSuccess, ExportTraceServiceResponse};
+use switchyard_pdata::proto::collector::logs::v1::ExportLogsServiceResponse;
+use switchyard_pdata::proto::collector::metrics::v1::ExportMetricsServiceResponse;
+use switchyard_pdata::proto::collector::profiles::v1development::ExportProfilesServiceResponse;
+use switchyard_pdata::proto::collector::trace::v1::ExportTraceServiceResponse;
 use switchyard_pdata::{Logs, Metrics, Profiles, SignalData, Traces};
 
 /// A signal as OTLP carries it.
@@ -27,14 +25,12 @@ pub trait OtlpSignal: SignalData {
     fn encode_json_response(r: &Self::Response) -> Vec<u8>;
     /// Decodes an OTLP/JSON response.
     fn decode_json_response(body: &[u8]) -> Result<Self::Response, String>;
-    /// A response reporting `rejected` items with a message.
-    fn partial_success(rejected: i64, message: String) -> Self::Response;
     /// The rejected count and message of a response, if it reports a partial success.
     fn rejected(r: &Self::Response) -> Option<(i64, &str)>;
 }
 
 macro_rules! otlp_signal {
-    ($ty:ty, $svc:literal, $path:literal, $resp:ty, $partial:ident, $field:ident,
+    ($ty:ty, $svc:literal, $path:literal, $resp:ty, $field:ident,
      $dec:path, $enc:path, $enc_resp:path, $dec_resp:path) => {
         impl OtlpSignal for $ty {
             const GRPC_PATH: &'static str = concat!("/opentelemetry.proto.collector.", $svc, "/Export");
@@ -52,9 +48,6 @@ macro_rules! otlp_signal {
             fn decode_json_response(body: &[u8]) -> Result<Self::Response, String> {
                 $dec_resp(body).map_err(|e| e.to_string())
             }
-            fn partial_success(rejected: i64, message: String) -> Self::Response {
-                <$resp>::default().with_partial($partial { $field: rejected, error_message: message })
-            }
             fn rejected(r: &Self::Response) -> Option<(i64, &str)> {
                 r.partial_success
                     .as_ref()
@@ -65,33 +58,11 @@ macro_rules! otlp_signal {
     };
 }
 
-/// Sets `partial_success` on a response (a small helper so the macro stays readable).
-trait WithPartial<P> {
-    fn with_partial(self, p: P) -> Self;
-}
-
-macro_rules! with_partial {
-    ($resp:ty, $partial:ty) => {
-        impl WithPartial<$partial> for $resp {
-            fn with_partial(mut self, p: $partial) -> Self {
-                self.partial_success = Some(p);
-                self
-            }
-        }
-    };
-}
-
-with_partial!(ExportTraceServiceResponse, ExportTracePartialSuccess);
-with_partial!(ExportMetricsServiceResponse, ExportMetricsPartialSuccess);
-with_partial!(ExportLogsServiceResponse, ExportLogsPartialSuccess);
-with_partial!(ExportProfilesServiceResponse, ExportProfilesPartialSuccess);
-
 otlp_signal!(
     Traces,
     "trace.v1.TraceService",
     "/v1/traces",
     ExportTraceServiceResponse,
-    ExportTracePartialSuccess,
     rejected_spans,
     json::decode_traces,
     json::encode_traces,
@@ -103,7 +74,6 @@ otlp_signal!(
     "metrics.v1.MetricsService",
     "/v1/metrics",
     ExportMetricsServiceResponse,
-    ExportMetricsPartialSuccess,
     rejected_data_points,
     json::decode_metrics,
     json::encode_metrics,
@@ -115,7 +85,6 @@ otlp_signal!(
     "logs.v1.LogsService",
     "/v1/logs",
     ExportLogsServiceResponse,
-    ExportLogsPartialSuccess,
     rejected_log_records,
     json::decode_logs,
     json::encode_logs,
@@ -143,10 +112,6 @@ impl OtlpSignal for Profiles {
     }
     fn decode_json_response(_body: &[u8]) -> Result<Self::Response, String> {
         Ok(Self::Response::default())
-    }
-    fn partial_success(rejected: i64, message: String) -> Self::Response {
-        Self::Response::default()
-            .with_partial(ExportProfilesPartialSuccess { rejected_profiles: rejected, error_message: message })
     }
     fn rejected(r: &Self::Response) -> Option<(i64, &str)> {
         r.partial_success

@@ -124,21 +124,6 @@ impl AnyConsumer {
     }
 }
 
-/// Applies a generic expression to whichever consumer an [`AnyConsumer`] holds and wraps the
-/// result back: `map_any_consumer!(next, c => Arc::new(MyProcessor::new(c)))`. The body is
-/// compiled once per signal, so it may call generic code.
-#[macro_export]
-macro_rules! map_any_consumer {
-    ($any:expr, $c:ident => $body:expr) => {
-        match $any {
-            $crate::consumer::AnyConsumer::Traces($c) => $crate::consumer::AnyConsumer::Traces($body),
-            $crate::consumer::AnyConsumer::Metrics($c) => $crate::consumer::AnyConsumer::Metrics($body),
-            $crate::consumer::AnyConsumer::Logs($c) => $crate::consumer::AnyConsumer::Logs($body),
-            $crate::consumer::AnyConsumer::Profiles($c) => $crate::consumer::AnyConsumer::Profiles($body),
-        }
-    };
-}
-
 /// Builds an [`AnyConsumer`] for `signal` from a generic expression over the signal type `S`:
 /// `any_consumer_for!(signal, S => Arc::new(Exporter::<S>::new()))`.
 #[macro_export]
