@@ -172,7 +172,7 @@ async fn drive<S: OtlpSignal>(args: &GenArgs, plan: &Plan, make: fn(&Plan, u64, 
                 }
                 let seq = next.load(Ordering::Relaxed);
                 let data = make(&plan, seq, n);
-                let result = sender.send(&data).await;
+                let result = sender.send(&Default::default(), &data).await;
                 let mut r = report.lock().unwrap_or_else(PoisonError::into_inner);
                 r.requests += 1;
                 r.sent_items += n as u64;

@@ -19,6 +19,8 @@ pub fn registry() -> Result<Registry, RegistryError> {
     r.exporter(crate::exporters::debug::DebugExporterFactory)?;
     #[cfg(feature = "connector-forward")]
     r.connector(crate::connectors::forward::ForwardConnectorFactory)?;
+    #[cfg(feature = "extension-file_storage")]
+    r.extension(crate::extensions::file_storage::FileStorageExtensionFactory)?;
     #[cfg(feature = "extension-health_check")]
     r.extension(crate::extensions::health_check::HealthCheckExtensionFactory)?;
     Ok(r)
@@ -57,6 +59,10 @@ mod tests {
                     }
                     // As in the Collector: check_interval and a limit have no usable default.
                     (Kind::Processor, "memory_limiter", Err(e)) => assert_eq!(e.len(), 2, "{e:?}"),
+                    // As in the Collector: the default directory must exist (it does not here).
+                    (Kind::Extension, "file_storage", Err(e)) => {
+                        assert!(e[0].message.contains("/var/lib/otelcol/file_storage does not exist"), "{e:?}")
+                    }
                     (_, ty, Err(e)) => panic!("default config of {} {ty} is invalid: {e:?}", kind.word()),
                 }
             }

@@ -8,5 +8,6 @@ pub mod confignet;
 pub mod consumer;
 pub mod exporterhelper;
 pub mod graph;
+pub mod storage;
 pub mod telemetry;
 pub mod testing;

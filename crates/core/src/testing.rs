@@ -69,3 +69,35 @@ pub async fn lifecycle_check(started: &dyn Component, never_started: &dyn Compon
     started.shutdown().await;
     never_started.shutdown().await;
 }
+
+/// `n` spans under one resource (`service.name = test`) and scope, span ids 1..=n.
+pub fn traces(n: usize) -> switchyard_pdata::Traces {
+    use switchyard_pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
+    use switchyard_pdata::proto::common::v1::{any_value, AnyValue, KeyValue};
+    use switchyard_pdata::proto::resource::v1::Resource;
+    use switchyard_pdata::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    let spans = (1..=n as u64)
+        .map(|i| Span {
+            trace_id: vec![7; 16],
+            span_id: i.to_be_bytes().to_vec(),
+            name: format!("span-{i}"),
+            ..Default::default()
+        })
+        .collect();
+    let resource = Resource {
+        attributes: vec![KeyValue {
+            key: "service.name".into(),
+            value: Some(AnyValue { value: Some(any_value::Value::StringValue("test".into())) }),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(resource),
+            scope_spans: vec![ScopeSpans { spans, ..Default::default() }],
+            ..Default::default()
+        }],
+    }
+    .into()
+}

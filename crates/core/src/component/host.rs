@@ -11,6 +11,11 @@ use super::{Component, ComponentId};
 pub trait Extension: Component {
     /// For typed look-ups of capabilities (an authenticator, a storage).
     fn as_any(&self) -> &dyn Any;
+
+    /// The persistent-queue storage this extension offers, if it is a storage extension.
+    fn queue_storage(&self) -> Option<&dyn crate::storage::QueueStorage> {
+        None
+    }
 }
 
 /// Shared state of the running service, handed to every component's `start`.

@@ -5,6 +5,68 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::component::FieldError;
+use crate::config::Optional;
+
+/// How the sending queue measures its size (`sending_queue.sizer`).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Sizer {
+    /// One incoming request counts 1 (default).
+    #[default]
+    Requests,
+    /// Spans, data points, log records or profile samples.
+    Items,
+    /// Serialized protobuf size (with a persistent queue: bytes on disk).
+    Bytes,
+}
+
+impl Sizer {
+    /// The unit's name, for metric help and messages.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Sizer::Requests => "requests",
+            Sizer::Items => "items",
+            Sizer::Bytes => "bytes",
+        }
+    }
+}
+
+/// `sending_queue.batch.partition`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueuePartitionConfig {
+    /// One batcher per combination of these client-metadata values.
+    pub metadata_keys: Vec<String>,
+}
+
+/// `sending_queue.batch`: merge queued requests before sending.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueBatchConfig {
+    /// Send what is there after this long even if `min_size` is not reached (default 200ms).
+    #[serde(with = "humantime_serde")]
+    pub flush_timeout: Duration,
+    /// Send as soon as this much is gathered (default 8192, in the batch sizer's unit).
+    pub min_size: u64,
+    /// Split batches above this size; 0 = no limit (default).
+    pub max_size: u64,
+    /// `items` or `bytes`; inherits an explicit `sending_queue.sizer`, else `items`.
+    pub sizer: Option<Sizer>,
+    /// Not supported yet: refused by validation rather than ignored.
+    pub partition: Option<QueuePartitionConfig>,
+}
+
+impl Default for QueueBatchConfig {
+    fn default() -> Self {
+        QueueBatchConfig {
+            flush_timeout: Duration::from_millis(200),
+            min_size: 8192,
+            max_size: 0,
+            sizer: None,
+            partition: None,
+        }
+    }
+}
 
 /// `sending_queue`.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -15,16 +77,18 @@ pub struct QueueConfig {
     pub enabled: bool,
     /// Workers sending concurrently (default 10).
     pub num_consumers: usize,
-    /// Capacity in requests (default 1000).
-    pub queue_size: usize,
+    /// Capacity in `sizer` units (default 1000).
+    pub queue_size: u64,
+    /// Unit of `queue_size` (default `requests`).
+    pub sizer: Option<Sizer>,
     /// When full: wait for room (true) or refuse with a retryable error (false, default).
     pub block_on_overflow: bool,
-    /// Accepted for compatibility; only `requests` is implemented so far.
-    pub sizer: Option<String>,
-    /// Accepted for compatibility; persistent storage comes with the delivery-guarantees work.
+    /// A storage extension id (`file_storage`, `file_storage/x`): the queue lives on disk.
     pub storage: Option<String>,
-    /// Accepted for compatibility.
+    /// The caller waits until the request is exported and gets its result (default false).
     pub wait_for_result: bool,
+    /// Batching inside the queue (absent = off).
+    pub batch: Optional<QueueBatchConfig>,
 }
 
 impl Default for QueueConfig {
@@ -33,34 +97,66 @@ impl Default for QueueConfig {
             enabled: true,
             num_consumers: 10,
             queue_size: 1000,
-            block_on_overflow: false,
             sizer: None,
+            block_on_overflow: false,
             storage: None,
             wait_for_result: false,
+            batch: Optional(None),
         }
     }
 }
 
 impl QueueConfig {
+    /// The queue's unit.
+    pub fn sizer(&self) -> Sizer {
+        self.sizer.unwrap_or_default()
+    }
+
+    /// The in-queue batch's unit: its own, else an explicit queue sizer, else items.
+    pub fn batch_sizer(&self) -> Sizer {
+        self.batch.get().and_then(|b| b.sizer).or(self.sizer).unwrap_or(Sizer::Items)
+    }
+
     /// Field checks, with paths under `sending_queue`.
     pub fn validate(&self) -> Vec<FieldError> {
         let mut e = Vec::new();
-        if self.enabled && self.num_consumers == 0 {
+        if !self.enabled {
+            return e;
+        }
+        if self.num_consumers == 0 {
             e.push(FieldError::new("sending_queue::num_consumers", "must be positive"));
         }
-        if self.enabled && self.queue_size == 0 {
+        if self.queue_size == 0 {
             e.push(FieldError::new("sending_queue::queue_size", "must be positive"));
         }
-        if let Some(s) = &self.sizer {
-            if s != "requests" {
+        if self.wait_for_result && self.storage.is_some() {
+            e.push(FieldError::new(
+                "sending_queue::wait_for_result",
+                "cannot be used with a persistent queue (`storage`): the data is acknowledged once it is on disk",
+            ));
+        }
+        if let Some(b) = self.batch.get() {
+            if b.flush_timeout.is_zero() {
+                e.push(FieldError::new("sending_queue::batch::flush_timeout", "must be positive"));
+            }
+            if b.sizer == Some(Sizer::Requests) || (b.sizer.is_none() && self.sizer == Some(Sizer::Requests)) {
                 e.push(FieldError::new(
-                    "sending_queue::sizer",
-                    format!("sizer \"{s}\" is not supported yet (supported: requests)"),
+                    "sending_queue::batch::sizer",
+                    "batches are sized in `items` or `bytes`, not `requests`",
                 ));
             }
-        }
-        if self.storage.is_some() {
-            e.push(FieldError::new("sending_queue::storage", "persistent queues are not supported yet"));
+            if b.max_size > 0 && b.max_size < b.min_size {
+                e.push(FieldError::new("sending_queue::batch::max_size", "must be at least min_size (or 0)"));
+            }
+            if self.batch_sizer() == self.sizer() && b.min_size > self.queue_size {
+                e.push(FieldError::new("sending_queue::batch::min_size", "must not exceed queue_size"));
+            }
+            if b.partition.is_some() {
+                e.push(FieldError::new(
+                    "sending_queue::batch::partition",
+                    "partitioned batching is not supported yet; use the batch processor's metadata_keys",
+                ));
+            }
         }
         e
     }
@@ -109,6 +205,13 @@ impl RetryConfig {
         }
         if !(self.multiplier >= 1.0 && self.multiplier.is_finite()) {
             e.push(FieldError::new("retry_on_failure::multiplier", "must be a number of at least 1"));
+        }
+        let max = self.max_elapsed_time;
+        if !max.is_zero() && (max < self.initial_interval || max < self.max_interval) {
+            e.push(FieldError::new(
+                "retry_on_failure::max_elapsed_time",
+                "must be at least initial_interval and max_interval (or 0 to retry forever)",
+            ));
         }
         e
     }

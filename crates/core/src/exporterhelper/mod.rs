@@ -1,22 +1,32 @@
 //! The exporter helper: what every exporter gets around its "send one request" function.
 //!
-//! Layers, outermost first: the sending queue (bounded, `num_consumers` workers), retry on
-//! failure (exponential backoff with jitter, honouring the server's throttle hint), and the
-//! per-attempt timeout. An exporter only implements [`Sender`]. Fields and defaults are the
-//! Collector's (`reference/exporterhelper.md`).
+//! Layers, outermost first: the sending queue (in memory, or on disk with a storage
+//! extension; optionally batching), retry on failure (exponential backoff with jitter,
+//! honouring the server's throttle hint), and the per-attempt timeout. An exporter only
+//! implements [`Sender`]. Fields and defaults are the Collector's
+//! (`reference/exporterhelper.md`); what is promised is in `docs/delivery-guarantees.md`.
 
+mod batcher;
 mod config;
-mod queue;
+mod exporter;
+mod memory_queue;
+mod persistent_queue;
+mod request;
 mod retry;
 
-pub use config::{QueueConfig, RetryConfig};
-pub use queue::QueuedExporter;
+#[cfg(test)]
+mod tests;
+
+pub use config::{QueueBatchConfig, QueueConfig, QueuePartitionConfig, RetryConfig, Sizer};
+pub use exporter::QueuedExporter;
 pub use retry::Backoff;
 
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use switchyard_pdata::SignalData;
+
+use crate::consumer::RequestContext;
 
 /// Why one send attempt failed.
 #[derive(Clone, Debug, thiserror::Error)]
@@ -52,6 +62,20 @@ impl ExportError {
 /// Sends one request to the backend. Implemented by each exporter; the helper adds queueing,
 /// retries and the timeout. `send` must not retry by itself.
 pub trait Sender<S: SignalData>: Send + Sync + 'static {
-    /// One attempt.
-    fn send(&self, data: &S) -> BoxFuture<'_, Result<(), ExportError>>;
+    /// One attempt. `cx` carries the request's client metadata (kept across the queue, and
+    /// across restarts with a persistent queue).
+    fn send<'a>(&'a self, cx: &'a RequestContext, data: &'a S) -> BoxFuture<'a, Result<(), ExportError>>;
+}
+
+/// Why a request could not enter the sending queue.
+#[derive(Debug)]
+pub(crate) enum PushError {
+    /// At capacity and not blocking.
+    Full,
+    /// Larger than the whole queue.
+    TooLarge(String),
+    /// Shutting down.
+    Closed,
+    /// The persistent queue cannot write (disk full, permissions...).
+    Storage(String),
 }

@@ -1,10 +1,16 @@
 //! Exponential backoff with jitter, as the Collector's `retry_on_failure` computes it.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rand::Rng;
+use switchyard_pdata::SignalData;
+use tokio_util::sync::CancellationToken;
 
-use super::RetryConfig;
+use super::request::Outcome;
+use super::{ExportError, RetryConfig, Sender};
+use crate::component::ComponentId;
+use crate::consumer::RequestContext;
+use crate::telemetry::{DropReason, ExporterObs, LogThrottle};
 
 /// The backoff state of one request's retries.
 pub struct Backoff {
@@ -28,5 +34,85 @@ impl Backoff {
         let jittered = self.current.mul_f64(factor).min(CAP);
         self.current = self.current.mul_f64(self.cfg.multiplier).min(self.cfg.max_interval);
         throttle.map_or(jittered, |t| t.max(jittered)).min(CAP)
+    }
+}
+
+/// The retry and timeout layers around an exporter's [`Sender`], with drop accounting.
+pub(crate) struct RetrySender<S: SignalData> {
+    pub id: ComponentId,
+    pub sender: Box<dyn Sender<S>>,
+    pub retry: RetryConfig,
+    /// Per-attempt deadline; zero = none.
+    pub timeout: Duration,
+    pub obs: ExporterObs,
+    pub retry_log: LogThrottle,
+    pub drop_log: LogThrottle,
+}
+
+impl<S: SignalData> RetrySender<S> {
+    /// Sends until delivered, dropped, or (when `stop` fires) interrupted. After `stop`, at
+    /// most one more attempt is made.
+    pub async fn send(&self, cx: &RequestContext, data: &S, stop: Option<&CancellationToken>) -> Outcome {
+        let items = data.item_count() as u64;
+        let started = Instant::now();
+        let mut backoff = Backoff::new(&self.retry);
+        loop {
+            let attempt = self.sender.send(cx, data);
+            let result = if self.timeout.is_zero() {
+                attempt.await
+            } else {
+                match tokio::time::timeout(self.timeout, attempt).await {
+                    Ok(r) => r,
+                    Err(_) => Err(ExportError::retryable(format!("request timed out after {:?}", self.timeout))),
+                }
+            };
+            let err = match result {
+                Ok(()) => {
+                    self.obs.sent.add(items);
+                    return Outcome::Delivered;
+                }
+                Err(e) => e,
+            };
+            let throttle = match &err {
+                ExportError::Permanent { .. } => return self.dropped(items, err, DropReason::PermanentError),
+                ExportError::Retryable { throttle, .. } => *throttle,
+            };
+            if !self.retry.enabled {
+                return self.dropped(items, err, DropReason::RetryDisabled);
+            }
+            if stop.is_some_and(CancellationToken::is_cancelled) {
+                return Outcome::Interrupted(err);
+            }
+            let delay = backoff.next_delay(throttle);
+            let max = self.retry.max_elapsed_time;
+            if !max.is_zero() && started.elapsed().saturating_add(delay) > max {
+                return self.dropped(items, err, DropReason::RetriesExhausted);
+            }
+            if let Some(held_back) = self.retry_log.allow() {
+                tracing::warn!(exporter = %self.id, error = %err, interval = ?delay, similar_since_last_report = held_back,
+                    "Exporting failed. Will retry the request after interval.");
+            }
+            match stop {
+                Some(stop) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        // Shutting down: one last attempt now.
+                        _ = stop.cancelled() => {}
+                    }
+                }
+                None => tokio::time::sleep(delay).await,
+            }
+        }
+    }
+
+    /// Counts and logs data given up on, and says so.
+    fn dropped(&self, items: u64, err: ExportError, reason: DropReason) -> Outcome {
+        self.obs.send_failed.add(items);
+        self.obs.dropped(reason).add(items);
+        if let Some(held_back) = self.drop_log.allow() {
+            tracing::error!(exporter = %self.id, error = %err, reason = reason.as_str(), dropped_items = items,
+                similar_since_last_report = held_back, "Exporting failed. Dropping data.");
+        }
+        Outcome::Dropped(err)
     }
 }

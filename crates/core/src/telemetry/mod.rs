@@ -1,14 +1,16 @@
 //! Self-telemetry: the process's own metrics under the Collector's names, so existing
 //! dashboards work, and the Prometheus endpoint that serves them.
 
+mod log_throttle;
 mod metrics;
 pub mod names;
 mod obs;
 mod process;
 mod server;
 
+pub use log_throttle::LogThrottle;
 pub use metrics::{Counter, Gauge, Histogram, MetricsRegistry};
-pub use obs::{ExporterObs, ReceiverObs};
+pub use obs::{DropReason, ExporterObs, ReceiverObs};
 pub use process::{cpu_seconds, rss_bytes, total_memory_bytes};
 pub use server::{serve_metrics, MetricsServer};
 

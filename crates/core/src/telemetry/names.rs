@@ -15,6 +15,12 @@ pub const EXPORTER_ENQUEUE_FAILED: &str = "otelcol_exporter_enqueue_failed";
 pub const EXPORTER_QUEUE_SIZE: &str = "otelcol_exporter_queue_size";
 /// Configured queue capacity (requests).
 pub const EXPORTER_QUEUE_CAPACITY: &str = "otelcol_exporter_queue_capacity";
+/// Items an exporter dropped, by `reason` (Switchyard's own; the Collector only has send_failed).
+pub const EXPORTER_DROPPED: &str = "switchyard_exporter_dropped";
+/// Items a persistent queue re-sends after a restart (they were in flight: possible duplicates).
+pub const EXPORTER_QUEUE_REDELIVERED: &str = "switchyard_exporter_queue_redelivered";
+/// Damaged persistent-queue records skipped.
+pub const EXPORTER_QUEUE_CORRUPT_RECORDS: &str = "switchyard_exporter_queue_corrupt_records";
 /// Batch sizes the batch processor sent (items).
 pub const BATCH_SEND_SIZE: &str = "otelcol_processor_batch_batch_send_size";
 /// Batches sent because they reached `send_batch_size`.

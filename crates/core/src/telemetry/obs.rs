@@ -50,6 +50,42 @@ impl ReceiverObs {
     }
 }
 
+/// Why an exporter dropped data: the `reason` label of `switchyard_exporter_dropped_<item>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropReason {
+    /// The backend refused it for good (HTTP 400, INVALID_ARGUMENT...).
+    PermanentError,
+    /// `max_elapsed_time` passed without a successful attempt.
+    RetriesExhausted,
+    /// A retryable failure with `retry_on_failure.enabled: false`.
+    RetryDisabled,
+    /// Still failing at shutdown, in an in-memory queue.
+    Shutdown,
+    /// A damaged record in a persistent queue.
+    CorruptRecord,
+}
+
+impl DropReason {
+    const ALL: [DropReason; 5] = [
+        DropReason::PermanentError,
+        DropReason::RetriesExhausted,
+        DropReason::RetryDisabled,
+        DropReason::Shutdown,
+        DropReason::CorruptRecord,
+    ];
+
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::PermanentError => "permanent_error",
+            DropReason::RetriesExhausted => "retries_exhausted",
+            DropReason::RetryDisabled => "retry_disabled",
+            DropReason::Shutdown => "shutdown",
+            DropReason::CorruptRecord => "corrupt_record",
+        }
+    }
+}
+
 /// Counters and gauges of one exporter for one signal.
 #[derive(Clone)]
 pub struct ExporterObs {
@@ -59,10 +95,15 @@ pub struct ExporterObs {
     pub send_failed: Counter,
     /// Items refused because the queue was full.
     pub enqueue_failed: Counter,
-    /// Requests in the queue.
+    /// Queue occupancy, in the queue's sizer unit.
     pub queue_size: Gauge,
-    /// Queue capacity.
+    /// Queue capacity, in the queue's sizer unit.
     pub queue_capacity: Gauge,
+    /// Items a persistent queue sends again after a restart (they were in flight: maybe duplicates).
+    pub redelivered: Counter,
+    /// Damaged records a persistent queue skipped.
+    pub corrupt_records: Counter,
+    dropped: [Counter; 5],
 }
 
 impl ExporterObs {
@@ -95,6 +136,28 @@ impl ExporterObs {
                 "Fixed capacity of the retry queue (in batches).",
                 &lq,
             ),
+            redelivered: m.counter(
+                &format!("{}_{item}", names::EXPORTER_QUEUE_REDELIVERED),
+                "Items a persistent queue sends again after a restart because they were in flight (possible duplicates).",
+                &l,
+            ),
+            corrupt_records: m.counter(
+                names::EXPORTER_QUEUE_CORRUPT_RECORDS,
+                "Damaged records a persistent queue skipped.",
+                &lq,
+            ),
+            dropped: DropReason::ALL.map(|r| {
+                m.counter(
+                    &format!("{}_{item}", names::EXPORTER_DROPPED),
+                    "Items the exporter dropped, by reason.",
+                    &[("exporter", id.as_str()), ("reason", r.as_str())],
+                )
+            }),
         }
+    }
+
+    /// The drop counter for `reason`.
+    pub fn dropped(&self, reason: DropReason) -> &Counter {
+        &self.dropped[reason as usize]
     }
 }

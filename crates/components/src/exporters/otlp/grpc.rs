@@ -15,6 +15,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, TE, USER_AG
 use http_body_util::{BodyExt, Full};
 use prost::Message;
 use switchyard_core::component::ComponentId;
+use switchyard_core::consumer::RequestContext;
 use switchyard_core::exporterhelper::{ExportError, Sender};
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use tower::{Service, ServiceExt};
@@ -128,7 +129,7 @@ impl<S: OtlpSignal> GrpcSender<S> {
 }
 
 impl<S: OtlpSignal> Sender<S> for GrpcSender<S> {
-    fn send(&self, data: &S) -> BoxFuture<'_, Result<(), ExportError>> {
+    fn send<'a>(&'a self, _cx: &'a RequestContext, data: &'a S) -> BoxFuture<'a, Result<(), ExportError>> {
         let body = self.frame(data);
         Box::pin(async move {
             let mut req = http::Request::new(tonic::body::Body::new(Full::new(body?)));

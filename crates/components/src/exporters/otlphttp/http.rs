@@ -9,6 +9,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONT
 use reqwest::StatusCode;
 use switchyard_core::component::ComponentId;
 use switchyard_core::confignet::compression::gzip;
+use switchyard_core::consumer::RequestContext;
 use switchyard_core::exporterhelper::{ExportError, Sender};
 
 use super::config::{BodyEncoding, OtlpHttpExporterConfig};
@@ -96,7 +97,7 @@ impl<S: OtlpSignal> HttpSender<S> {
 }
 
 impl<S: OtlpSignal> Sender<S> for HttpSender<S> {
-    fn send(&self, data: &S) -> BoxFuture<'_, Result<(), ExportError>> {
+    fn send<'a>(&'a self, _cx: &'a RequestContext, data: &'a S) -> BoxFuture<'a, Result<(), ExportError>> {
         let body = self.body(data);
         Box::pin(async move {
             let resp = self

@@ -1,0 +1,257 @@
+//! The persistent sending queue: requests go to a write-ahead log before the pipeline is
+//! answered, and leave it only once delivered or dropped for good.
+//!
+//! Record payload: a version byte, the client metadata (count, then name and value of each
+//! header), then the OTLP protobuf export request.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use prost::Message;
+use switchyard_pdata::SignalData;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::request::{Done, Queued};
+use super::{PushError, Sizer};
+use crate::component::ComponentId;
+use crate::consumer::RequestContext;
+use crate::storage::{Next, Recovered, Usage, Wal, WalError};
+use crate::telemetry::{DropReason, ExporterObs, LogThrottle};
+
+const FORMAT_VERSION: u8 = 1;
+
+/// The log and what must follow each acknowledgement.
+pub(crate) struct WalHandle {
+    wal: Wal,
+    fsync: bool,
+    sizer: Sizer,
+    room: Notify,
+    obs: ExporterObs,
+}
+
+impl WalHandle {
+    /// Acknowledges a record (delivered or dropped): frees its room.
+    pub fn ack(&self, seq: u64, items: u32) {
+        if let Err(e) = self.wal.ack(seq, items) {
+            // The record stays and is sent again after a restart: a duplicate, not a loss.
+            tracing::error!(error = %e, seq, "Cannot acknowledge a persistent queue record.");
+        }
+        self.update_size();
+        self.room.notify_waiters();
+    }
+
+    fn update_size(&self) {
+        let u: Usage = self.wal.usage();
+        self.obs.queue_size.set(match self.sizer {
+            Sizer::Requests => u.records,
+            Sizer::Items => u.items,
+            Sizer::Bytes => u.disk_bytes,
+        } as i64);
+    }
+}
+
+pub(crate) struct PersistentQueue<S: SignalData> {
+    id: ComponentId,
+    handle: Arc<WalHandle>,
+    block_on_overflow: bool,
+    data_ready: Notify,
+    closed: AtomicBool,
+    damage_log: LogThrottle,
+    _signal: std::marker::PhantomData<fn() -> S>,
+}
+
+impl<S: SignalData> PersistentQueue<S> {
+    /// Wraps an opened log; reports what was found in it.
+    pub fn new(
+        id: ComponentId,
+        wal: Wal,
+        recovered: &Recovered,
+        fsync: bool,
+        sizer: Sizer,
+        block_on_overflow: bool,
+        obs: ExporterObs,
+    ) -> Self {
+        if recovered.records > 0 {
+            tracing::info!(exporter = %id, signal = %S::SIGNAL, dir = %wal.dir().display(), requests = recovered.records,
+                items = recovered.items, "Resuming the persistent queue.");
+        }
+        if recovered.redelivered_records > 0 {
+            obs.redelivered.add(recovered.redelivered_items);
+            tracing::warn!(exporter = %id, signal = %S::SIGNAL, requests = recovered.redelivered_records,
+                items = recovered.redelivered_items,
+                "Requests that were being sent when the gateway stopped will be sent again (possible duplicates).");
+        }
+        if recovered.torn_bytes > 0 {
+            tracing::info!(exporter = %id, bytes = recovered.torn_bytes,
+                "Ignoring the end of a write cut short when the gateway stopped (it was never acknowledged).");
+        }
+        let handle = Arc::new(WalHandle { wal, fsync, sizer, room: Notify::new(), obs });
+        handle.update_size();
+        PersistentQueue {
+            id,
+            handle,
+            block_on_overflow,
+            data_ready: Notify::new(),
+            closed: AtomicBool::new(false),
+            damage_log: LogThrottle::default(),
+            _signal: std::marker::PhantomData,
+        }
+    }
+
+    /// Writes the request to disk; returns once it is there (synced with `fsync`).
+    pub async fn push(&self, cx: &RequestContext, data: &S) -> Result<(), PushError> {
+        let items = u32::try_from(data.item_count()).unwrap_or(u32::MAX);
+        let record = encode(cx, data);
+        loop {
+            // Registered before trying, so an acknowledgement in between is not missed.
+            let room = self.handle.room.notified();
+            let result = if self.handle.fsync {
+                let (h, rec) = (self.handle.clone(), record.clone());
+                tokio::task::spawn_blocking(move || h.wal.append(items, rec))
+                    .await
+                    .unwrap_or_else(|e| Err(WalError::Full(format!("append task failed: {e}"))))
+            } else {
+                self.handle.wal.append(items, record.clone())
+            };
+            match result {
+                Ok(_) => {
+                    self.handle.update_size();
+                    self.data_ready.notify_one();
+                    return Ok(());
+                }
+                Err(WalError::Full(_)) if self.block_on_overflow && !self.closed.load(Ordering::Acquire) => {
+                    room.await;
+                }
+                Err(WalError::Full(_)) => return Err(PushError::Full),
+                Err(WalError::TooLarge(m)) => return Err(PushError::TooLarge(m)),
+                Err(e) => return Err(PushError::Storage(e.to_string())),
+            }
+        }
+    }
+
+    /// The next record to send, waiting for one; `None` once `stop` fires.
+    pub async fn pop(&self, stop: &CancellationToken) -> Option<Queued<S>> {
+        loop {
+            if stop.is_cancelled() {
+                return None;
+            }
+            match self.handle.wal.next() {
+                Ok(Next::Record(r)) => match decode::<S>(&r.payload) {
+                    Some((cx, data)) => {
+                        let done = Done::Ack { handle: self.handle.clone(), seq: r.seq, items: r.items };
+                        return Some(Queued { data, cx, done: vec![done] });
+                    }
+                    None => {
+                        self.handle.ack(r.seq, r.items);
+                        self.damaged(Some(r.items), &format!("record {} does not decode", r.seq));
+                    }
+                },
+                Ok(Next::Skipped(d)) => {
+                    self.damaged(
+                        d.items,
+                        &format!("{} damaged bytes at offset {} of {}", d.bytes, d.offset, d.segment.display()),
+                    );
+                }
+                Ok(Next::Empty) => {
+                    tokio::select! {
+                        _ = self.data_ready.notified() => {}
+                        _ = stop.cancelled() => return None,
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(exporter = %self.id, error = %e, "Cannot read the persistent queue; retrying in 1s.");
+                    tokio::select! {
+                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                        _ = stop.cancelled() => return None,
+                    }
+                }
+            }
+        }
+    }
+
+    fn damaged(&self, items: Option<u32>, what: &str) {
+        let obs = &self.handle.obs;
+        obs.corrupt_records.add(1);
+        if let Some(items) = items {
+            obs.dropped(DropReason::CorruptRecord).add(u64::from(items));
+        }
+        if let Some(held_back) = self.damage_log.allow() {
+            tracing::error!(exporter = %self.id, items_lost = ?items, similar_since_last_report = held_back,
+                "Skipping a damaged persistent queue record: {what}.");
+        }
+    }
+
+    /// Refuses further pushes; what is on disk stays for the next start.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.handle.room.notify_waiters();
+    }
+}
+
+fn encode<S: SignalData>(cx: &RequestContext, data: &S) -> Vec<u8> {
+    let req = data.request();
+    let mut buf = Wal::record_buffer(req.encoded_len() + 64);
+    buf.push(FORMAT_VERSION);
+    let headers: Vec<(&str, &[u8])> =
+        cx.metadata.iter().flat_map(|m| m.iter()).map(|(k, v)| (k.as_str(), v.as_bytes())).collect();
+    buf.extend_from_slice(&(headers.len() as u32).to_le_bytes());
+    for (k, v) in headers {
+        buf.extend_from_slice(&(k.len() as u32).to_le_bytes());
+        buf.extend_from_slice(k.as_bytes());
+        buf.extend_from_slice(&(v.len() as u32).to_le_bytes());
+        buf.extend_from_slice(v);
+    }
+    // Encoding into a Vec cannot run out of room.
+    let _ = req.encode(&mut buf);
+    buf
+}
+
+fn decode<S: SignalData>(payload: &[u8]) -> Option<(RequestContext, S)> {
+    let (&version, mut rest) = payload.split_first()?;
+    if version != FORMAT_VERSION {
+        return None;
+    }
+    let mut take = |n: usize| -> Option<&[u8]> {
+        let (head, tail) = (rest.get(..n)?, rest.get(n..)?);
+        rest = tail;
+        Some(head)
+    };
+    let read_u32 = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+    let count = read_u32(take(4)?);
+    let mut metadata = None;
+    if count > 0 {
+        let mut map = http::HeaderMap::with_capacity(count);
+        for _ in 0..count {
+            let klen = read_u32(take(4)?);
+            let k = http::HeaderName::from_bytes(take(klen)?).ok()?;
+            let vlen = read_u32(take(4)?);
+            let v = http::HeaderValue::from_bytes(take(vlen)?).ok()?;
+            map.append(k, v);
+        }
+        metadata = Some(Arc::new(map));
+    }
+    let req = S::Request::decode(rest).ok()?;
+    Some((RequestContext { metadata }, S::from_request(req)))
+}
+
+#[cfg(test)]
+mod tests {
+    use switchyard_pdata::Traces;
+
+    use super::*;
+
+    #[test]
+    fn records_keep_data_and_client_metadata() {
+        let mut h = http::HeaderMap::new();
+        h.append("x-tenant", "acme".parse().unwrap());
+        h.append("x-tenant", "second".parse().unwrap());
+        let cx = RequestContext { metadata: Some(Arc::new(h.clone())) };
+        let data = crate::testing::traces(3);
+        let rec = encode(&cx, &data);
+        let (cx2, data2): (RequestContext, Traces) = decode(&rec[crate::storage::HEADER_LEN..]).unwrap();
+        assert_eq!(data2, data);
+        assert_eq!(cx2.metadata.as_deref(), Some(&h));
+        assert!(decode::<Traces>(&rec[crate::storage::HEADER_LEN..rec.len() - 3]).is_none());
+    }
+}
