@@ -96,4 +96,8 @@ pub struct GenArgs {
     /// Send JSON instead of protobuf (HTTP only).
     #[arg(long)]
     pub json: bool,
+    /// Append one line `<first> <count>` per accepted request to this file: the sequence
+    /// numbers in the item names (`gen-span-N`, `gen log N`, attribute `seq`) the gateway accepted.
+    #[arg(long)]
+    pub accepted_file: Option<std::path::PathBuf>,
 }

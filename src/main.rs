@@ -12,6 +12,16 @@ use clap::Parser;
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// jemalloc options, read at its start: a background thread gives freed memory back to the
+/// OS within about a second (the default waits 10 s, and only when the program allocates),
+/// so RSS, which `memory_limiter` and the OOM killer watch, follows real use after a burst.
+// The one `unsafe` item: exporting the symbol jemalloc reads its options from (there is no
+// safe API for options that must be set before the first allocation).
+#[cfg(feature = "jemalloc")]
+#[allow(unsafe_code)]
+#[unsafe(export_name = "_rjem_malloc_conf")]
+pub static JEMALLOC_CONF: &[u8; 60] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

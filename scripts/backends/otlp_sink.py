@@ -5,13 +5,16 @@ made by otel-venv.sh). Listens on 127.0.0.1 only.
 
   otlp_sink.py --data-dir DIR [--grpc-port 14317] [--http-port 14318]
                [--fail-status N]      answer every export with HTTP N / a matching gRPC error
+               [--fail-first K]       ... only the first K exports, then accept (with --fail-status)
+               [--retry-after S]      add Retry-After: S to HTTP failures
                [--reject-one]         accept, but report 1 rejected item in partial_success
                [--dump]               also append every request in full (OTLP/JSON, hex ids) and its
                                       headers to DIR/requests.jsonl, for tests that inspect content
 
 gRPC: the three OTLP Export services. HTTP: POST /v1/traces|metrics|logs (protobuf or JSON,
 optionally gzip), GET /ready, GET /stats (totals by signal, and by run.id / service.name taken
-from resource or item attributes). Each request appends a summary line to DIR/received.jsonl.
+from resource or item attributes). Each request appends a summary line to DIR/received.jsonl; each refused one a line with its time
+to DIR/failed.jsonl.
 """
 import argparse
 import base64
@@ -20,6 +23,7 @@ import json
 import os
 import sys
 import threading
+import time
 from concurrent import futures
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -95,6 +99,20 @@ class Sink:
                       "by_run_id": {}, "by_service": {}, "failed_requests": 0}
         self.out = open(os.path.join(args.data_dir, "received.jsonl"), "a")
         self.dump = open(os.path.join(args.data_dir, "requests.jsonl"), "a") if args.dump else None
+        self.failed = open(os.path.join(args.data_dir, "failed.jsonl"), "a")
+
+    def should_fail(self, transport):
+        """True if this export is to be refused (and records the refusal)."""
+        if not self.args.fail_status:
+            return False
+        with self.lock:
+            if self.args.fail_first and self.stats["failed_requests"] >= self.args.fail_first:
+                return False
+            self.stats["failed_requests"] += 1
+            self.failed.write(json.dumps({"time": time.time(), "transport": transport,
+                                          "status": self.args.fail_status}) + "\n")
+            self.failed.flush()
+        return True
 
     def record(self, signal, req, transport, headers=None):
         n, runs, svcs = 0, {}, {}
@@ -134,9 +152,7 @@ class Sink:
 def grpc_servicer(sink, signal, base):
     class Servicer(base):
         def Export(self, request, context):  # noqa: N802
-            if sink.args.fail_status:
-                with sink.lock:
-                    sink.stats["failed_requests"] += 1
+            if sink.should_fail("grpc"):
                 context.abort(HTTP_TO_GRPC.get(sink.args.fail_status, grpc.StatusCode.INTERNAL),
                               f"otlp_sink --fail-status {sink.args.fail_status}")
             sink.record(signal, request, "grpc", {k: v for k, v in context.invocation_metadata()
@@ -152,8 +168,10 @@ def http_handler(sink):
         def log_message(self, fmt, *a):
             sys.stderr.write("%s %s\n" % (self.log_date_time_string(), fmt % a))
 
-        def send(self, code, body, ctype):
+        def send(self, code, body, ctype, extra=None):
             self.send_response(code)
+            for k, v in (extra or {}).items():
+                self.send_header(k, v)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -172,10 +190,9 @@ def http_handler(sink):
             signal = {"/v1/traces": "traces", "/v1/metrics": "metrics", "/v1/logs": "logs"}.get(self.path)
             if not signal:
                 return self.send(404, b"not found\n", "text/plain")
-            if sink.args.fail_status:
-                with sink.lock:
-                    sink.stats["failed_requests"] += 1
-                return self.send(sink.args.fail_status, b"otlp_sink --fail-status\n", "text/plain")
+            if sink.should_fail("http"):
+                extra = {"Retry-After": str(sink.args.retry_after)} if sink.args.retry_after else {}
+                return self.send(sink.args.fail_status, b"otlp_sink --fail-status\n", "text/plain", extra)
             is_json = (self.headers.get("Content-Type") or "").startswith("application/json")
             try:
                 if (self.headers.get("Content-Encoding") or "").lower() == "gzip":
@@ -201,6 +218,8 @@ def main():
     ap.add_argument("--grpc-port", type=int, default=14317)
     ap.add_argument("--http-port", type=int, default=14318)
     ap.add_argument("--fail-status", type=int, default=0)
+    ap.add_argument("--fail-first", type=int, default=0)
+    ap.add_argument("--retry-after", type=int, default=0)
     ap.add_argument("--reject-one", action="store_true")
     ap.add_argument("--dump", action="store_true")
     args = ap.parse_args()

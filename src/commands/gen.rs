@@ -145,11 +145,23 @@ fn sender<S: OtlpSignal>(args: &GenArgs) -> Result<Box<dyn Sender<S>>> {
 async fn drive<S: OtlpSignal>(args: &GenArgs, plan: &Plan, make: fn(&Plan, u64, usize) -> S) -> Result<Report> {
     let sender: Arc<dyn Sender<S>> = Arc::from(sender::<S>(args)?);
     let next = Arc::new(AtomicU64::new(0));
+    let names = Arc::new(AtomicU64::new(0));
+    let accepted_file = match &args.accepted_file {
+        Some(p) => Some(Arc::new(Mutex::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .with_context(|| format!("{}", p.display()))?,
+        ))),
+        None => None,
+    };
     let report = Arc::new(Mutex::new(Report::default()));
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..args.workers {
         let (sender, next, report) = (sender.clone(), next.clone(), report.clone());
+        let (names, accepted_file) = (names.clone(), accepted_file.clone());
         let plan = Plan { attributes: plan.attributes.clone(), service: plan.service.clone(), ..*plan };
         tasks.push(tokio::spawn(async move {
             let mut ticker = plan.per_worker_interval.map(tokio::time::interval);
@@ -170,14 +182,20 @@ async fn drive<S: OtlpSignal>(args: &GenArgs, plan: &Plan, make: fn(&Plan, u64, 
                 if let Some(t) = ticker.as_mut() {
                     t.tick().await;
                 }
-                let seq = next.load(Ordering::Relaxed);
+                let seq = names.fetch_add(n as u64, Ordering::Relaxed);
                 let data = make(&plan, seq, n);
                 let result = sender.send(&Default::default(), &data).await;
                 let mut r = report.lock().unwrap_or_else(PoisonError::into_inner);
                 r.requests += 1;
                 r.sent_items += n as u64;
                 match result {
-                    Ok(()) => r.accepted_items += n as u64,
+                    Ok(()) => {
+                        r.accepted_items += n as u64;
+                        if let Some(f) = &accepted_file {
+                            let mut f = f.lock().unwrap_or_else(PoisonError::into_inner);
+                            let _ = writeln!(f, "{seq} {n}");
+                        }
+                    }
                     Err(e) => {
                         r.refused_items += n as u64;
                         r.first_error.get_or_insert_with(|| e.to_string());

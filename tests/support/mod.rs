@@ -67,6 +67,8 @@ pub struct Gateway {
     child: Option<Child>,
     pub dir: tempfile::TempDir,
     pub log: PathBuf,
+    /// The self-metrics port the harness chose (when the config sets none).
+    pub metrics_port: Option<u16>,
 }
 
 impl Gateway {
@@ -78,10 +80,10 @@ impl Gateway {
         let log = dir.path().join("gateway.log");
         let out = std::fs::File::create(&log).expect("log file");
         // Parallel gateways must not all take the default self-metrics port 8888.
-        let metrics = if config.contains("telemetry:") {
-            Vec::new()
-        } else {
-            vec!["--set".to_string(), format!("service.telemetry.metrics.address=127.0.0.1:{}", free_port())]
+        let metrics_port = (!config.contains("telemetry:")).then(free_port);
+        let metrics = match metrics_port {
+            None => Vec::new(),
+            Some(p) => vec!["--set".to_string(), format!("service.telemetry.metrics.address=127.0.0.1:{p}")],
         };
         let child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
             .arg("--config")
@@ -91,7 +93,7 @@ impl Gateway {
             .stderr(out)
             .spawn()
             .expect("spawn switchyard");
-        let mut gw = Gateway { child: Some(child), dir, log };
+        let mut gw = Gateway { child: Some(child), dir, log, metrics_port };
         let up = wait_until(Duration::from_secs(20), || port_open(ready_port) || gw.exited());
         assert!(up && !gw.exited(), "gateway did not start:\n{}", gw.logs());
         gw
@@ -115,6 +117,22 @@ impl Gateway {
     /// The gateway's log so far.
     pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sum of the self-metric samples whose line starts with `prefix` (name and optionally
+    /// the start of its labels), 0 if none.
+    pub fn metric(&self, prefix: &str) -> f64 {
+        let Some(port) = self.metrics_port else { return 0.0 };
+        let (_, text) = http_get(&format!("127.0.0.1:{port}"), "/metrics");
+        text.lines().filter(|l| l.starts_with(prefix)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
+    }
+
+    /// SIGKILL, as a crash or the OOM killer would: no shutdown at all.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 
     /// SIGTERM and wait; returns the exit status.
@@ -142,8 +160,12 @@ pub struct Sink {
 impl Sink {
     /// Starts `otlp_sink.py --dump` with extra flags (`--fail-status 503`...).
     pub fn start(extra: &[&str]) -> Sink {
+        Sink::start_on(extra, free_port(), free_port())
+    }
+
+    /// Like [`Sink::start`], on given ports (a backend coming back where it was).
+    pub fn start_on(extra: &[&str], grpc_port: u16, http_port: u16) -> Sink {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (grpc_port, http_port) = (free_port(), free_port());
         let log = std::fs::File::create(dir.path().join("sink.log")).expect("log");
         let child = Command::new(python())
             .arg(root().join("scripts/backends/otlp_sink.py"))
@@ -284,4 +306,51 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let mut f = std::fs::File::create(&p).expect("create");
     f.write_all(text.as_bytes()).expect("write");
     p
+}
+
+/// A plain HTTP/1.1 GET; returns status and body.
+pub fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let Ok(mut c) = std::net::TcpStream::connect(addr) else { return (0, String::new()) };
+    let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
+    let _ = write!(c, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let mut buf = String::new();
+    let _ = c.read_to_string(&mut buf);
+    let status = buf.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+/// Runs `switchyard gen` and returns its JSON report.
+pub fn gen(args: &[&str]) -> Value {
+    let out = switchyard(&[&["gen"], args].concat());
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("gen output: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// The sequence numbers in `gen-span-N` span names of every traces request a sink got.
+pub fn gen_span_seqs(sink: &Sink) -> Vec<u64> {
+    let mut out = Vec::new();
+    for r in sink.requests().iter().filter(|r| r["signal"] == "traces") {
+        for item in items_of(&r["request"], None) {
+            if let Some(n) = item.item["name"].as_str().and_then(|n| n.strip_prefix("gen-span-")) {
+                out.extend(n.parse::<u64>().ok());
+            }
+        }
+    }
+    out
+}
+
+/// The sequence numbers `switchyard gen --accepted-file` recorded as accepted.
+pub fn accepted_seqs(file: &Path) -> Vec<u64> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let (a, n) = l.split_once(' ')?;
+            let (a, n) = (a.parse::<u64>().ok()?, n.parse::<u64>().ok()?);
+            Some(a..a + n)
+        })
+        .flatten()
+        .collect()
 }

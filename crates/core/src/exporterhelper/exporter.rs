@@ -182,7 +182,7 @@ impl<S: SignalData> Consumer<S> for QueuedExporter<S> {
             };
             match pushed {
                 Ok(()) => {}
-                Err(PushError::Full) => return Err(self.refused(items, "sending queue is full")),
+                Err(PushError::Full(m)) => return Err(self.refused(items, &format!("sending queue is full: {m}"))),
                 Err(PushError::Closed) => return Err(self.refused(items, "sending queue is closed (shutting down)")),
                 Err(PushError::Storage(m)) => {
                     return Err(self.refused(items, &format!("persistent queue cannot store the data: {m}")))

@@ -45,7 +45,10 @@ impl<S: SignalData> MemoryQueue<S> {
         } else {
             match self.room.try_acquire_many(units) {
                 Ok(p) => p,
-                Err(TryAcquireError::NoPermits) => return Err(PushError::Full),
+                Err(TryAcquireError::NoPermits) => {
+                    let used = self.capacity - self.room.available_permits() as u64;
+                    return Err(PushError::Full(format!("{used} of {} used", self.capacity)));
+                }
                 Err(TryAcquireError::Closed) => return Err(PushError::Closed),
             }
         };

@@ -70,8 +70,8 @@ pub trait Sender<S: SignalData>: Send + Sync + 'static {
 /// Why a request could not enter the sending queue.
 #[derive(Debug)]
 pub(crate) enum PushError {
-    /// At capacity and not blocking.
-    Full,
+    /// At capacity and not blocking; how full.
+    Full(String),
     /// Larger than the whole queue.
     TooLarge(String),
     /// Shutting down.

@@ -123,7 +123,7 @@ impl<S: SignalData> PersistentQueue<S> {
                 Err(WalError::Full(_)) if self.block_on_overflow && !self.closed.load(Ordering::Acquire) => {
                     room.await;
                 }
-                Err(WalError::Full(_)) => return Err(PushError::Full),
+                Err(WalError::Full(m)) => return Err(PushError::Full(m)),
                 Err(WalError::TooLarge(m)) => return Err(PushError::TooLarge(m)),
                 Err(e) => return Err(PushError::Storage(e.to_string())),
             }

@@ -12,7 +12,7 @@ mod config;
 
 pub use config::MemoryLimiterConfig;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
@@ -72,6 +72,8 @@ pub fn build(
         interval: cfg.check_interval,
         probe,
         refusing: AtomicBool::new(false),
+        last_check_ms: AtomicU64::new(0),
+        epoch: std::time::Instant::now(),
         stop: CancellationToken::new(),
         task: Mutex::new(None),
     });
@@ -95,6 +97,9 @@ fn c_signal<S: SignalData>(_c: &DynConsumer<S>) -> Signal {
     S::SIGNAL
 }
 
+/// Shortest time between two measurements triggered by incoming data.
+const RECHECK_MS: u64 = 5;
+
 struct State {
     id: ComponentId,
     hard: u64,
@@ -102,6 +107,9 @@ struct State {
     interval: std::time::Duration,
     probe: MemoryProbe,
     refusing: AtomicBool,
+    /// Milliseconds since `epoch` of the last measurement.
+    last_check_ms: AtomicU64,
+    epoch: std::time::Instant,
     stop: CancellationToken,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -109,6 +117,7 @@ struct State {
 impl State {
     /// One measurement: refuse from the soft limit up, resume below it.
     fn check(&self) {
+        self.last_check_ms.store(self.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
         let used = (self.probe)();
         let over = used >= self.soft;
         let was = self.refusing.swap(over, Ordering::AcqRel);
@@ -138,6 +147,16 @@ impl<S: SignalData> Consumer<S> for Limiter<S> {
     fn consume<'a>(&'a self, cx: &'a RequestContext, data: S) -> BoxFuture<'a, Result<(), ConsumeError>> {
         Box::pin(async move {
             let items = data.item_count() as u64;
+            // Between periodic checks, a burst can add tens of MiB: measure again when data
+            // arrives, at most every few milliseconds (reading RSS costs a few microseconds).
+            let st = &self.state;
+            let now = st.epoch.elapsed().as_millis() as u64;
+            let last = st.last_check_ms.load(Ordering::Relaxed);
+            if now >= last + RECHECK_MS
+                && st.last_check_ms.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+            {
+                st.check();
+            }
             if self.state.refusing.load(Ordering::Acquire) {
                 self.refused.add(items);
                 return Err(ConsumeError::retryable("data refused due to high memory usage"));
@@ -182,7 +201,7 @@ impl Component for Checker {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::AtomicU64;
+
     use std::time::Duration;
 
     use switchyard_core::component::Kind;
