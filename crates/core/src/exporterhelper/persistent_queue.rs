@@ -51,9 +51,16 @@ impl WalHandle {
     }
 }
 
+/// Requests kept in memory after being written, so that a queue that keeps up with its
+/// input sends them without reading and decoding them back. Only when the reader is close
+/// behind (a backlog is read from disk: holding it in memory would defeat the point).
+const RECENT_MAX_ENTRIES: usize = 8;
+const RECENT_MAX_BYTES: usize = 16 << 20;
+
 pub(crate) struct PersistentQueue<S: SignalData> {
     id: ComponentId,
     handle: Arc<WalHandle>,
+    recent: std::sync::Mutex<Recent<S>>,
     block_on_overflow: bool,
     data_ready: Notify,
     closed: AtomicBool,
@@ -91,6 +98,7 @@ impl<S: SignalData> PersistentQueue<S> {
         PersistentQueue {
             id,
             handle,
+            recent: std::sync::Mutex::new(Recent { entries: std::collections::HashMap::new(), bytes: 0 }),
             block_on_overflow,
             data_ready: Notify::new(),
             closed: AtomicBool::new(false),
@@ -103,6 +111,7 @@ impl<S: SignalData> PersistentQueue<S> {
     pub async fn push(&self, cx: &RequestContext, data: &S) -> Result<(), PushError> {
         let items = u32::try_from(data.item_count()).unwrap_or(u32::MAX);
         let record = encode(cx, data);
+        let encoded = record.len();
         loop {
             // Registered before trying, so an acknowledgement in between is not missed.
             let room = self.handle.room.notified();
@@ -115,7 +124,8 @@ impl<S: SignalData> PersistentQueue<S> {
                 self.handle.wal.append(items, record.clone())
             };
             match result {
-                Ok(_) => {
+                Ok(seq) => {
+                    self.remember(seq, cx, data, encoded);
                     self.handle.update_size();
                     self.data_ready.notify_one();
                     return Ok(());
@@ -136,17 +146,24 @@ impl<S: SignalData> PersistentQueue<S> {
             if stop.is_cancelled() {
                 return None;
             }
-            match self.handle.wal.next() {
-                Ok(Next::Record(r)) => match decode::<S>(&r.payload) {
-                    Some((cx, data)) => {
-                        let done = Done::Ack { handle: self.handle.clone(), seq: r.seq, items: r.items };
-                        return Some(Queued { data, cx, done: vec![done] });
+            let next = {
+                let recent = self.recent_lock();
+                self.handle.wal.next_unless_held(|seq| recent.entries.contains_key(&seq))
+            };
+            match next {
+                Ok(Next::Record(r)) => {
+                    let held = self.recent_lock().take_through(r.seq);
+                    match held.or_else(|| decode::<S>(&r.payload)) {
+                        Some((cx, data)) => {
+                            let done = Done::Ack { handle: self.handle.clone(), seq: r.seq, items: r.items };
+                            return Some(Queued { data, cx, done: vec![done] });
+                        }
+                        None => {
+                            self.handle.ack(r.seq, r.items);
+                            self.damaged(Some(r.items), &format!("record {} does not decode", r.seq));
+                        }
                     }
-                    None => {
-                        self.handle.ack(r.seq, r.items);
-                        self.damaged(Some(r.items), &format!("record {} does not decode", r.seq));
-                    }
-                },
+                }
                 Ok(Next::Skipped(d)) => {
                     self.damaged(
                         d.items,
@@ -170,6 +187,20 @@ impl<S: SignalData> PersistentQueue<S> {
         }
     }
 
+    fn recent_lock(&self) -> std::sync::MutexGuard<'_, Recent<S>> {
+        self.recent.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Keeps a just-written request in memory if there is room (a reference, not a copy).
+    fn remember(&self, seq: u64, cx: &RequestContext, data: &S, bytes: usize) {
+        let mut r = self.recent_lock();
+        let close_behind = self.handle.wal.unread() <= RECENT_MAX_ENTRIES as u64;
+        if close_behind && r.entries.len() < RECENT_MAX_ENTRIES && r.bytes + bytes <= RECENT_MAX_BYTES {
+            r.bytes += bytes;
+            r.entries.insert(seq, (cx.clone(), data.clone(), bytes));
+        }
+    }
+
     fn damaged(&self, items: Option<u32>, what: &str) {
         let obs = &self.handle.obs;
         obs.corrupt_records.add(1);
@@ -186,6 +217,27 @@ impl<S: SignalData> PersistentQueue<S> {
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
         self.handle.room.notify_waiters();
+    }
+}
+
+struct Recent<S> {
+    entries: std::collections::HashMap<u64, (RequestContext, S, usize)>,
+    bytes: usize,
+}
+
+impl<S> Recent<S> {
+    /// Takes the entry of `seq`, and forgets older ones: the reader is past them (they were
+    /// remembered after the reader had already read them from disk).
+    fn take_through(&mut self, seq: u64) -> Option<(RequestContext, S)> {
+        let found = self.entries.remove(&seq);
+        if let Some((_, _, bytes)) = &found {
+            self.bytes -= bytes;
+        }
+        if self.entries.keys().any(|s| *s < seq) {
+            self.entries.retain(|s, _| *s > seq);
+            self.bytes = self.entries.values().map(|e| e.2).sum();
+        }
+        found.map(|(cx, data, _)| (cx, data))
     }
 }
 

@@ -286,6 +286,12 @@ impl Wal {
         self.lock().usage
     }
 
+    /// Records written and not yet handed out.
+    pub fn unread(&self) -> u64 {
+        let st = self.lock();
+        st.usage.records.saturating_sub(st.in_flight.len() as u64)
+    }
+
     /// The directory of this log.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -395,6 +401,12 @@ impl Wal {
 
     /// The next record to send, damage skipped on the way, or [`Next::Empty`].
     pub fn next(&self) -> Result<Next, WalError> {
+        self.next_unless_held(|_| false)
+    }
+
+    /// Like [`Wal::next`], but for a record whose sequence number `held` accepts, the
+    /// payload is not read (the caller still has the data in memory) and comes back empty.
+    pub fn next_unless_held(&self, held: impl Fn(u64) -> bool) -> Result<Next, WalError> {
         let mut guard = self.lock();
         let st = &mut *guard;
         loop {
@@ -438,6 +450,11 @@ impl Wal {
                     st.read_pos = Some((base, offset + h.record_len()));
                     if st.acked.contains(&h.seq) {
                         continue;
+                    }
+                    if held(h.seq) {
+                        st.in_flight.insert(h.seq);
+                        self.log_entry(st, DISPATCHED, h.seq)?;
+                        return Ok(Next::Record(Record { seq: h.seq, items: h.items, payload: Vec::new() }));
                     }
                     let payload = read_payload(file, offset, &h).map_err(io_err("cannot read", &path))?;
                     let Some(payload) = payload else {

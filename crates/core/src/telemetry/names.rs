@@ -5,15 +5,17 @@
 pub const RECEIVER_ACCEPTED: &str = "otelcol_receiver_accepted";
 /// Items the pipeline refused: `otelcol_receiver_refused_<item>`.
 pub const RECEIVER_REFUSED: &str = "otelcol_receiver_refused";
+/// Requests a receiver refused unread (bytes-in-flight admission): Switchyard's own.
+pub const RECEIVER_ADMISSION_REFUSED: &str = "switchyard_receiver_admission_refused_requests";
 /// Items an exporter sent: `otelcol_exporter_sent_<item>`.
 pub const EXPORTER_SENT: &str = "otelcol_exporter_sent";
 /// Items an exporter failed to send (dropped after retries or permanent errors).
 pub const EXPORTER_SEND_FAILED: &str = "otelcol_exporter_send_failed";
 /// Items that could not enter the sending queue.
 pub const EXPORTER_ENQUEUE_FAILED: &str = "otelcol_exporter_enqueue_failed";
-/// Current queue occupancy (requests).
+/// Current queue occupancy (in the queue sizer's unit).
 pub const EXPORTER_QUEUE_SIZE: &str = "otelcol_exporter_queue_size";
-/// Configured queue capacity (requests).
+/// Configured queue capacity (in the queue sizer's unit).
 pub const EXPORTER_QUEUE_CAPACITY: &str = "otelcol_exporter_queue_capacity";
 /// Items an exporter dropped, by `reason` (Switchyard's own; the Collector only has send_failed).
 pub const EXPORTER_DROPPED: &str = "switchyard_exporter_dropped";

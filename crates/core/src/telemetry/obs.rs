@@ -16,6 +16,8 @@ fn per_signal(t: &Telemetry, prefix: &str, help: &str, labels: &[(&str, &str)]) 
 pub struct ReceiverObs {
     accepted: [Counter; 4],
     refused: [Counter; 4],
+    /// Requests turned away before being read because too many bytes were in flight.
+    pub admission_refused: Counter,
 }
 
 impl ReceiverObs {
@@ -34,6 +36,11 @@ impl ReceiverObs {
                 t,
                 names::RECEIVER_REFUSED,
                 "Number of items that could not be pushed into the pipeline.",
+                &l,
+            ),
+            admission_refused: t.metrics.counter(
+                names::RECEIVER_ADMISSION_REFUSED,
+                "Requests refused before being read because the receiver held too many bytes.",
                 &l,
             ),
         }
@@ -130,10 +137,10 @@ impl ExporterObs {
                 "Number of items failed to be added to the sending queue.",
                 &l,
             ),
-            queue_size: m.gauge(names::EXPORTER_QUEUE_SIZE, "Current size of the retry queue (in batches).", &lq),
+            queue_size: m.gauge(names::EXPORTER_QUEUE_SIZE, "Current size of the retry queue (in the sizer unit).", &lq),
             queue_capacity: m.gauge(
                 names::EXPORTER_QUEUE_CAPACITY,
-                "Fixed capacity of the retry queue (in batches).",
+                "Fixed capacity of the retry queue (in the sizer unit).",
                 &lq,
             ),
             redelivered: m.counter(

@@ -44,6 +44,8 @@ impl Encoding {
 struct State {
     obs: ReceiverObs,
     admission: Arc<Semaphore>,
+    /// Bytes of request bodies being received or processed, in KiB.
+    bytes_in_flight: Arc<Semaphore>,
     max_body: usize,
     include_metadata: bool,
     compression: Option<Vec<String>>,
@@ -134,6 +136,27 @@ async fn process<S: OtlpSignal>(
         ));
     };
     let (parts, body) = req.into_parts();
+    // Admission by bytes: a body is only read if its size fits in what this receiver holds
+    // at once; otherwise the client is told to come back (429 + Retry-After) before any of
+    // it is in memory. Without Content-Length (chunked), 1 MiB is reserved.
+    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    let reserve_kib =
+        declared.unwrap_or(1 << 20).min(state.max_body).div_ceil(1024).clamp(1, BYTES_IN_FLIGHT_KIB) as u32;
+    let _bytes = match state.bytes_in_flight.clone().try_acquire_many_owned(reserve_kib) {
+        Ok(p) => p,
+        Err(_) => {
+            state.obs.admission_refused.add(1);
+            return Err(Failure {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: RESOURCE_EXHAUSTED,
+                message: format!(
+                    "too many bytes in flight: this receiver holds at most {} MiB of requests at once; retry later",
+                    BYTES_IN_FLIGHT_KIB / 1024
+                ),
+                retry_after: Some(1),
+            });
+        }
+    };
     let too_large = |limit: usize| {
         Failure::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -224,6 +247,11 @@ fn route<S: OtlpSignal>(router: Router, path: &str, state: &Arc<State>, consumer
     router.route(&absolute_path(path), any(move |req: Request<Body>| handle::<S>(state.clone(), consumer.clone(), req)))
 }
 
+/// Request bytes a receiver's HTTP side holds at once (being read, decoded or in the
+/// pipeline), in KiB: 64 MiB. The gRPC side is bounded by admission slots times
+/// `max_recv_msg_size_mib`, with HTTP/2 flow control holding back the rest unread.
+const BYTES_IN_FLIGHT_KIB: usize = 64 * 1024;
+
 /// Binds the HTTP port and serves until `stop`; in-flight requests finish first.
 pub(super) async fn serve(
     id: &ComponentId,
@@ -243,6 +271,7 @@ pub(super) async fn serve(
     let state = Arc::new(State {
         obs,
         admission,
+        bytes_in_flight: Arc::new(Semaphore::new(BYTES_IN_FLIGHT_KIB)),
         max_body: cfg.max_request_body_size,
         include_metadata: cfg.include_metadata,
         compression: cfg.compression_algorithms.clone(),

@@ -132,3 +132,49 @@ async fn grpc_requests_over_max_recv_msg_size_are_refused_and_others_still_serve
     assert_eq!(sink.item_count(), 1);
     receiver.shutdown().await;
 }
+
+/// Sends request headers announcing `len` body bytes and no body yet; returns the socket.
+async fn announce_body(http: u16, len: usize) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", http)).await.expect("connect");
+    let head = format!(
+        "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: {len}\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).await.expect("write");
+    s
+}
+
+#[tokio::test]
+async fn http_bodies_beyond_the_bytes_in_flight_budget_are_refused_unread_then_accepted_again() {
+    let sink = SinkConsumer::<Traces>::new();
+    let (grpc, http) = (port(), port());
+    let mut cfg = config(grpc, http);
+    if let Some(h) = cfg.protocols.http.0.as_mut() {
+        h.max_request_body_size = 32 << 20;
+    }
+    let out = ReceiverOutputs { traces: Some(sink.clone()), ..Default::default() };
+    let receiver = OtlpReceiverFactory.create(settings(), &cfg, out).expect("create");
+    receiver.start(&Host::default()).await.expect("start");
+    // Three slow clients announce 20 MiB bodies: 60 of the 64 MiB budget are reserved.
+    let mut slow = Vec::new();
+    for _ in 0..3 {
+        slow.push(announce_body(http, 20 << 20).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{http}/v1/traces");
+    let big = vec![0u8; 8 << 20];
+    let r = client.post(&url).header("content-type", "application/x-protobuf").body(big).send().await.expect("post");
+    assert_eq!(r.status(), 429, "an 8 MiB body does not fit in the remaining 4 MiB");
+    assert_eq!(r.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+    // A small request still fits.
+    let small = one_span().encode_to_vec();
+    let r = client.post(&url).header("content-type", "application/x-protobuf").body(small.clone()).send().await;
+    assert_eq!(r.expect("post").status(), 200);
+    // The slow clients go away: their reservations are released.
+    drop(slow);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let r = client.post(&url).header("content-type", "application/x-protobuf").body(vec![0u8; 8 << 20]).send().await;
+    assert_eq!(r.expect("post").status(), 400, "read now (and refused as garbage, not for lack of room)");
+    receiver.shutdown().await;
+}
