@@ -154,6 +154,15 @@ service:
     )
 }
 
+/// The segment files of the `otlp` exporter's traces queue under a file_storage directory.
+fn queue_segments(storage_dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(storage_dir.join("exporter_otlp__traces"))
+        .expect("queue directory")
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "wal"))
+        .collect()
+}
+
 #[test]
 fn kill_9_with_a_persistent_queue_loses_no_accepted_span() {
     let (port, sink_grpc, sink_http) = (free_port(), free_port(), free_port());
@@ -200,12 +209,7 @@ fn a_damaged_queue_file_loses_one_request_reports_it_and_delivers_the_rest() {
     assert_eq!(gen_traces(port, &["--count", "1000", "--batch-size", "20"])["accepted_items"], 1000);
     assert!(gw.stop().is_some_and(|s| s.success()), "{}", gw.logs());
 
-    let qpath = qdir.path().join("exporter_otlp__traces");
-    let segments: Vec<_> = std::fs::read_dir(&qpath)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "wal"))
-        .collect();
+    let segments = queue_segments(qdir.path());
     assert_eq!(segments.len(), 1, "{segments:?}");
     let mut bytes = std::fs::read(&segments[0]).unwrap();
     let middle = bytes.len() / 2;
@@ -235,12 +239,7 @@ fn a_full_queue_directory_refuses_clearly_and_recovers_when_the_backend_returns(
     assert!(r["refused_items"].as_u64().unwrap() > 0, "{r}");
     let err = r["first_error"].as_str().unwrap();
     assert!(err.contains("503") && err.contains("sending queue is full") && err.contains("bytes on disk"), "{err}");
-    let on_disk: u64 = std::fs::read_dir(qdir.path().join("exporter_otlp__traces"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "wal"))
-        .map(|p| std::fs::metadata(p).unwrap().len())
-        .sum();
+    let on_disk: u64 = queue_segments(qdir.path()).iter().map(|p| std::fs::metadata(p).unwrap().len()).sum();
     assert!(on_disk <= 200_000, "queue files take {on_disk} bytes, over the 200000 configured");
     assert!(gw.metric("otelcol_exporter_enqueue_failed_spans") > 0.0);
 

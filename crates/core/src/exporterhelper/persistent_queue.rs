@@ -110,18 +110,30 @@ impl<S: SignalData> PersistentQueue<S> {
     /// Writes the request to disk; returns once it is there (synced with `fsync`).
     pub async fn push(&self, cx: &RequestContext, data: &S) -> Result<(), PushError> {
         let items = u32::try_from(data.item_count()).unwrap_or(u32::MAX);
-        let record = encode(cx, data);
+        let mut record = encode(cx, data);
         let encoded = record.len();
         loop {
-            // Registered before trying, so an acknowledgement in between is not missed.
+            // Enabled before trying, so that an acknowledgement in between is not missed
+            // (`notify_waiters` only wakes futures that are already waiting).
             let room = self.handle.room.notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
             let result = if self.handle.fsync {
-                let (h, rec) = (self.handle.clone(), record.clone());
-                tokio::task::spawn_blocking(move || h.wal.append(items, rec))
-                    .await
-                    .unwrap_or_else(|e| Err(WalError::Full(format!("append task failed: {e}"))))
+                // The sync waits for the device: off the async threads, buffer moved and back.
+                let h = self.handle.clone();
+                let task = tokio::task::spawn_blocking(move || {
+                    let r = h.wal.append(items, &mut record);
+                    (r, record)
+                });
+                match task.await {
+                    Ok((r, rec)) => {
+                        record = rec;
+                        r
+                    }
+                    Err(e) => return Err(PushError::Storage(format!("append task failed: {e}"))),
+                }
             } else {
-                self.handle.wal.append(items, record.clone())
+                self.handle.wal.append(items, &mut record)
             };
             match result {
                 Ok(seq) => {
@@ -131,7 +143,7 @@ impl<S: SignalData> PersistentQueue<S> {
                     return Ok(());
                 }
                 Err(WalError::Full(_)) if self.block_on_overflow && !self.closed.load(Ordering::Acquire) => {
-                    room.await;
+                    room.as_mut().await;
                 }
                 Err(WalError::Full(m)) => return Err(PushError::Full(m)),
                 Err(WalError::TooLarge(m)) => return Err(PushError::TooLarge(m)),

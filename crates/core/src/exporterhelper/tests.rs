@@ -105,7 +105,6 @@ async fn items_sizer_counts_spans_and_refuses_oversized_requests() {
     let q = QueueConfig { queue_size: 10, sizer: Some(Sizer::Items), ..QueueConfig::default() };
     let e = exporter(Scripted::ok(), q, &t);
     // Not started: nothing drains, so the capacity is what is measured.
-    let _ = e.queue.get().unwrap();
     let cx = RequestContext::default();
     let err = e.consume(&cx, traces(11)).await.unwrap_err();
     assert!(!err.is_retryable(), "too large for the whole queue is permanent: {err}");
@@ -276,4 +275,32 @@ async fn missing_or_wrong_storage_extension_fails_start_clearly() {
     let e = exporter(Scripted::ok(), q, &t);
     let err = e.start(&Host::default()).await.unwrap_err();
     assert!(err.message.contains("no storage client extension found"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn a_full_blocking_persistent_queue_waits_for_room_then_takes_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut exts: BTreeMap<ComponentId, Arc<dyn Extension>> = BTreeMap::new();
+    exts.insert(ComponentId::new("file_storage"), Arc::new(TempStorage(dir.path().to_path_buf())));
+    let host = Host::new(exts);
+    let t = Telemetry::new();
+    let mut s = Scripted::ok();
+    s.delay = Duration::from_millis(50);
+    let q = QueueConfig {
+        storage: Some("file_storage".into()),
+        queue_size: 2,
+        num_consumers: 1,
+        block_on_overflow: true,
+        ..QueueConfig::default()
+    };
+    let e = exporter(s.clone(), q, &t);
+    e.start(&host).await.unwrap();
+    let cx = RequestContext::default();
+    for _ in 0..10 {
+        let pushed = tokio::time::timeout(Duration::from_secs(5), e.consume(&cx, traces(3))).await;
+        pushed.expect("woken when room frees up").expect("blocking queue never refuses");
+    }
+    eventually("all 30 spans sent", || s.items() == 30).await;
+    assert_eq!(e.sender.obs.enqueue_failed.get(), 0);
+    e.shutdown().await;
 }

@@ -22,7 +22,7 @@ fn append(wal: &Wal, id: u32) -> Result<u64, WalError> {
     let mut buf = Wal::record_buffer(0);
     buf.extend_from_slice(&id.to_le_bytes());
     buf.extend_from_slice(&payload(id));
-    wal.append(id % 7 + 1, buf)
+    wal.append(id % 7 + 1, &mut buf)
 }
 
 fn id_of(r: &Record) -> u32 {
@@ -54,10 +54,27 @@ fn segment_files(dir: &Path) -> Vec<std::path::PathBuf> {
     v
 }
 
+/// Opens the log in `dir` with room for 1000 records.
+fn open(dir: &Path, segment_bytes: u64) -> (Wal, Recovered) {
+    Wal::open(dir, opts(Capacity::Records(1000), segment_bytes)).unwrap()
+}
+
+/// Writes records `0..n` into a fresh log in `dir`, closes it, and returns its one segment file.
+fn one_segment_of(dir: &Path, n: u32) -> std::path::PathBuf {
+    let (wal, _) = open(dir, 1 << 20);
+    for id in 0..n {
+        append(&wal, id).unwrap();
+    }
+    drop(wal);
+    let segs = segment_files(dir);
+    assert_eq!(segs.len(), 1, "{segs:?}");
+    segs[0].clone()
+}
+
 #[test]
 fn records_come_back_in_order_and_acked_segments_are_deleted() {
     let dir = tempfile::tempdir().unwrap();
-    let (wal, rec) = Wal::open(dir.path(), opts(Capacity::Records(1000), 1024)).unwrap();
+    let (wal, rec) = open(dir.path(), 1024);
     assert_eq!(rec.records, 0);
     for id in 0..40 {
         append(&wal, id).unwrap();
@@ -77,7 +94,7 @@ fn records_come_back_in_order_and_acked_segments_are_deleted() {
 fn restart_redelivers_unacked_and_counts_in_flight_as_redelivered() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let (wal, _) = Wal::open(dir.path(), opts(Capacity::Records(1000), 4096)).unwrap();
+        let (wal, _) = open(dir.path(), 4096);
         for id in 0..10 {
             append(&wal, id).unwrap();
         }
@@ -87,7 +104,7 @@ fn restart_redelivers_unacked_and_counts_in_flight_as_redelivered() {
             wal.ack(r.seq, r.items).unwrap();
         }
     }
-    let (wal, rec) = Wal::open(dir.path(), opts(Capacity::Records(1000), 4096)).unwrap();
+    let (wal, rec) = open(dir.path(), 4096);
     assert_eq!(rec.records, 5);
     assert_eq!(rec.redelivered_records, 5, "everything handed out and not acknowledged is redelivered");
     let (recs, _) = drain(&wal);
@@ -97,13 +114,7 @@ fn restart_redelivers_unacked_and_counts_in_flight_as_redelivered() {
 #[test]
 fn a_flipped_byte_loses_one_record_and_is_reported() {
     let dir = tempfile::tempdir().unwrap();
-    {
-        let (wal, _) = Wal::open(dir.path(), opts(Capacity::Records(1000), 1 << 20)).unwrap();
-        for id in 0..20 {
-            append(&wal, id).unwrap();
-        }
-    }
-    let seg = &segment_files(dir.path())[0];
+    let seg = &one_segment_of(dir.path(), 20);
     let mut bytes = fs::read(seg).unwrap();
     // Find the 8th record and damage a payload byte.
     let mut off = 0usize;
@@ -114,7 +125,7 @@ fn a_flipped_byte_loses_one_record_and_is_reported() {
     bytes[off + HEADER_LEN + 3] ^= 0xff;
     fs::write(seg, &bytes).unwrap();
 
-    let (wal, rec) = Wal::open(dir.path(), opts(Capacity::Records(1000), 1 << 20)).unwrap();
+    let (wal, rec) = open(dir.path(), 1 << 20);
     assert_eq!(rec.records, 20, "the header is intact, so the damaged record is still counted until read");
     let (recs, damage) = drain(&wal);
     let ids: Vec<u32> = recs.iter().map(id_of).collect();
@@ -123,7 +134,7 @@ fn a_flipped_byte_loses_one_record_and_is_reported() {
     assert_eq!(damage[0].items, Some(1), "record 7 holds 7 % 7 + 1 items");
     drop(wal);
     // Reported once: after another restart the damaged record is gone for good.
-    let (wal, rec) = Wal::open(dir.path(), opts(Capacity::Records(1000), 1 << 20)).unwrap();
+    let (wal, rec) = open(dir.path(), 1 << 20);
     assert_eq!(rec.records, 19);
     let (_, damage) = drain(&wal);
     assert!(damage.is_empty());
@@ -132,18 +143,12 @@ fn a_flipped_byte_loses_one_record_and_is_reported() {
 #[test]
 fn a_damaged_header_skips_to_the_next_good_record() {
     let dir = tempfile::tempdir().unwrap();
-    {
-        let (wal, _) = Wal::open(dir.path(), opts(Capacity::Records(1000), 1 << 20)).unwrap();
-        for id in 0..10 {
-            append(&wal, id).unwrap();
-        }
-    }
-    let seg = &segment_files(dir.path())[0];
+    let seg = &one_segment_of(dir.path(), 10);
     let mut bytes = fs::read(seg).unwrap();
     let len0 = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
     bytes[HEADER_LEN + len0 + 5] ^= 0x01; // length field of record 1
     fs::write(seg, &bytes).unwrap();
-    let (wal, _) = Wal::open(dir.path(), opts(Capacity::Records(1000), 1 << 20)).unwrap();
+    let (wal, _) = open(dir.path(), 1 << 20);
     let (recs, damage) = drain(&wal);
     assert_eq!(recs.iter().map(id_of).collect::<Vec<_>>(), vec![0, 2, 3, 4, 5, 6, 7, 8, 9]);
     assert_eq!(damage.len(), 1);
@@ -153,18 +158,12 @@ fn a_damaged_header_skips_to_the_next_good_record() {
 #[test]
 fn a_torn_tail_is_ignored_and_appends_continue() {
     let dir = tempfile::tempdir().unwrap();
-    {
-        let (wal, _) = Wal::open(dir.path(), opts(Capacity::Records(1000), 1 << 20)).unwrap();
-        for id in 0..5 {
-            append(&wal, id).unwrap();
-        }
-    }
-    let seg = &segment_files(dir.path())[0];
+    let seg = &one_segment_of(dir.path(), 5);
     let mut bytes = fs::read(seg).unwrap();
     let cut = bytes.len() - 10;
     bytes.truncate(cut); // the last write was cut short: never acknowledged to anyone
     fs::write(seg, &bytes).unwrap();
-    let (wal, rec) = Wal::open(dir.path(), opts(Capacity::Records(1000), 1 << 20)).unwrap();
+    let (wal, rec) = open(dir.path(), 1 << 20);
     assert_eq!(rec.records, 4);
     assert!(rec.torn_bytes > 0);
     append(&wal, 99).unwrap();
@@ -195,7 +194,7 @@ fn capacity_refuses_clearly_and_recovers_when_acknowledged() {
     append(&wal, 1000).expect("room again once acknowledged");
     let mut big = Wal::record_buffer(0);
     big.resize(5000, 1);
-    assert!(matches!(wal.append(1, big), Err(WalError::TooLarge(_))));
+    assert!(matches!(wal.append(1, &mut big), Err(WalError::TooLarge(_))));
 }
 
 #[test]

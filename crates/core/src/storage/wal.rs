@@ -313,7 +313,9 @@ impl Wal {
 
     /// Appends a record built in a [`Wal::record_buffer`]; returns its sequence number once
     /// it is written (and synced with `fsync`).
-    pub fn append(&self, items: u32, mut record: Vec<u8>) -> Result<u64, WalError> {
+    /// The header is written into the buffer's reserved bytes; the caller keeps the buffer,
+    /// so a refused append can be tried again without rebuilding it.
+    pub fn append(&self, items: u32, record: &mut [u8]) -> Result<u64, WalError> {
         let size = record.len() as u64;
         let payload_len = u32::try_from(record.len().saturating_sub(HEADER_LEN))
             .ok()
@@ -352,7 +354,7 @@ impl Wal {
         let base = *base;
         let seg_len = st.segments.get(&base).map_or(0, |s| s.len);
         let written =
-            file.write_all_at(&record, seg_len).and_then(|()| if self.opts.fsync { file.sync_data() } else { Ok(()) });
+            file.write_all_at(record, seg_len).and_then(|()| if self.opts.fsync { file.sync_data() } else { Ok(()) });
         if let Err(e) = written {
             // Cut off whatever part was written, so the segment stays readable.
             let _ = file.set_len(seg_len);
