@@ -23,6 +23,12 @@ pub fn registry() -> Result<Registry, RegistryError> {
     r.extension(crate::extensions::file_storage::FileStorageExtensionFactory)?;
     #[cfg(feature = "extension-health_check")]
     r.extension(crate::extensions::health_check::HealthCheckExtensionFactory)?;
+    #[cfg(feature = "extension-bearertokenauth")]
+    r.extension(crate::extensions::bearertokenauth::BearerTokenAuthExtensionFactory)?;
+    #[cfg(feature = "extension-basicauth")]
+    r.extension(crate::extensions::basicauth::BasicAuthExtensionFactory)?;
+    #[cfg(feature = "extension-headers_setter")]
+    r.extension(crate::extensions::headers_setter::HeadersSetterExtensionFactory)?;
     Ok(r)
 }
 
@@ -62,6 +68,13 @@ mod tests {
                     // As in the Collector: the default directory must exist (it does not here).
                     (Kind::Extension, "file_storage", Err(e)) => {
                         assert!(e[0].message.contains("/var/lib/otelcol/file_storage does not exist"), "{e:?}")
+                    }
+                    // As in the Collector: credentials have no default.
+                    (Kind::Extension, "bearertokenauth", Err(e)) => {
+                        assert!(e[0].message.contains("one of token, tokens or filename"), "{e:?}")
+                    }
+                    (Kind::Extension, "basicauth", Err(e)) => {
+                        assert!(e[0].message.contains("htpasswd or client_auth"), "{e:?}")
                     }
                     (_, ty, Err(e)) => panic!("default config of {} {ty} is invalid: {e:?}", kind.word()),
                 }

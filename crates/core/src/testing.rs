@@ -101,3 +101,12 @@ pub fn traces(n: usize) -> switchyard_pdata::Traces {
     }
     .into()
 }
+
+/// Settings for creating a component of `kind` with id `ty` in a unit test.
+pub fn settings(kind: crate::component::Kind, ty: &str) -> crate::component::Settings {
+    crate::component::Settings {
+        id: crate::component::ComponentId::new(ty),
+        kind,
+        telemetry: crate::telemetry::Telemetry::default(),
+    }
+}

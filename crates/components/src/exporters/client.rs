@@ -2,51 +2,8 @@
 //! and `compression_params`).
 
 use serde::Deserialize;
-use switchyard_core::component::FieldError;
 
-/// `tls:` of an exporter. Only `insecure` and `insecure_skip_verify` are implemented so
-/// far; certificate fields are refused by validation rather than silently ignored.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct ClientTlsConfig {
-    /// Plaintext connection (gRPC); for HTTP the URL scheme decides.
-    pub insecure: bool,
-    /// TLS without verifying the server's certificate.
-    pub insecure_skip_verify: bool,
-    /// CA file (not supported yet).
-    pub ca_file: Option<String>,
-    /// CA PEM (not supported yet).
-    pub ca_pem: Option<String>,
-    /// Client certificate (not supported yet).
-    pub cert_file: Option<String>,
-    /// Client key (not supported yet).
-    pub key_file: Option<String>,
-    /// SNI override (not supported yet).
-    pub server_name_override: Option<String>,
-    /// Accepted: system roots are always used.
-    pub include_system_ca_certs_pool: bool,
-    /// Minimum TLS version (not supported yet).
-    pub min_version: Option<String>,
-}
-
-impl ClientTlsConfig {
-    /// Refuses the fields not implemented yet.
-    pub fn validate(&self) -> Vec<FieldError> {
-        let unsupported = [
-            ("tls::ca_file", self.ca_file.is_some()),
-            ("tls::ca_pem", self.ca_pem.is_some()),
-            ("tls::cert_file", self.cert_file.is_some()),
-            ("tls::key_file", self.key_file.is_some()),
-            ("tls::server_name_override", self.server_name_override.is_some()),
-            ("tls::min_version", self.min_version.is_some()),
-        ];
-        unsupported
-            .into_iter()
-            .filter(|(_, set)| *set)
-            .map(|(f, _)| FieldError::new(f, "not supported yet (custom CAs and client certificates come with the TLS work); system roots are used"))
-            .collect()
-    }
-}
+pub use switchyard_core::confignet::tls::ClientTlsConfig;
 
 /// `compression_params:`.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -54,4 +11,44 @@ impl ClientTlsConfig {
 pub struct CompressionParams {
     /// gzip/zlib/deflate level 1-9 (default 1: a gateway favours speed); zstd level.
     pub level: Option<i32>,
+}
+
+/// An exporter's `auth:` authenticator, resolved when the exporter starts.
+#[derive(Default)]
+pub struct ExporterAuth {
+    config: Option<switchyard_core::confignet::auth::AuthConfig>,
+    resolved: std::sync::OnceLock<switchyard_core::confignet::auth::ClientAuth>,
+}
+
+impl ExporterAuth {
+    /// From the exporter's `auth:` field.
+    pub fn new(config: Option<switchyard_core::confignet::auth::AuthConfig>) -> Self {
+        ExporterAuth { config, resolved: std::sync::OnceLock::new() }
+    }
+
+    /// Looks the extension up (called from `Sender::start`).
+    pub fn start(&self, host: &switchyard_core::component::Host, who: &str) -> Result<(), String> {
+        let Some(cfg) = &self.config else { return Ok(()) };
+        let auth = switchyard_core::confignet::auth::ClientAuth::resolve(host, who, cfg).map_err(|e| e.to_string())?;
+        let _ = self.resolved.set(auth);
+        Ok(())
+    }
+
+    /// Adds the authenticator's headers; a failure (an unreadable token file) is retried.
+    pub fn apply(
+        &self,
+        cx: &switchyard_core::consumer::RequestContext,
+        headers: &mut http::HeaderMap,
+    ) -> Result<(), switchyard_core::exporterhelper::ExportError> {
+        match (&self.config, self.resolved.get()) {
+            (None, _) => Ok(()),
+            (Some(_), Some(a)) => a
+                .apply(cx, headers)
+                .map_err(|e| switchyard_core::exporterhelper::ExportError::retryable(format!("auth: {e}"))),
+            (Some(c), None) => Err(switchyard_core::exporterhelper::ExportError::retryable(format!(
+                "authenticator \"{}\" not started",
+                c.authenticator
+            ))),
+        }
+    }
 }

@@ -16,6 +16,16 @@ pub trait Extension: Component {
     fn queue_storage(&self) -> Option<&dyn crate::storage::QueueStorage> {
         None
     }
+
+    /// The request checker this extension offers to receivers (`auth:` on a receiver).
+    fn server_authenticator(&self) -> Option<&dyn crate::confignet::auth::ServerAuthenticator> {
+        None
+    }
+
+    /// The credential setter this extension offers to exporters (`auth:` on an exporter).
+    fn client_authenticator(&self) -> Option<&dyn crate::confignet::auth::ClientAuthenticator> {
+        None
+    }
 }
 
 /// Shared state of the running service, handed to every component's `start`.

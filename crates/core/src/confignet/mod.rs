@@ -1,4 +1,8 @@
 //! Network settings shared by receivers and exporters: compression codecs with bounded
-//! decompression, endpoint helpers.
+//! decompression, TLS (server and client), the receivers' accept loop with its limits,
+//! and authentication settings.
 
+pub mod auth;
 pub mod compression;
+pub mod server;
+pub mod tls;

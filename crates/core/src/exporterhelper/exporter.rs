@@ -209,6 +209,10 @@ impl<S: SignalData> Consumer<S> for QueuedExporter<S> {
 impl<S: SignalData> Component for QueuedExporter<S> {
     fn start<'a>(&'a self, host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
         Box::pin(async move {
+            self.sender
+                .sender
+                .start(host)
+                .map_err(|e| StartError::new(format!("exporter \"{}\": {e}", self.sender.id)))?;
             if !self.cfg.enabled {
                 return Ok(());
             }

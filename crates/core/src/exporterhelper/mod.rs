@@ -65,6 +65,12 @@ pub trait Sender<S: SignalData>: Send + Sync + 'static {
     /// One attempt. `cx` carries the request's client metadata (kept across the queue, and
     /// across restarts with a persistent queue).
     fn send<'a>(&'a self, cx: &'a RequestContext, data: &'a S) -> BoxFuture<'a, Result<(), ExportError>>;
+
+    /// Called once when the exporter starts, before any send: resolve what lives in the
+    /// host (an auth extension). `Err` fails the start with that message.
+    fn start(&self, _host: &crate::component::Host) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Why a request could not enter the sending queue.

@@ -37,3 +37,11 @@ pub const PROCESS_UPTIME: &str = "otelcol_process_uptime";
 pub const PROCESS_CPU_SECONDS: &str = "otelcol_process_cpu_seconds";
 /// Resident memory in bytes.
 pub const PROCESS_MEMORY_RSS: &str = "otelcol_process_memory_rss";
+/// Connections a receiver closed before serving them, by `reason` (`max_connections`,
+/// `tls_handshake`, `timeout`): Switchyard's own.
+pub const RECEIVER_REFUSED_CONNECTIONS: &str = "switchyard_receiver_refused_connections";
+/// Connections a receiver has open.
+pub const RECEIVER_OPEN_CONNECTIONS: &str = "switchyard_receiver_open_connections";
+/// Requests a receiver turned away before decoding them, by `reason` (`unauthenticated`,
+/// `too_large`, `json_depth`, `malformed`): Switchyard's own.
+pub const RECEIVER_REJECTED_REQUESTS: &str = "switchyard_receiver_rejected_requests";

@@ -18,6 +18,59 @@ pub struct ReceiverObs {
     refused: [Counter; 4],
     /// Requests turned away before being read because too many bytes were in flight.
     pub admission_refused: Counter,
+    /// Connections and requests stopped by a limit or a failed check.
+    pub guard: GuardObs,
+}
+
+/// Counters of the checks at a receiver's door: connections closed before being served
+/// and requests refused before being decoded, each by reason.
+#[derive(Clone)]
+pub struct GuardObs {
+    /// Connection refused: the receiver holds `max_connections` already.
+    pub conn_max_connections: Counter,
+    /// Connection closed: the TLS handshake failed (no or bad client certificate, plaintext).
+    pub conn_tls_handshake: Counter,
+    /// Connection closed: nothing arrived (or no handshake finished) in `read_header_timeout`.
+    pub conn_timeout: Counter,
+    /// Connections open now.
+    pub open_connections: Gauge,
+    /// Request refused: missing or wrong credentials.
+    pub req_unauthenticated: Counter,
+    /// Request refused: too large before or after decompression.
+    pub req_too_large: Counter,
+    /// Request refused: JSON nested deeper than allowed.
+    pub req_json_depth: Counter,
+    /// Request refused: could not be decompressed or decoded.
+    pub req_malformed: Counter,
+}
+
+impl GuardObs {
+    fn new(t: &Telemetry, l: &[(&str, &str)]) -> Self {
+        let conn = |reason: &str| {
+            let mut l = l.to_vec();
+            l.push(("reason", reason));
+            t.metrics.counter(
+                names::RECEIVER_REFUSED_CONNECTIONS,
+                "Connections closed before being served, by reason.",
+                &l,
+            )
+        };
+        let req = |reason: &str| {
+            let mut l = l.to_vec();
+            l.push(("reason", reason));
+            t.metrics.counter(names::RECEIVER_REJECTED_REQUESTS, "Requests refused before decoding, by reason.", &l)
+        };
+        GuardObs {
+            conn_max_connections: conn("max_connections"),
+            conn_tls_handshake: conn("tls_handshake"),
+            conn_timeout: conn("timeout"),
+            open_connections: t.metrics.gauge(names::RECEIVER_OPEN_CONNECTIONS, "Connections open.", l),
+            req_unauthenticated: req("unauthenticated"),
+            req_too_large: req("too_large"),
+            req_json_depth: req("json_depth"),
+            req_malformed: req("malformed"),
+        }
+    }
 }
 
 impl ReceiverObs {
@@ -43,6 +96,7 @@ impl ReceiverObs {
                 "Requests refused before being read because the receiver held too many bytes.",
                 &l,
             ),
+            guard: GuardObs::new(t, &l),
         }
     }
 

@@ -35,6 +35,40 @@ use crate::proto::collector::logs::v1::{ExportLogsServiceRequest, ExportLogsServ
 use crate::proto::collector::metrics::v1::{ExportMetricsServiceRequest, ExportMetricsServiceResponse};
 use crate::proto::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
 
+/// True when `body` nests objects and arrays deeper than `max` levels. One pass over the
+/// bytes, no allocation: receivers run it before parsing so a deeply nested body costs a
+/// scan, not a tree (and the limit is configurable, unlike serde_json's fixed 128).
+/// Brackets inside strings do not count; malformed JSON is left to the parser.
+pub fn nesting_exceeds(body: &[u8], max: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in body {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Decodes an OTLP/JSON traces export request (the body of `POST /v1/traces`).
 pub fn decode_traces(body: &[u8]) -> Result<ExportTraceServiceRequest, JsonError> {
     decode::decode(body)

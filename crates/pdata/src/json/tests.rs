@@ -52,3 +52,12 @@ fn empty_requests_round_trip() {
     assert_same(&super::decode_metrics(b"{}").expect("decodes"), &Default::default());
     assert_same(&super::decode_logs(b" { } ").expect("decodes"), &Default::default());
 }
+
+#[test]
+fn nesting_depth_is_counted_outside_strings() {
+    assert!(!super::nesting_exceeds(br#"{"a":[{"b":"[[[[{{{{"}]}"#, 3));
+    assert!(super::nesting_exceeds(br#"{"a":[{"b":[1]}]}"#, 3));
+    assert!(!super::nesting_exceeds(br#"{"a":"\"[[[[[\\"}"#, 1));
+    let deep = "[".repeat(100_000);
+    assert!(super::nesting_exceeds(deep.as_bytes(), 64));
+}

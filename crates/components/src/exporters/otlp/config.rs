@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use switchyard_core::component::{ComponentConfig, FieldError};
+use switchyard_core::confignet::auth::AuthConfig;
 use switchyard_core::exporterhelper::{QueueConfig, RetryConfig};
 
 use crate::exporters::{ClientTlsConfig, CompressionParams};
@@ -43,8 +44,8 @@ pub struct OtlpExporterConfig {
     pub wait_for_ready: bool,
     /// Accepted for compatibility.
     pub authority: Option<String>,
-    /// Client authentication (not supported yet: refused by validation).
-    pub auth: Option<IgnoredAny>,
+    /// Client authenticator extension (`bearertokenauth`, `basicauth`, `headers_setter`).
+    pub auth: Option<AuthConfig>,
 }
 
 impl Default for OtlpExporterConfig {
@@ -86,19 +87,10 @@ impl ComponentConfig for OtlpExporterConfig {
                 ),
             ));
         }
-        if self.auth.is_some() {
-            e.push(FieldError::new(
-                "auth",
-                "exporter authentication extensions are not supported yet; set the header with `headers:`",
-            ));
+        if let Some(a) = &self.auth {
+            e.extend(a.validate("auth"));
         }
-        if self.tls.insecure_skip_verify {
-            e.push(FieldError::new(
-                "tls::insecure_skip_verify",
-                "not supported by the otlp (gRPC) exporter yet; use tls.insecure for plaintext",
-            ));
-        }
-        e.extend(self.tls.validate());
+        e.extend(self.tls.validate("tls"));
         e.extend(self.sending_queue.validate());
         e.extend(self.retry_on_failure.validate());
         e

@@ -15,22 +15,32 @@ use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, TE, USER_AG
 use http_body_util::{BodyExt, Full};
 use prost::Message;
 use switchyard_core::component::ComponentId;
+use switchyard_core::confignet::tls;
 use switchyard_core::consumer::RequestContext;
 use switchyard_core::exporterhelper::{ExportError, Sender};
-use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
+use tonic::transport::{Channel, Endpoint};
 use tower::{Service, ServiceExt};
 
 use super::OtlpExporterConfig;
+use crate::exporters::client::ExporterAuth;
 use crate::otlp_signal::{OtlpSignal, RetryInfo, RpcStatus, RETRY_INFO_TYPE};
 
 /// A channel that connects on first use (so `validate` and start never block on the backend).
+/// TLS (when on) is ours (`confignet::tls`): tonic's lacks `insecure_skip_verify`, versions
+/// and suites. The channel dials `http://`; the connector adds TLS; `:scheme` stays https.
 pub(super) fn channel(cfg: &OtlpExporterConfig) -> Result<Channel, String> {
     let uri = cfg.uri()?;
-    let mut ep = Endpoint::from(uri).tcp_nodelay(true).connect_timeout(Duration::from_secs(5));
-    if cfg.use_tls() {
-        ep = ep.tls_config(ClientTlsConfig::new().with_native_roots()).map_err(|e| format!("TLS setup failed: {e}"))?;
-    }
-    Ok(ep.connect_lazy())
+    let tls = if cfg.use_tls() {
+        Some(tls::client_config(&cfg.tls, vec![b"h2".to_vec()]).map_err(|e| format!("tls: {e}"))?)
+    } else {
+        None
+    };
+    let authority = uri.authority().map(|a| a.as_str().to_string()).unwrap_or_default();
+    let dial: http::Uri = format!("http://{authority}").parse().map_err(|e| format!("invalid endpoint: {e}"))?;
+    let connector =
+        tls::TlsConnector::new(tls, cfg.tls.server_name_override.as_deref()).map_err(|e| format!("tls: {e}"))?;
+    let ep = Endpoint::from(dial).origin(uri).connect_timeout(Duration::from_secs(5));
+    Ok(ep.connect_with_connector_lazy(connector))
 }
 
 #[derive(Clone, Copy)]
@@ -48,6 +58,7 @@ pub(super) struct GrpcSender<S: OtlpSignal> {
     uri: http::Uri,
     headers: HeaderMap,
     compression: Compression,
+    auth: ExporterAuth,
     _signal: PhantomData<S>,
 }
 
@@ -87,7 +98,8 @@ impl<S: OtlpSignal> GrpcSender<S> {
             .path_and_query(S::GRPC_PATH)
             .build()
             .map_err(|e| format!("invalid endpoint: {e}"))?;
-        Ok(GrpcSender { id, channel, uri, headers, compression, _signal: PhantomData })
+        let auth = ExporterAuth::new(cfg.auth.clone());
+        Ok(GrpcSender { id, channel, uri, headers, compression, auth, _signal: PhantomData })
     }
 
     /// The length-prefixed gRPC message: one encode, one compression pass, no further copy.
@@ -129,13 +141,18 @@ impl<S: OtlpSignal> GrpcSender<S> {
 }
 
 impl<S: OtlpSignal> Sender<S> for GrpcSender<S> {
-    fn send<'a>(&'a self, _cx: &'a RequestContext, data: &'a S) -> BoxFuture<'a, Result<(), ExportError>> {
+    fn start(&self, host: &switchyard_core::component::Host) -> Result<(), String> {
+        self.auth.start(host, &format!("exporter \"{}\"", self.id))
+    }
+
+    fn send<'a>(&'a self, cx: &'a RequestContext, data: &'a S) -> BoxFuture<'a, Result<(), ExportError>> {
         let body = self.frame(data);
         Box::pin(async move {
             let mut req = http::Request::new(tonic::body::Body::new(Full::new(body?)));
             *req.method_mut() = http::Method::POST;
             *req.uri_mut() = self.uri.clone();
             *req.headers_mut() = self.headers.clone();
+            self.auth.apply(cx, req.headers_mut())?;
             let mut channel = self.channel.clone();
             let ready =
                 channel.ready().await.map_err(|e| ExportError::retryable(format!("connection not ready: {e}")))?;

@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::de::IgnoredAny;
 use serde::Deserialize;
 use switchyard_core::component::{ComponentConfig, FieldError};
+use switchyard_core::confignet::auth::AuthConfig;
 use switchyard_core::exporterhelper::{QueueConfig, RetryConfig};
 use switchyard_pdata::Signal;
 
@@ -73,8 +73,8 @@ pub struct OtlpHttpExporterConfig {
     pub force_attempt_http2: Option<bool>,
     /// Proxy URL.
     pub proxy_url: Option<String>,
-    /// Client authentication (not supported yet: refused by validation).
-    pub auth: Option<IgnoredAny>,
+    /// Client authenticator extension (`bearertokenauth`, `basicauth`, `headers_setter`).
+    pub auth: Option<AuthConfig>,
 }
 
 impl Default for OtlpHttpExporterConfig {
@@ -136,13 +136,10 @@ impl ComponentConfig for OtlpHttpExporterConfig {
                 ),
             ));
         }
-        if self.auth.is_some() {
-            e.push(FieldError::new(
-                "auth",
-                "exporter authentication extensions are not supported yet; set the header with `headers:`",
-            ));
+        if let Some(a) = &self.auth {
+            e.extend(a.validate("auth"));
         }
-        e.extend(self.tls.validate());
+        e.extend(self.tls.validate("tls"));
         e.extend(self.sending_queue.validate());
         e.extend(self.retry_on_failure.validate());
         e

@@ -13,7 +13,9 @@ use switchyard_core::consumer::RequestContext;
 use switchyard_core::exporterhelper::{ExportError, Sender};
 
 use super::config::{BodyEncoding, OtlpHttpExporterConfig};
+use crate::exporters::client::ExporterAuth;
 use crate::otlp_signal::{OtlpSignal, RpcStatus};
+use switchyard_core::confignet::tls;
 
 /// Most of an error response body we read (as the Collector: 64 KiB).
 const MAX_RESPONSE: usize = 64 * 1024;
@@ -27,6 +29,7 @@ pub(super) struct HttpSender<S: OtlpSignal> {
     compression: String,
     level: i32,
     headers: HeaderMap,
+    auth: ExporterAuth,
     _signal: PhantomData<S>,
 }
 
@@ -37,8 +40,22 @@ pub(super) fn client(cfg: &OtlpHttpExporterConfig) -> Result<reqwest::Client, St
         .pool_max_idle_per_host(cfg.max_idle_conns.unwrap_or(100))
         .pool_idle_timeout(cfg.idle_conn_timeout.unwrap_or(Duration::from_secs(90)))
         .tcp_nodelay(true)
-        .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
-        .danger_accept_invalid_certs(cfg.tls.insecure_skip_verify);
+        .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")));
+    let https = [
+        Some(&cfg.endpoint),
+        cfg.traces_endpoint.as_ref(),
+        cfg.metrics_endpoint.as_ref(),
+        cfg.logs_endpoint.as_ref(),
+        cfg.profiles_endpoint.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|u| u.starts_with("https://"));
+    // Only an https URL needs roots (a machine without a CA bundle can still export over http).
+    if https {
+        let alpn = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        b = b.use_preconfigured_tls(tls::client_config(&cfg.tls, alpn).map_err(|e| format!("tls: {e}"))?);
+    }
     if let Some(p) = &cfg.proxy_url {
         b = b.proxy(reqwest::Proxy::all(p).map_err(|e| format!("invalid proxy_url: {e}"))?);
     }
@@ -69,7 +86,18 @@ impl<S: OtlpSignal> HttpSender<S> {
             headers.insert(CONTENT_ENCODING, v);
         }
         let level = cfg.compression_params.level.unwrap_or(1);
-        Ok(HttpSender { id, client, url, encoding: cfg.encoding, compression, level, headers, _signal: PhantomData })
+        let auth = ExporterAuth::new(cfg.auth.clone());
+        Ok(HttpSender {
+            id,
+            client,
+            url,
+            encoding: cfg.encoding,
+            compression,
+            level,
+            headers,
+            auth,
+            _signal: PhantomData,
+        })
     }
 
     fn body(&self, data: &S) -> Result<Vec<u8>, ExportError> {
@@ -97,13 +125,19 @@ impl<S: OtlpSignal> HttpSender<S> {
 }
 
 impl<S: OtlpSignal> Sender<S> for HttpSender<S> {
-    fn send<'a>(&'a self, _cx: &'a RequestContext, data: &'a S) -> BoxFuture<'a, Result<(), ExportError>> {
+    fn start(&self, host: &switchyard_core::component::Host) -> Result<(), String> {
+        self.auth.start(host, &format!("exporter \"{}\"", self.id))
+    }
+
+    fn send<'a>(&'a self, cx: &'a RequestContext, data: &'a S) -> BoxFuture<'a, Result<(), ExportError>> {
         let body = self.body(data);
         Box::pin(async move {
+            let mut headers = self.headers.clone();
+            self.auth.apply(cx, &mut headers)?;
             let resp = self
                 .client
                 .post(&self.url)
-                .headers(self.headers.clone())
+                .headers(headers)
                 .body(body?)
                 .send()
                 .await

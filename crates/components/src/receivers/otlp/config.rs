@@ -1,9 +1,14 @@
 //! `receivers: otlp:` configuration, with the Collector's fields and defaults.
 
+use std::time::Duration;
+
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use switchyard_core::component::{ComponentConfig, FieldError};
 use switchyard_core::config::Optional;
+use switchyard_core::confignet::auth::AuthConfig;
+use switchyard_core::confignet::server::{DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_HEADER_TIMEOUT};
+use switchyard_core::confignet::tls::ServerTlsConfig;
 
 /// The OTLP receiver's config.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -41,12 +46,48 @@ pub struct GrpcServerConfig {
     pub read_buffer_size: Option<u64>,
     /// Accepted for compatibility.
     pub write_buffer_size: Option<u64>,
-    /// Accepted for compatibility.
-    pub keepalive: Option<IgnoredAny>,
-    /// TLS (not supported yet: refused by validation).
-    pub tls: Option<IgnoredAny>,
-    /// Authentication (not supported yet: refused by validation).
-    pub auth: Option<IgnoredAny>,
+    /// HTTP/2 keep-alive and connection age.
+    pub keepalive: Option<KeepaliveConfig>,
+    /// Server TLS; mutual TLS with `client_ca_file`.
+    pub tls: Option<ServerTlsConfig>,
+    /// Authenticator extension checking every call.
+    pub auth: Option<AuthConfig>,
+    /// Connections held at once; more are closed at accept (Switchyard; default 4096).
+    pub max_connections: usize,
+    /// Deadline for the TLS handshake and the first bytes of a connection (Switchyard; default 1m).
+    #[serde(with = "humantime_serde")]
+    pub read_header_timeout: Duration,
+}
+
+/// `keepalive:` of the gRPC server.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeepaliveConfig {
+    /// `server_parameters:`.
+    pub server_parameters: Option<KeepaliveServerParameters>,
+    /// `enforcement_policy:` (accepted; PING floods are bounded by the HTTP/2 stack).
+    pub enforcement_policy: Option<IgnoredAny>,
+}
+
+/// `keepalive: server_parameters:`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeepaliveServerParameters {
+    /// Accepted for compatibility (idle connections are cheap and bounded by `max_connections`).
+    #[serde(with = "humantime_serde")]
+    pub max_connection_idle: Option<Duration>,
+    /// A connection is sent GOAWAY after this long.
+    #[serde(with = "humantime_serde")]
+    pub max_connection_age: Option<Duration>,
+    /// Time in-flight calls get after `max_connection_age`.
+    #[serde(with = "humantime_serde")]
+    pub max_connection_age_grace: Option<Duration>,
+    /// PING an idle connection this often.
+    #[serde(with = "humantime_serde")]
+    pub time: Option<Duration>,
+    /// Close the connection when a PING is not answered in this time.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Option<Duration>,
 }
 
 impl Default for GrpcServerConfig {
@@ -62,6 +103,8 @@ impl Default for GrpcServerConfig {
             keepalive: None,
             tls: None,
             auth: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            read_header_timeout: DEFAULT_READ_HEADER_TIMEOUT,
         }
     }
 }
@@ -88,11 +131,31 @@ pub struct HttpServerConfig {
     pub response_headers: std::collections::BTreeMap<String, String>,
     /// Accepted for compatibility.
     pub cors: Option<IgnoredAny>,
-    /// TLS (not supported yet: refused by validation).
-    pub tls: Option<IgnoredAny>,
-    /// Authentication (not supported yet: refused by validation).
-    pub auth: Option<IgnoredAny>,
+    /// Server TLS; mutual TLS with `client_ca_file`.
+    pub tls: Option<ServerTlsConfig>,
+    /// Authenticator extension checking every request.
+    pub auth: Option<AuthConfig>,
+    /// Deadline for the TLS handshake, the first bytes and each request's headers (default 1m).
+    #[serde(with = "humantime_serde")]
+    pub read_header_timeout: Duration,
+    /// Accepted for compatibility (bodies are bounded by size and bytes in flight).
+    #[serde(with = "humantime_serde")]
+    pub read_timeout: Option<Duration>,
+    /// Accepted for compatibility.
+    #[serde(with = "humantime_serde")]
+    pub write_timeout: Option<Duration>,
+    /// Accepted for compatibility.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Option<Duration>,
+    /// Connections held at once; more are closed at accept (Switchyard; default 4096).
+    pub max_connections: usize,
+    /// Deepest JSON nesting accepted in an OTLP/JSON body (Switchyard; default 64).
+    pub max_json_depth: usize,
 }
+
+/// Default `max_json_depth`: the deepest legitimate OTLP/JSON is about 10 levels plus the
+/// nesting of attribute values; 64 leaves room and stops stack-depth attacks early.
+pub const DEFAULT_MAX_JSON_DEPTH: usize = 64;
 
 impl Default for HttpServerConfig {
     fn default() -> Self {
@@ -108,6 +171,12 @@ impl Default for HttpServerConfig {
             cors: None,
             tls: None,
             auth: None,
+            read_header_timeout: DEFAULT_READ_HEADER_TIMEOUT,
+            read_timeout: None,
+            write_timeout: None,
+            idle_timeout: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_json_depth: DEFAULT_MAX_JSON_DEPTH,
         }
     }
 }
@@ -131,32 +200,41 @@ impl ComponentConfig for OtlpReceiverConfig {
             if g.transport != "tcp" {
                 e.push(FieldError::new("protocols::grpc::transport", "only \"tcp\" is supported"));
             }
-            if g.tls.is_some() {
-                e.push(FieldError::new(
-                    "protocols::grpc::tls",
-                    "server TLS is not supported yet; terminate TLS in front of the gateway for now",
-                ));
-            }
-            if g.auth.is_some() {
-                e.push(FieldError::new("protocols::grpc::auth", "receiver authentication is not supported yet"));
-            }
+            check_guards("protocols::grpc", &g.tls, &g.auth, g.max_connections, g.read_header_timeout, &mut e);
         }
         if let Some(h) = self.protocols.http.get() {
             check_endpoint("protocols::http::endpoint", &h.endpoint, &mut e);
-            if h.tls.is_some() {
-                e.push(FieldError::new(
-                    "protocols::http::tls",
-                    "server TLS is not supported yet; terminate TLS in front of the gateway for now",
-                ));
-            }
-            if h.auth.is_some() {
-                e.push(FieldError::new("protocols::http::auth", "receiver authentication is not supported yet"));
+            check_guards("protocols::http", &h.tls, &h.auth, h.max_connections, h.read_header_timeout, &mut e);
+            if h.max_json_depth == 0 {
+                e.push(FieldError::new("protocols::http::max_json_depth", "must be positive"));
             }
             if h.max_request_body_size == 0 {
                 e.push(FieldError::new("protocols::http::max_request_body_size", "must be positive"));
             }
         }
         e
+    }
+}
+
+fn check_guards(
+    prefix: &str,
+    tls: &Option<ServerTlsConfig>,
+    auth: &Option<AuthConfig>,
+    max_connections: usize,
+    read_header_timeout: Duration,
+    e: &mut Vec<FieldError>,
+) {
+    if let Some(t) = tls {
+        e.extend(t.validate(&format!("{prefix}::tls")));
+    }
+    if let Some(a) = auth {
+        e.extend(a.validate(&format!("{prefix}::auth")));
+    }
+    if max_connections == 0 {
+        e.push(FieldError::new(format!("{prefix}::max_connections"), "must be positive"));
+    }
+    if read_header_timeout.is_zero() {
+        e.push(FieldError::new(format!("{prefix}::read_header_timeout"), "must be positive"));
     }
 }
 

@@ -3,9 +3,15 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::extract::State;
+use axum::middleware::Next;
 use prost::Message;
 use switchyard_core::component::{ComponentId, ReceiverOutputs, StartError};
+use switchyard_core::confignet::auth::ServerAuth;
+use switchyard_core::confignet::server::{self, ServeOptions, Serving};
+use switchyard_core::confignet::tls::ServerTls;
 use switchyard_core::consumer::{ConsumeError, DynConsumer, RequestContext};
+use switchyard_core::telemetry::LogThrottle;
 use switchyard_core::telemetry::ReceiverObs;
 use switchyard_pdata::proto::collector::logs::v1::logs_service_server::{LogsService, LogsServiceServer};
 use switchyard_pdata::proto::collector::logs::v1::{ExportLogsServiceRequest, ExportLogsServiceResponse};
@@ -24,7 +30,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tonic::codec::CompressionEncoding;
-use tonic::transport::server::TcpIncoming;
+use tonic::service::Routes;
 use tonic::{Code, Request, Response, Status};
 
 use crate::otlp_signal::{ProtoAny, ProtoDuration, RetryInfo, RpcStatus, RETRY_INFO_TYPE};
@@ -133,13 +139,47 @@ macro_rules! configured {
     };
 }
 
+/// Checked before a call's body is read: credentials, then an admission slot.
+struct Door {
+    who: String,
+    auth: Option<ServerAuth>,
+    admission: Arc<Semaphore>,
+    obs: ReceiverObs,
+    log: LogThrottle,
+}
+
+async fn door(State(d): State<Arc<Door>>, req: axum::extract::Request, next: Next) -> axum::response::Response {
+    if let Some(auth) = &d.auth {
+        if let Err(reason) = auth.authenticate(req.headers()) {
+            d.obs.guard.req_unauthenticated.add(1);
+            if let Some(n) = d.log.allow() {
+                tracing::warn!(receiver = %d.who, transport = "grpc", %reason, similar_since_last_report = n,
+                    "Request refused: authentication failed.");
+            }
+            return Status::unauthenticated("missing or invalid credentials").into_http();
+        }
+    }
+    // One semaphore shared with the HTTP side: a request is decoded only once admitted.
+    let Ok(_admitted) = d.admission.acquire().await else {
+        return Status::unavailable("receiver is shutting down").into_http();
+    };
+    next.run(req).await
+}
+
+/// What `serve` needs besides the config.
+pub(super) struct GrpcDeps {
+    pub(super) obs: ReceiverObs,
+    pub(super) admission: Arc<Semaphore>,
+    pub(super) tls: Option<ServerTls>,
+    pub(super) auth: Option<ServerAuth>,
+}
+
 /// Binds the gRPC port and serves until `stop`; in-flight calls finish first.
 pub(super) async fn serve(
     id: &ComponentId,
     cfg: &GrpcServerConfig,
     out: &ReceiverOutputs,
-    obs: ReceiverObs,
-    admission: Arc<Semaphore>,
+    deps: GrpcDeps,
     stop: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>, StartError> {
     let listener = TcpListener::bind(&cfg.endpoint)
@@ -147,22 +187,36 @@ pub(super) async fn serve(
         .map_err(|e| StartError::new(format!("receiver \"{id}\": cannot listen on {} (grpc): {e}", cfg.endpoint)))?;
     let addr: Option<SocketAddr> = listener.local_addr().ok();
     let limit = cfg.max_recv_msg_size_mib.unwrap_or(4) as usize * 1024 * 1024;
-    let h = Handler { out: out.clone(), obs, include_metadata: cfg.include_metadata };
-    // One semaphore shared with the HTTP side: a request is decoded only once admitted.
-    let mut builder = tonic::transport::Server::builder()
-        .max_concurrent_streams(cfg.max_concurrent_streams)
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::with_semaphore(admission));
-    let router = builder
-        .add_optional_service(out.traces.as_ref().map(|_| configured!(TraceServiceServer, h, limit)))
-        .add_optional_service(out.metrics.as_ref().map(|_| configured!(MetricsServiceServer, h, limit)))
-        .add_optional_service(out.logs.as_ref().map(|_| configured!(LogsServiceServer, h, limit)))
-        .add_optional_service(out.profiles.as_ref().map(|_| configured!(ProfilesServiceServer, h, limit)));
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    tracing::info!(receiver = %id, endpoint = ?addr, "Starting GRPC server.");
-    let id = id.clone();
-    Ok(tokio::spawn(async move {
-        if let Err(e) = router.serve_with_incoming_shutdown(incoming, stop.cancelled_owned()).await {
-            tracing::error!(receiver = %id, error = %e, "GRPC server failed.");
-        }
-    }))
+    let GrpcDeps { obs, admission, tls, auth } = deps;
+    let h = Handler { out: out.clone(), obs: obs.clone(), include_metadata: cfg.include_metadata };
+    let mut routes = Routes::default();
+    if out.traces.is_some() {
+        routes = routes.add_service(configured!(TraceServiceServer, h, limit));
+    }
+    if out.metrics.is_some() {
+        routes = routes.add_service(configured!(MetricsServiceServer, h, limit));
+    }
+    if out.logs.is_some() {
+        routes = routes.add_service(configured!(LogsServiceServer, h, limit));
+    }
+    if out.profiles.is_some() {
+        routes = routes.add_service(configured!(ProfilesServiceServer, h, limit));
+    }
+    let door_state =
+        Arc::new(Door { who: id.to_string(), auth, admission, obs: obs.clone(), log: LogThrottle::default() });
+    let router = routes.prepare().into_axum_router().layer(axum::middleware::from_fn_with_state(door_state, door));
+    let params = cfg.keepalive.as_ref().and_then(|k| k.server_parameters.clone()).unwrap_or_default();
+    let options = ServeOptions {
+        http2_only: true,
+        max_connections: cfg.max_connections,
+        read_header_timeout: cfg.read_header_timeout,
+        max_concurrent_streams: cfg.max_concurrent_streams,
+        keepalive_time: params.time,
+        keepalive_timeout: params.timeout,
+        max_connection_age: params.max_connection_age,
+        max_connection_age_grace: params.max_connection_age_grace,
+    };
+    tracing::info!(receiver = %id, endpoint = ?addr, tls = tls.is_some(), "Starting GRPC server.");
+    let serving = Serving { who: id.to_string(), listener, tls, options, obs: obs.guard.clone() };
+    Ok(tokio::spawn(server::serve(serving, router, stop)))
 }

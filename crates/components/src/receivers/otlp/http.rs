@@ -12,9 +12,12 @@ use axum::Router;
 use http_body_util::{BodyExt, Limited};
 use prost::Message;
 use switchyard_core::component::{ComponentId, ReceiverOutputs, StartError};
+use switchyard_core::confignet::auth::ServerAuth;
 use switchyard_core::confignet::compression::{decompress, DecompressError};
+use switchyard_core::confignet::server::{self, ServeOptions, Serving};
+use switchyard_core::confignet::tls::ServerTls;
 use switchyard_core::consumer::{ConsumeError, DynConsumer, RequestContext};
-use switchyard_core::telemetry::ReceiverObs;
+use switchyard_core::telemetry::{LogThrottle, ReceiverObs};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -42,7 +45,11 @@ impl Encoding {
 }
 
 struct State {
+    who: String,
     obs: ReceiverObs,
+    auth: Option<ServerAuth>,
+    auth_log: LogThrottle,
+    max_json_depth: usize,
     admission: Arc<Semaphore>,
     /// Bytes of request bodies being received or processed, in KiB.
     bytes_in_flight: Arc<Semaphore>,
@@ -67,6 +74,7 @@ impl Failure {
 }
 
 const INVALID_ARGUMENT: i32 = 3;
+const UNAUTHENTICATED: i32 = 16;
 const RESOURCE_EXHAUSTED: i32 = 8;
 const UNIMPLEMENTED: i32 = 12;
 const INTERNAL: i32 = 13;
@@ -136,6 +144,17 @@ async fn process<S: OtlpSignal>(
         ));
     };
     let (parts, body) = req.into_parts();
+    // Credentials first: an unauthenticated client gets nothing read, decoded or stored.
+    if let Some(auth) = &state.auth {
+        if let Err(reason) = auth.authenticate(&parts.headers) {
+            state.obs.guard.req_unauthenticated.add(1);
+            if let Some(n) = state.auth_log.allow() {
+                tracing::warn!(receiver = %state.who, transport = "http", %reason, similar_since_last_report = n,
+                    "Request refused: authentication failed.");
+            }
+            return Err(Failure::new(StatusCode::UNAUTHORIZED, UNAUTHENTICATED, "missing or invalid credentials"));
+        }
+    }
     // Admission by bytes: a body is only read if its size fits in what this receiver holds
     // at once; otherwise the client is told to come back (429 + Retry-After) before any of
     // it is in memory. Without Content-Length (chunked), 1 MiB is reserved.
@@ -158,6 +177,7 @@ async fn process<S: OtlpSignal>(
         }
     };
     let too_large = |limit: usize| {
+        state.obs.guard.req_too_large.add(1);
         Failure::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             INVALID_ARGUMENT,
@@ -204,14 +224,26 @@ async fn process<S: OtlpSignal>(
         // Decompression is CPU work; bounded by max_body, so it is short enough to run inline.
         decompress(&encoding, &raw, state.max_body).map_err(|e| match e {
             DecompressError::TooLarge(limit) => too_large(limit),
-            other => Failure::new(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, other.to_string()),
+            other => {
+                state.obs.guard.req_malformed.add(1);
+                Failure::new(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, other.to_string())
+            }
         })?
     };
+    if enc == Encoding::Json && switchyard_pdata::json::nesting_exceeds(&body, state.max_json_depth) {
+        state.obs.guard.req_json_depth.add(1);
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            INVALID_ARGUMENT,
+            format!("JSON nested deeper than {} levels (max_json_depth)", state.max_json_depth),
+        ));
+    }
     let request = match enc {
         Encoding::Proto => S::Request::decode(body.as_slice()).map_err(|e| e.to_string()),
         Encoding::Json => S::decode_json(&body),
     }
     .map_err(|e| {
+        state.obs.guard.req_malformed.add(1);
         Failure::new(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, format!("failed to decode {} request: {e}", S::SIGNAL))
     })?;
     let cx = if state.include_metadata {
@@ -252,13 +284,20 @@ fn route<S: OtlpSignal>(router: Router, path: &str, state: &Arc<State>, consumer
 /// `max_recv_msg_size_mib`, with HTTP/2 flow control holding back the rest unread.
 const BYTES_IN_FLIGHT_KIB: usize = 64 * 1024;
 
+/// What `serve` needs besides the config.
+pub(super) struct HttpDeps {
+    pub(super) obs: ReceiverObs,
+    pub(super) admission: Arc<Semaphore>,
+    pub(super) tls: Option<ServerTls>,
+    pub(super) auth: Option<ServerAuth>,
+}
+
 /// Binds the HTTP port and serves until `stop`; in-flight requests finish first.
 pub(super) async fn serve(
     id: &ComponentId,
     cfg: &HttpServerConfig,
     out: &ReceiverOutputs,
-    obs: ReceiverObs,
-    admission: Arc<Semaphore>,
+    deps: HttpDeps,
     stop: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>, StartError> {
     let mut response_headers = HeaderMap::new();
@@ -268,8 +307,13 @@ pub(super) async fn serve(
         };
         response_headers.insert(name, value);
     }
+    let HttpDeps { obs, admission, tls, auth } = deps;
     let state = Arc::new(State {
-        obs,
+        who: id.to_string(),
+        obs: obs.clone(),
+        auth,
+        auth_log: LogThrottle::default(),
+        max_json_depth: cfg.max_json_depth,
         admission,
         bytes_in_flight: Arc::new(Semaphore::new(BYTES_IN_FLIGHT_KIB)),
         max_body: cfg.max_request_body_size,
@@ -285,12 +329,13 @@ pub(super) async fn serve(
     let listener = TcpListener::bind(&cfg.endpoint)
         .await
         .map_err(|e| StartError::new(format!("receiver \"{id}\": cannot listen on {} (http): {e}", cfg.endpoint)))?;
-    tracing::info!(receiver = %id, endpoint = ?listener.local_addr().ok(), "Starting HTTP server.");
-    let id = id.clone();
-    Ok(tokio::spawn(async move {
-        let served = axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await;
-        if let Err(e) = served {
-            tracing::error!(receiver = %id, error = %e, "HTTP server failed.");
-        }
-    }))
+    tracing::info!(receiver = %id, endpoint = ?listener.local_addr().ok(), tls = tls.is_some(), "Starting HTTP server.");
+    let options = ServeOptions {
+        http2_only: false,
+        max_connections: cfg.max_connections,
+        read_header_timeout: cfg.read_header_timeout,
+        ..ServeOptions::default()
+    };
+    let serving = Serving { who: id.to_string(), listener, tls, options, obs: obs.guard.clone() };
+    Ok(tokio::spawn(server::serve(serving, router, stop)))
 }

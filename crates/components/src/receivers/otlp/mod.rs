@@ -14,6 +14,8 @@ use std::sync::Arc;
 use switchyard_core::component::{
     BuildError, Component, Host, ReceiverFactory, ReceiverOutputs, Settings, Stability, StartError,
 };
+use switchyard_core::confignet::auth::{AuthConfig, ServerAuth};
+use switchyard_core::confignet::tls::{ServerTls, ServerTlsConfig};
 use switchyard_core::consumer::{ConsumeError, DynConsumer, RequestContext};
 use switchyard_core::telemetry::ReceiverObs;
 use switchyard_pdata::{Signal, SignalData};
@@ -64,17 +66,27 @@ pub struct OtlpReceiver {
 }
 
 impl Component for OtlpReceiver {
-    fn start<'a>(&'a self, _host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
+    fn start<'a>(&'a self, host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
         Box::pin(async move {
             let mut tasks = self.tasks.lock().await;
             let admission = Arc::new(Semaphore::new(max_requests_in_process()));
             if let Some(g) = self.cfg.protocols.grpc.get() {
-                let obs = ReceiverObs::new(&self.set.telemetry, &self.set.id, "grpc");
-                tasks.push(grpc::serve(&self.set.id, g, &self.out, obs, admission.clone(), self.stop.clone()).await?);
+                let deps = grpc::GrpcDeps {
+                    obs: ReceiverObs::new(&self.set.telemetry, &self.set.id, "grpc"),
+                    admission: admission.clone(),
+                    tls: self.tls(&g.tls, vec![b"h2".to_vec()])?,
+                    auth: self.auth(host, &g.auth)?,
+                };
+                tasks.push(grpc::serve(&self.set.id, g, &self.out, deps, self.stop.clone()).await?);
             }
             if let Some(h) = self.cfg.protocols.http.get() {
-                let obs = ReceiverObs::new(&self.set.telemetry, &self.set.id, "http");
-                tasks.push(http::serve(&self.set.id, h, &self.out, obs, admission, self.stop.clone()).await?);
+                let deps = http::HttpDeps {
+                    obs: ReceiverObs::new(&self.set.telemetry, &self.set.id, "http"),
+                    admission,
+                    tls: self.tls(&h.tls, vec![b"h2".to_vec(), b"http/1.1".to_vec()])?,
+                    auth: self.auth(host, &h.auth)?,
+                };
+                tasks.push(http::serve(&self.set.id, h, &self.out, deps, self.stop.clone()).await?);
             }
             Ok(())
         })
@@ -88,6 +100,20 @@ impl Component for OtlpReceiver {
                 let _ = t.await;
             }
         })
+    }
+}
+
+impl OtlpReceiver {
+    fn tls(&self, cfg: &Option<ServerTlsConfig>, alpn: Vec<Vec<u8>>) -> Result<Option<ServerTls>, StartError> {
+        let Some(cfg) = cfg else { return Ok(None) };
+        ServerTls::new(cfg, alpn, self.set.id.to_string(), self.stop.clone())
+            .map(Some)
+            .map_err(|e| StartError::new(format!("receiver \"{}\": tls: {e}", self.set.id)))
+    }
+
+    fn auth(&self, host: &Host, cfg: &Option<AuthConfig>) -> Result<Option<ServerAuth>, StartError> {
+        let Some(cfg) = cfg else { return Ok(None) };
+        ServerAuth::resolve(host, &format!("receiver \"{}\"", self.set.id), cfg).map(Some)
     }
 }
 

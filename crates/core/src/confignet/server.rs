@@ -1,0 +1,247 @@
+//! The accept loop every receiver's HTTP and gRPC port runs: connection limit, TLS
+//! handshake with a deadline, a deadline for the first bytes (slowloris), HTTP/1 header
+//! and HTTP/2 stream limits, keep-alive pings, connection age, and graceful shutdown.
+//! Each connection closed early is counted by reason (`GuardObs`) and logged, throttled.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::tls::ServerTls;
+use crate::telemetry::{GuardObs, LogThrottle};
+
+/// How a port serves connections.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// HTTP/2 only (gRPC) rather than HTTP/1.1 and HTTP/2.
+    pub http2_only: bool,
+    /// Connections held at once; more are closed at accept.
+    pub max_connections: usize,
+    /// Time for the TLS handshake, then for the first request's headers (HTTP/1) or first
+    /// bytes (plaintext), before the connection is closed.
+    pub read_header_timeout: Duration,
+    /// Concurrent HTTP/2 streams per connection.
+    pub max_concurrent_streams: Option<u32>,
+    /// HTTP/2 PING interval on an idle connection (gRPC `keepalive.server_parameters.time`).
+    pub keepalive_time: Option<Duration>,
+    /// How long a PING may go unanswered before the connection is closed.
+    pub keepalive_timeout: Option<Duration>,
+    /// A connection is asked to close (GOAWAY / `Connection: close`) after this long.
+    pub max_connection_age: Option<Duration>,
+    /// After `max_connection_age`, in-flight requests get this long to finish.
+    pub max_connection_age_grace: Option<Duration>,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            http2_only: false,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            read_header_timeout: DEFAULT_READ_HEADER_TIMEOUT,
+            max_concurrent_streams: None,
+            keepalive_time: None,
+            keepalive_timeout: None,
+            max_connection_age: None,
+            max_connection_age_grace: None,
+        }
+    }
+}
+
+/// Default connection limit per port: far above what a gateway tier sees from its
+/// clients, low enough that idle sockets cannot exhaust file descriptors or memory.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+/// Default deadline for a handshake and a request's headers (the Collector's `read_header_timeout`).
+pub const DEFAULT_READ_HEADER_TIMEOUT: Duration = Duration::from_secs(60);
+/// Largest HTTP/2 header block accepted (HPACK-decoded), and HTTP/1 read buffer: credentials
+/// and metadata fit, a header flood does not.
+const MAX_HEADER_BYTES: u32 = 64 * 1024;
+
+/// What a receiver hands to [`serve`].
+pub struct Serving {
+    /// Component id, for logs.
+    pub who: String,
+    /// The bound port.
+    pub listener: TcpListener,
+    /// TLS, when configured.
+    pub tls: Option<ServerTls>,
+    /// Limits.
+    pub options: ServeOptions,
+    /// Counters.
+    pub obs: GuardObs,
+}
+
+fn builder(o: &ServeOptions) -> auto::Builder<TokioExecutor> {
+    let mut b = auto::Builder::new(TokioExecutor::new());
+    b.http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(o.read_header_timeout)
+        .max_buf_size(MAX_HEADER_BYTES as usize * 4);
+    {
+        let mut h2 = b.http2();
+        h2.timer(TokioTimer::new()).max_header_list_size(MAX_HEADER_BYTES);
+        if let Some(n) = o.max_concurrent_streams {
+            h2.max_concurrent_streams(n);
+        }
+        if let Some(t) = o.keepalive_time {
+            h2.keep_alive_interval(t);
+        }
+        if let Some(t) = o.keepalive_timeout {
+            h2.keep_alive_timeout(t);
+        }
+    }
+    if o.http2_only {
+        b = b.http2_only();
+    }
+    b
+}
+
+/// Serves `router` on the port until `stop`; then stops accepting, asks every connection
+/// to finish (in-flight requests are answered) and returns when all are closed.
+pub async fn serve(s: Serving, router: axum::Router, stop: CancellationToken) {
+    let Serving { who, listener, tls, options, obs } = s;
+    let slots = Arc::new(Semaphore::new(options.max_connections));
+    let builder = Arc::new(builder(&options));
+    let tracker = TaskTracker::new();
+    let log = Arc::new(Logs::default());
+    loop {
+        let (tcp, peer) = tokio::select! {
+            _ = stop.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(receiver = %who, error = %e, "Accepting a connection failed.");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            obs.conn_max_connections.add(1);
+            if let Some(n) = log.limit.allow() {
+                tracing::warn!(receiver = %who, %peer, max_connections = options.max_connections, similar_since_last_report = n,
+                    "Connection refused: the receiver holds max_connections already.");
+            }
+            drop(tcp);
+            continue;
+        };
+        let conn = Conn {
+            who: who.clone(),
+            tls: tls.clone(),
+            options: options.clone(),
+            obs: obs.clone(),
+            builder: builder.clone(),
+            router: router.clone(),
+            stop: stop.clone(),
+            log: log.clone(),
+        };
+        tracker.spawn(async move {
+            let _slot = slot;
+            conn.obs.open_connections.add(1);
+            conn.run(tcp, peer).await;
+            conn.obs.open_connections.add(-1);
+        });
+    }
+    tracker.close();
+    tracker.wait().await;
+}
+
+#[derive(Default)]
+struct Logs {
+    limit: LogThrottle,
+    tls: LogThrottle,
+    timeout: LogThrottle,
+}
+
+struct Conn {
+    who: String,
+    tls: Option<ServerTls>,
+    options: ServeOptions,
+    obs: GuardObs,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    router: axum::Router,
+    stop: CancellationToken,
+    log: Arc<Logs>,
+}
+
+impl Conn {
+    async fn run(&self, tcp: TcpStream, peer: std::net::SocketAddr) {
+        let _ = tcp.set_nodelay(true);
+        let deadline = self.options.read_header_timeout;
+        match &self.tls {
+            Some(tls) => match tokio::time::timeout(deadline, tls.acceptor().accept(tcp)).await {
+                Ok(Ok(stream)) => self.http(TokioIo::new(stream)).await,
+                Ok(Err(e)) => {
+                    self.obs.conn_tls_handshake.add(1);
+                    if let Some(n) = self.log.tls.allow() {
+                        tracing::warn!(receiver = %self.who, %peer, error = %e, similar_since_last_report = n,
+                            "TLS handshake failed; connection closed.");
+                    }
+                }
+                Err(_) => self.timed_out(peer, "TLS handshake"),
+            },
+            None => {
+                // An idle socket that never sends a byte holds a slot; it gets the same
+                // deadline as slow headers.
+                let mut first = [0u8; 1];
+                match tokio::time::timeout(deadline, tcp.peek(&mut first)).await {
+                    Ok(Ok(n)) if n > 0 => self.http(TokioIo::new(tcp)).await,
+                    Ok(_) => {}
+                    Err(_) => self.timed_out(peer, "first bytes"),
+                }
+            }
+        }
+    }
+
+    fn timed_out(&self, peer: std::net::SocketAddr, what: &str) {
+        self.obs.conn_timeout.add(1);
+        if let Some(n) = self.log.timeout.allow() {
+            tracing::info!(receiver = %self.who, %peer, waited_for = what, timeout = ?self.options.read_header_timeout,
+                similar_since_last_report = n, "Connection closed: read_header_timeout passed.");
+        }
+    }
+
+    async fn http<I>(&self, io: TokioIo<I>)
+    where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let service = TowerToHyperService::new(self.router.clone());
+        let conn = self.builder.serve_connection(io, service);
+        tokio::pin!(conn);
+        let age = async {
+            match self.options.max_connection_age {
+                Some(a) => tokio::time::sleep(a).await,
+                None => std::future::pending().await,
+            }
+        };
+        let finished = tokio::select! {
+            r = conn.as_mut() => Some(r),
+            _ = self.stop.cancelled() => None,
+            _ = age => None,
+        };
+        if let Some(r) = finished {
+            if let Err(e) = r {
+                tracing::debug!(receiver = %self.who, error = %e, "Connection ended with an error.");
+            }
+            return;
+        }
+        // Shutdown or max_connection_age: GOAWAY / Connection: close, in-flight requests finish.
+        conn.as_mut().graceful_shutdown();
+        let grace = self.options.max_connection_age_grace.filter(|_| !self.stop.is_cancelled());
+        match grace {
+            Some(g) => {
+                let _ = tokio::time::timeout(g, conn).await;
+            }
+            None => {
+                let _ = conn.await;
+            }
+        }
+    }
+}
