@@ -96,6 +96,21 @@ pub struct GenArgs {
     /// Send JSON instead of protobuf (HTTP only).
     #[arg(long)]
     pub json: bool,
+    /// CA bundle (PEM) the gateway's certificate must chain to (`https://` endpoints).
+    #[arg(long)]
+    pub tls_ca: Option<String>,
+    /// Client certificate (PEM), for mutual TLS.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<String>,
+    /// Client key (PEM), for mutual TLS.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<String>,
+    /// Name to check the gateway's certificate against instead of the endpoint's host.
+    #[arg(long)]
+    pub tls_server_name: Option<String>,
+    /// Do not verify the gateway's certificate (testing only).
+    #[arg(long)]
+    pub tls_insecure_skip_verify: bool,
     /// Append one line `<first> <count>` per accepted request to this file: the sequence
     /// numbers in the item names (`gen-span-N`, `gen log N`, attribute `seq`) the gateway accepted.
     #[arg(long)]

@@ -8,6 +8,7 @@ made by otel-venv.sh). Listens on 127.0.0.1 only.
                [--fail-first K]       ... only the first K exports, then accept (with --fail-status)
                [--retry-after S]      add Retry-After: S to HTTP failures
                [--reject-one]         accept, but report 1 rejected item in partial_success
+               [--tls-cert F --tls-key F [--client-ca F]]  TLS on both ports (mutual with --client-ca)
                [--dump]               also append every request in full (OTLP/JSON, hex ids) and its
                                       headers to DIR/requests.jsonl, for tests that inspect content
 
@@ -222,6 +223,9 @@ def main():
     ap.add_argument("--retry-after", type=int, default=0)
     ap.add_argument("--reject-one", action="store_true")
     ap.add_argument("--dump", action="store_true")
+    ap.add_argument("--tls-cert", help="serve TLS on both ports with this certificate (PEM)")
+    ap.add_argument("--tls-key", help="private key of --tls-cert (PEM)")
+    ap.add_argument("--client-ca", help="require client certificates chaining to this CA (mutual TLS)")
     args = ap.parse_args()
     os.makedirs(args.data_dir, exist_ok=True)
     sink = Sink(args)
@@ -230,10 +234,27 @@ def main():
     tgrpc.add_TraceServiceServicer_to_server(grpc_servicer(sink, "traces", tgrpc.TraceServiceServicer), server)
     mgrpc.add_MetricsServiceServicer_to_server(grpc_servicer(sink, "metrics", mgrpc.MetricsServiceServicer), server)
     lgrpc.add_LogsServiceServicer_to_server(grpc_servicer(sink, "logs", lgrpc.LogsServiceServicer), server)
-    server.add_insecure_port(f"127.0.0.1:{args.grpc_port}")
+    if args.tls_cert:
+        def read(p):
+            with open(p, "rb") as f:
+                return f.read()
+        creds = grpc.ssl_server_credentials([(read(args.tls_key), read(args.tls_cert))],
+                                            root_certificates=read(args.client_ca) if args.client_ca else None,
+                                            require_client_auth=bool(args.client_ca))
+        server.add_secure_port(f"127.0.0.1:{args.grpc_port}", creds)
+    else:
+        server.add_insecure_port(f"127.0.0.1:{args.grpc_port}")
     server.start()
     httpd = ThreadingHTTPServer(("127.0.0.1", args.http_port), http_handler(sink))
     httpd.daemon_threads = True
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        if args.client_ca:
+            ctx.load_verify_locations(args.client_ca)
+            ctx.verify_mode = ssl.CERT_REQUIRED
+        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
     print(f"otlp_sink grpc 127.0.0.1:{args.grpc_port} http 127.0.0.1:{args.http_port}", file=sys.stderr, flush=True)
     try:
         httpd.serve_forever()

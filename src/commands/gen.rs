@@ -14,6 +14,7 @@ use switchyard_components::exporters::otlp::OtlpExporterConfig;
 use switchyard_components::exporters::otlphttp::{BodyEncoding, OtlpHttpExporterConfig};
 use switchyard_components::exporters::{otlp, otlphttp};
 use switchyard_components::otlp_signal::OtlpSignal;
+use switchyard_core::confignet::tls::ClientTlsConfig;
 use switchyard_core::exporterhelper::Sender;
 use switchyard_pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
 use switchyard_pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -119,10 +120,19 @@ struct Report {
 
 fn sender<S: OtlpSignal>(args: &GenArgs) -> Result<Box<dyn Sender<S>>> {
     let headers = pairs(&args.headers)?.into_iter().collect();
+    let tls = ClientTlsConfig {
+        ca_file: args.tls_ca.clone(),
+        cert_file: args.tls_cert.clone(),
+        key_file: args.tls_key.clone(),
+        server_name_override: args.tls_server_name.clone(),
+        insecure_skip_verify: args.tls_insecure_skip_verify,
+        ..Default::default()
+    };
     let sender = match args.protocol {
         GenProtocol::Grpc => {
             let endpoint = args.endpoint.clone().unwrap_or_else(|| "http://localhost:4317".into());
-            let mut cfg = OtlpExporterConfig { endpoint, compression: "none".into(), headers, ..Default::default() };
+            let mut cfg =
+                OtlpExporterConfig { endpoint, compression: "none".into(), headers, tls, ..Default::default() };
             cfg.tls.insecure = !cfg.endpoint.starts_with("https://");
             otlp::standalone_sender::<S>(&cfg)
         }
@@ -134,6 +144,7 @@ fn sender<S: OtlpSignal>(args: &GenArgs) -> Result<Box<dyn Sender<S>>> {
                 compression: "none".into(),
                 encoding,
                 headers,
+                tls,
                 ..Default::default()
             };
             otlphttp::standalone_sender::<S>(&cfg)

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod pki;
+
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -74,6 +76,11 @@ pub struct Gateway {
 impl Gateway {
     /// Starts the binary with this config; waits until `ready_port` accepts connections.
     pub fn start(config: &str, ready_port: u16) -> Gateway {
+        Gateway::start_with_env(config, ready_port, &[])
+    }
+
+    /// Like [`Gateway::start`], with extra environment variables (for `${env:X}` in the config).
+    pub fn start_with_env(config: &str, ready_port: u16, env: &[(&str, &str)]) -> Gateway {
         let dir = tempfile::tempdir().expect("tempdir");
         let cfg = dir.path().join("config.yaml");
         std::fs::write(&cfg, config).expect("write config");
@@ -89,6 +96,7 @@ impl Gateway {
             .arg("--config")
             .arg(&cfg)
             .args(metrics)
+            .envs(env.iter().copied())
             .stdout(out.try_clone().expect("log"))
             .stderr(out)
             .spawn()
@@ -125,6 +133,29 @@ impl Gateway {
         let Some(port) = self.metrics_port else { return 0.0 };
         let (_, text) = http_get(&format!("127.0.0.1:{port}"), "/metrics");
         text.lines().filter(|l| l.starts_with(prefix)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
+    }
+
+    /// Sum of the samples of metric `name` whose labels contain every one of `labels`
+    /// (`reason="timeout"`), 0 if none.
+    pub fn metric_with(&self, name: &str, labels: &[&str]) -> f64 {
+        let Some(port) = self.metrics_port else { return 0.0 };
+        let (_, text) = http_get(&format!("127.0.0.1:{port}"), "/metrics");
+        text.lines()
+            .filter(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
+            .filter(|l| labels.iter().all(|want| l.contains(want)))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+
+    /// Current resident memory of the gateway, in MiB (VmRSS).
+    pub fn rss_mib(&self) -> u64 {
+        let pid = self.child.as_ref().map(|c| c.id()).unwrap_or(0);
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or(0, |kb| kb / 1024)
     }
 
     /// SIGKILL, as a crash or the OOM killer would: no shutdown at all.
@@ -291,6 +322,9 @@ pub fn sdk_client(protocol: &str, endpoint: &str, n: usize, run_id: &str, extra:
         .args(["--protocol", protocol, "--endpoint", endpoint, "-n", &n.to_string(), "--run-id", run_id])
         .args(["--service-name", "e2e-client", "--timeout", "10"])
         .args(extra)
+        // requests prefers these over the CA the exporter is given (`--ca`).
+        .env_remove("REQUESTS_CA_BUNDLE")
+        .env_remove("CURL_CA_BUNDLE")
         .output()
         .expect("run otel_sdk_client.py")
 }

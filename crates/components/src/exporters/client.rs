@@ -52,3 +52,19 @@ impl ExporterAuth {
         }
     }
 }
+
+/// An error with its causes, `outer: inner: root` (a TLS failure is several layers down
+/// in a transport error, and the top layer alone says only "transport error").
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}

@@ -22,7 +22,7 @@ use tonic::transport::{Channel, Endpoint};
 use tower::{Service, ServiceExt};
 
 use super::OtlpExporterConfig;
-use crate::exporters::client::ExporterAuth;
+use crate::exporters::client::{error_chain, ExporterAuth};
 use crate::otlp_signal::{OtlpSignal, RetryInfo, RpcStatus, RETRY_INFO_TYPE};
 
 /// A channel that connects on first use (so `validate` and start never block on the backend).
@@ -154,9 +154,14 @@ impl<S: OtlpSignal> Sender<S> for GrpcSender<S> {
             *req.headers_mut() = self.headers.clone();
             self.auth.apply(cx, req.headers_mut())?;
             let mut channel = self.channel.clone();
-            let ready =
-                channel.ready().await.map_err(|e| ExportError::retryable(format!("connection not ready: {e}")))?;
-            let resp = ready.call(req).await.map_err(|e| ExportError::retryable(format!("rpc failed: {e}")))?;
+            let ready = channel
+                .ready()
+                .await
+                .map_err(|e| ExportError::retryable(format!("connection not ready: {}", error_chain(&e))))?;
+            let resp = ready
+                .call(req)
+                .await
+                .map_err(|e| ExportError::retryable(format!("rpc failed: {}", error_chain(&e))))?;
             let (parts, body) = resp.into_parts();
             if parts.status != http::StatusCode::OK {
                 let message = format!("rpc failed with HTTP status {}", parts.status);

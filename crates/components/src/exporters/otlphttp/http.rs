@@ -13,7 +13,7 @@ use switchyard_core::consumer::RequestContext;
 use switchyard_core::exporterhelper::{ExportError, Sender};
 
 use super::config::{BodyEncoding, OtlpHttpExporterConfig};
-use crate::exporters::client::ExporterAuth;
+use crate::exporters::client::{error_chain, ExporterAuth};
 use crate::otlp_signal::{OtlpSignal, RpcStatus};
 use switchyard_core::confignet::tls;
 
@@ -134,14 +134,10 @@ impl<S: OtlpSignal> Sender<S> for HttpSender<S> {
         Box::pin(async move {
             let mut headers = self.headers.clone();
             self.auth.apply(cx, &mut headers)?;
-            let resp = self
-                .client
-                .post(&self.url)
-                .headers(headers)
-                .body(body?)
-                .send()
-                .await
-                .map_err(|e| ExportError::retryable(format!("failed to make an HTTP request: {e}")))?;
+            let resp =
+                self.client.post(&self.url).headers(headers).body(body?).send().await.map_err(|e| {
+                    ExportError::retryable(format!("failed to make an HTTP request: {}", error_chain(&e)))
+                })?;
             let status = resp.status();
             let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
             let is_proto = resp
