@@ -176,18 +176,18 @@ async fn process<S: OtlpSignal>(
             });
         }
     };
-    let too_large = |limit: usize| {
+    let too_large = |limit: usize, stage: &str| {
         state.obs.guard.req_too_large.add(1);
         Failure::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             INVALID_ARGUMENT,
-            format!("request body exceeds the limit of {limit} bytes (max_request_body_size)"),
+            format!("request body exceeds the limit of {limit} bytes{stage} (max_request_body_size)"),
         )
     };
     let raw = match Limited::new(body, state.max_body).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            return Err(too_large(state.max_body))
+            return Err(too_large(state.max_body, ""))
         }
         Err(e) => {
             return Err(Failure::new(
@@ -223,7 +223,7 @@ async fn process<S: OtlpSignal>(
     } else {
         // Decompression is CPU work; bounded by max_body, so it is short enough to run inline.
         decompress(&encoding, &raw, state.max_body).map_err(|e| match e {
-            DecompressError::TooLarge(limit) => too_large(limit),
+            DecompressError::TooLarge(limit) => too_large(limit, " after decompression"),
             other => {
                 state.obs.guard.req_malformed.add(1);
                 Failure::new(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, other.to_string())
