@@ -4,6 +4,7 @@
 mod decode;
 mod encode;
 mod fixtures;
+mod roundtrip;
 
 /// Compares two prost messages through their protobuf encoding, which is deterministic and
 /// compares doubles bit for bit (so NaN equals NaN, and -0.0 differs from 0.0).
