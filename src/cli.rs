@@ -34,7 +34,7 @@ pub enum Command {
     /// List every component with its stability per signal.
     Components,
     /// Send generated telemetry to an OTLP endpoint and report what was accepted.
-    Gen(GenArgs),
+    Gen(Box<GenArgs>),
 }
 
 /// The signal to generate.

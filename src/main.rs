@@ -36,7 +36,7 @@ fn main() -> ExitCode {
             None => commands::run::run(&cli.run).await,
             Some(cli::Command::Validate(args)) => commands::validate::validate(&args),
             Some(cli::Command::Components) => commands::components::components(),
-            Some(cli::Command::Gen(args)) => commands::gen::gen(args).await,
+            Some(cli::Command::Gen(args)) => commands::gen::gen(*args).await,
         }
     });
     match result {

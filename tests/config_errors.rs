@@ -35,7 +35,7 @@ invalid!(
     connector_one_side,
     connector_cycle,
     connector_signal_pair,
-    unset_tls,
+    bad_tls,
     yaml_syntax,
 );
 
@@ -109,6 +109,7 @@ fn every_example_validates_without_warnings() {
         let out = Command::new(env!("CARGO_BIN_EXE_switchyard"))
             .args(["validate", "--config", &path.display().to_string()])
             .env("OPENLIT_TOKEN", "t")
+            .env("GATEWAY_TOKEN", "g")
             .env("TEMPO_BASIC_AUTH", "dXNlcjpwYXNz")
             .output()
             .expect("validate");

@@ -186,7 +186,7 @@ service:
     a.record("100 MB attribute over HTTP (413)", t.elapsed());
     let t = Instant::now();
     let (code, msg) = grpc_call(g, &huge, None).await;
-    assert!(code == "8" || code == "11", "gRPC 100 MB message: status {code} {msg}");
+    assert_eq!(code, "8", "gRPC 100 MB message: RESOURCE_EXHAUSTED as the Collector answers: {msg}");
     a.record(&format!("100 MB attribute over gRPC (status {code})"), t.elapsed());
 
     // Truncated protobuf: 400 / a gRPC error, not a crash.
@@ -235,6 +235,14 @@ service:
     assert!(sent >= 10_000, "{report}");
     assert!(wait_until(Duration::from_secs(15), || sink.items("traces", None) == sent), "its data all arrived");
     assert!(gw.metric_with("switchyard_receiver_rejected_requests", &["reason=\"too_large\""]) >= 4.0);
+    let grpc_refused = |reason: &str| {
+        gw.metric_with(
+            "switchyard_receiver_rejected_requests",
+            &["transport=\"grpc\"", &format!("reason=\"{reason}\"")],
+        )
+    };
+    assert_eq!(grpc_refused("too_large"), 1.0, "the 100 MB gRPC message is counted");
+    assert!(grpc_refused("malformed") >= 1.0, "truncated gRPC messages are counted");
     assert!(gw.metric_with("switchyard_receiver_rejected_requests", &["reason=\"json_depth\""]) >= 1.0);
     eprintln!("hostile summary:\n  {}", a.report.join("\n  "));
 }

@@ -287,7 +287,6 @@ fn certificate_rotation_while_a_client_streams_fails_no_request() {
     let next = ca.server("next");
     let sink = Sink::start(&[]);
     let g = support::free_port();
-    // Connections are recycled every second, so new handshakes happen during the run.
     let config = format!(
         r#"
 receivers:
@@ -296,7 +295,6 @@ receivers:
       grpc:
         endpoint: "127.0.0.1:{g}"
         tls: {{cert_file: {cert}, key_file: {key}, reload_interval: 500ms}}
-        keepalive: {{server_parameters: {{max_connection_age: 1s, max_connection_age_grace: 5s}}}}
 exporters:
   otlp:
     endpoint: {sink}
@@ -335,19 +333,37 @@ service:
             ])
         }
     });
+    // Meanwhile, short-lived clients make a new connection (and handshake) every few
+    // hundred milliseconds, before, during and after the rotation.
+    let reconnecting = std::thread::spawn({
+        let (ca_file, endpoint) = (ca_file.clone(), endpoint.clone());
+        move || {
+            let until = Instant::now() + Duration::from_secs(5);
+            let mut runs = Vec::new();
+            while Instant::now() < until {
+                runs.push(gen(&["traces", "--endpoint", &endpoint, "--count", "20", "--tls-ca", &ca_file]));
+            }
+            runs
+        }
+    });
     std::thread::sleep(Duration::from_secs(2));
     let new_pem = next.cert_pem();
     write_pair(&live, &new_pem, &std::fs::read_to_string(&next.key).expect("key"));
     let report = client.join().expect("client");
-    assert_eq!(report["refused_items"], 0, "no request failed during rotation: {report}");
+    assert_eq!(report["refused_items"], 0, "no request of the streaming client failed: {report}");
     assert!(report["accepted_items"].as_u64().unwrap_or(0) > 5000, "{report}");
+    let runs = reconnecting.join().expect("reconnecting clients");
+    assert!(runs.len() >= 5, "{} short clients", runs.len());
+    for r in &runs {
+        assert_eq!(r["accepted_items"], 20, "a client connecting around the rotation: {r}");
+    }
     assert!(gw.logs().contains("TLS certificate reloaded"), "{}", gw.logs());
 
     // A new connection now sees the new certificate.
     let presented = presented_certificate(g, &ca);
     let expected = der_of(&new_pem);
     assert_eq!(presented, expected, "the rotated certificate is served");
-    let n = report["accepted_items"].as_u64().unwrap_or(0) as usize;
+    let n = report["accepted_items"].as_u64().unwrap_or(0) as usize + 20 * runs.len();
     assert!(wait_until(Duration::from_secs(15), || sink.items("traces", None) == n), "all {n} spans delivered");
 }
 
@@ -455,9 +471,65 @@ service:
     let started = Instant::now();
     let r = gen(&["traces", "--endpoint", &format!("http://127.0.0.1:{g2}"), "--count", "10"]);
     assert_eq!(r["accepted_items"], 0, "without a queue the client sees the failure: {r}");
-    assert!(started.elapsed() >= Duration::from_millis(900), "retried until max_elapsed_time");
+    // Retried (100-200 ms apart) until the next wait would pass max_elapsed_time (1 s).
+    assert!(started.elapsed() >= Duration::from_millis(500), "retried for {:?}", started.elapsed());
     assert!(untrusted.requests().is_empty(), "nothing reached the untrusted backend");
     let logs = gw.logs();
     assert!(logs.contains("certificate") || logs.contains("UnknownIssuer"), "the TLS error is logged:\n{logs}");
+    assert!(logs.contains("Will retry"), "the failure was retried:\n{logs}");
     assert!(gw.metric_with("otelcol_exporter_send_failed_spans", &["exporter=\"otlp/untrusted\""]) >= 10.0);
+}
+
+#[test]
+fn the_secure_gateway_example_runs_with_tls_and_a_token_from_the_environment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = Ca::new(dir.path(), "example");
+    let server = ca.server("gateway");
+    let sink = Sink::start(&[]);
+    let (g, h, health) = (support::free_port(), support::free_port(), support::free_port());
+    // The example as shipped, with only its addresses and certificate paths adapted.
+    let example = std::fs::read_to_string(support::root().join("examples/secure-gateway.yaml")).expect("example");
+    let config = example
+        .replace("0.0.0.0:4317", &format!("127.0.0.1:{g}"))
+        .replace("0.0.0.0:4318", &format!("127.0.0.1:{h}"))
+        .replace("0.0.0.0:13133", &format!("127.0.0.1:{health}"))
+        .replace("/etc/switchyard/tls/tls.crt", &server.cert.display().to_string())
+        .replace("/etc/switchyard/tls/tls.key", &server.key.display().to_string())
+        .replace("https://openlit.example.internal:4318", &sink.http_url())
+        .replace("https://tempo.example.internal:4318", &sink.http_url());
+    assert!(!config.contains("example.internal") && !config.contains("0.0.0.0"), "every address adapted");
+    let gw = Gateway::start_with_env(&config, h, &[("GATEWAY_TOKEN", "gw-token"), ("OPENLIT_TOKEN", "openlit-token")]);
+    let ca_file = ca.cert.display().to_string();
+    for (proto, port) in [("grpc", g), ("http", h)] {
+        let endpoint = format!("https://127.0.0.1:{port}");
+        let denied = gen(&["logs", "--protocol", proto, "--endpoint", &endpoint, "--count", "5", "--tls-ca", &ca_file]);
+        assert_eq!(denied["accepted_items"], 0, "{proto} without the token: {denied}");
+        let ok = gen(&[
+            "traces",
+            "--protocol",
+            proto,
+            "--endpoint",
+            &endpoint,
+            "--count",
+            "50",
+            "--tls-ca",
+            &ca_file,
+            "--headers",
+            "authorization=Bearer gw-token",
+        ]);
+        assert_eq!(ok["accepted_items"], 50, "{proto} with the token: {ok}");
+    }
+    // Traces fan out to both exporters; the OpenLIT one carries its token from the environment.
+    let to_openlit = || {
+        sink.requests()
+            .iter()
+            .filter(|r| r["signal"] == "traces" && r["headers"]["authorization"] == "Bearer openlit-token")
+            .map(|r| support::items_of(&r["request"], None).len())
+            .sum::<usize>()
+    };
+    assert!(
+        wait_until(Duration::from_secs(15), || to_openlit() == 100 && sink.items("traces", None) == 200),
+        "{}",
+        gw.logs()
+    );
 }

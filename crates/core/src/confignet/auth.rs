@@ -48,6 +48,7 @@ pub trait ClientAuthenticator: Send + Sync {
     fn apply(&self, cx: &RequestContext, headers: &mut HeaderMap) -> Result<(), String>;
 }
 
+/// `who` prefixes messages (`receiver "otlp"`); empty when the caller adds its own prefix.
 fn find(
     host: &Host,
     who: &str,
@@ -55,14 +56,15 @@ fn find(
     side: &str,
     has: fn(&dyn Extension) -> bool,
 ) -> Result<Arc<dyn Extension>, StartError> {
-    let parsed = ComponentId::parse(id).map_err(|e| StartError::new(format!("{who}: auth::authenticator: {e}")))?;
+    let at = if who.is_empty() { String::new() } else { format!("{who}: ") };
+    let parsed = ComponentId::parse(id).map_err(|e| StartError::new(format!("{at}auth::authenticator: {e}")))?;
     let ext = host.extension(&parsed).ok_or_else(|| {
         StartError::new(format!(
-            "{who}: auth::authenticator \"{id}\" is not a configured extension (define it under extensions: and list it in service::extensions)"
+            "{at}auth::authenticator \"{id}\" is not a configured extension (define it under extensions: and list it in service::extensions)"
         ))
     })?;
     if !has(ext.as_ref()) {
-        return Err(StartError::new(format!("{who}: extension \"{id}\" cannot authenticate {side}")));
+        return Err(StartError::new(format!("{at}extension \"{id}\" cannot authenticate {side}")));
     }
     Ok(ext.clone())
 }

@@ -1,4 +1,4 @@
-//! The accept loop every receiver's HTTP and gRPC port runs: connection limit, TLS
+//! The accept loop every receiver's HTTP and gRPC port (and the health endpoint) runs: connection limit, TLS
 //! handshake with a deadline, a deadline for the first bytes (slowloris), HTTP/1 header
 //! and HTTP/2 stream limits, keep-alive pings, connection age, and graceful shutdown.
 //! Each connection closed early is counted by reason (`GuardObs`) and logged, throttled.
@@ -59,8 +59,8 @@ impl Default for ServeOptions {
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
 /// Default deadline for a handshake and a request's headers (the Collector's `read_header_timeout`).
 pub const DEFAULT_READ_HEADER_TIMEOUT: Duration = Duration::from_secs(60);
-/// Largest HTTP/2 header block accepted (HPACK-decoded), and HTTP/1 read buffer: credentials
-/// and metadata fit, a header flood does not.
+/// Largest HTTP/2 header block accepted (HPACK-decoded); the HTTP/1 read buffer (which bounds
+/// a request head) is four times this. Credentials and metadata fit, a header flood does not.
 const MAX_HEADER_BYTES: u32 = 64 * 1024;
 
 /// What a receiver hands to [`serve`].
@@ -176,27 +176,38 @@ impl Conn {
         let _ = tcp.set_nodelay(true);
         let deadline = self.options.read_header_timeout;
         match &self.tls {
-            Some(tls) => match tokio::time::timeout(deadline, tls.acceptor().accept(tcp)).await {
-                Ok(Ok(stream)) => self.http(TokioIo::new(stream)).await,
-                Ok(Err(e)) => {
-                    self.obs.conn_tls_handshake.add(1);
-                    if let Some(n) = self.log.tls.allow() {
-                        tracing::warn!(receiver = %self.who, %peer, error = %e, similar_since_last_report = n,
+            Some(tls) => match self.until_stop(tokio::time::timeout(deadline, tls.acceptor().accept(tcp))).await {
+                None => {}
+                Some(r) => match r {
+                    Ok(Ok(stream)) => self.http(TokioIo::new(stream)).await,
+                    Ok(Err(e)) => {
+                        self.obs.conn_tls_handshake.add(1);
+                        if let Some(n) = self.log.tls.allow() {
+                            tracing::warn!(receiver = %self.who, %peer, error = %e, similar_since_last_report = n,
                             "TLS handshake failed; connection closed.");
+                        }
                     }
-                }
-                Err(_) => self.timed_out(peer, "TLS handshake"),
+                    Err(_) => self.timed_out(peer, "TLS handshake"),
+                },
             },
             None => {
                 // An idle socket that never sends a byte holds a slot; it gets the same
                 // deadline as slow headers.
                 let mut first = [0u8; 1];
-                match tokio::time::timeout(deadline, tcp.peek(&mut first)).await {
-                    Ok(Ok(n)) if n > 0 => self.http(TokioIo::new(tcp)).await,
-                    Ok(_) => {}
-                    Err(_) => self.timed_out(peer, "first bytes"),
+                match self.until_stop(tokio::time::timeout(deadline, tcp.peek(&mut first))).await {
+                    Some(Ok(Ok(n))) if n > 0 => self.http(TokioIo::new(tcp)).await,
+                    Some(Err(_)) => self.timed_out(peer, "first bytes"),
+                    _ => {}
                 }
             }
+        }
+    }
+
+    /// `None` when the receiver stops first: a connection not yet serving is just dropped.
+    async fn until_stop<T>(&self, f: impl std::future::Future<Output = T>) -> Option<T> {
+        tokio::select! {
+            _ = self.stop.cancelled() => None,
+            r = f => Some(r),
         }
     }
 

@@ -45,7 +45,8 @@ pub struct GuardObs {
 }
 
 impl GuardObs {
-    fn new(t: &Telemetry, l: &[(&str, &str)]) -> Self {
+    /// Registers (or finds) the counters for these labels (`receiver`, `transport`).
+    pub fn new(t: &Telemetry, l: &[(&str, &str)]) -> Self {
         let conn = |reason: &str| {
             let mut l = l.to_vec();
             l.push(("reason", reason));

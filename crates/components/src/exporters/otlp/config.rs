@@ -117,6 +117,7 @@ impl OtlpExporterConfig {
     /// Whether the connection uses TLS: always for `https://`, never for `http://`, otherwise
     /// unless `tls.insecure` (the Collector's default is TLS).
     pub fn use_tls(&self) -> bool {
-        self.endpoint.starts_with("https://") || (!self.tls.insecure && !self.endpoint.starts_with("http://"))
+        let ca = self.tls.ca_file.is_some() || self.tls.ca_pem.is_some();
+        self.endpoint.starts_with("https://") || (!self.endpoint.starts_with("http://") && (!self.tls.insecure || ca))
     }
 }

@@ -126,7 +126,8 @@ impl<S: OtlpSignal> HttpSender<S> {
 
 impl<S: OtlpSignal> Sender<S> for HttpSender<S> {
     fn start(&self, host: &switchyard_core::component::Host) -> Result<(), String> {
-        self.auth.start(host, &format!("exporter \"{}\"", self.id))
+        // QueuedExporter's start names the exporter.
+        self.auth.start(host, "")
     }
 
     fn send<'a>(&'a self, cx: &'a RequestContext, data: &'a S) -> BoxFuture<'a, Result<(), ExportError>> {

@@ -16,6 +16,9 @@ use switchyard_core::component::{
     BuildError, Component, ComponentConfig, ComponentId, Extension, ExtensionFactory, FieldError, Host, Settings,
     Stability, StartError,
 };
+use switchyard_core::confignet::server::{self, ServeOptions, Serving};
+use switchyard_core::confignet::tls::ServerTls;
+use switchyard_core::telemetry::{GuardObs, Telemetry};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
@@ -44,8 +47,8 @@ pub struct HealthCheckConfig {
     pub response_body: Option<ResponseBody>,
     /// Accepted for compatibility (deprecated in the Collector).
     pub check_collector_pipeline: Option<IgnoredAny>,
-    /// TLS (not supported yet: refused by validation).
-    pub tls: Option<IgnoredAny>,
+    /// Server TLS on the health endpoint.
+    pub tls: Option<switchyard_core::confignet::tls::ServerTlsConfig>,
 }
 
 impl Default for HealthCheckConfig {
@@ -66,8 +69,8 @@ impl ComponentConfig for HealthCheckConfig {
         if !self.path.starts_with('/') {
             e.push(FieldError::new("path", "must start with \"/\""));
         }
-        if self.tls.is_some() {
-            e.push(FieldError::new("tls", "TLS on the health endpoint is not supported yet"));
+        if let Some(t) = &self.tls {
+            e.extend(t.validate("tls"));
         }
         e
     }
@@ -89,6 +92,7 @@ impl ExtensionFactory for HealthCheckExtensionFactory {
     }
     fn create(&self, set: Settings, cfg: &HealthCheckConfig) -> Result<Arc<dyn Extension>, BuildError> {
         Ok(Arc::new(HealthCheck {
+            telemetry: set.telemetry,
             id: set.id,
             cfg: cfg.clone(),
             stop: CancellationToken::new(),
@@ -98,6 +102,7 @@ impl ExtensionFactory for HealthCheckExtensionFactory {
 }
 
 struct HealthCheck {
+    telemetry: Telemetry,
     id: ComponentId,
     cfg: HealthCheckConfig,
     stop: CancellationToken,
@@ -126,11 +131,22 @@ impl Component for HealthCheck {
                     async move { (status, [(header::CONTENT_TYPE, "application/json")], body).into_response() }
                 }),
             );
-            tracing::info!(extension = %self.id, endpoint = ?listener.local_addr().ok(), "Health check endpoint started.");
-            let stop = self.stop.clone();
-            *self.task.lock().await = Some(tokio::spawn(async move {
-                let _ = axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await;
-            }));
+            let tls = match &self.cfg.tls {
+                Some(t) => Some(
+                    ServerTls::new(t, vec![b"http/1.1".to_vec()], self.id.to_string(), self.stop.clone())
+                        .map_err(|e| StartError::new(format!("extension \"{}\": tls: {e}", self.id)))?,
+                ),
+                None => None,
+            };
+            tracing::info!(extension = %self.id, endpoint = ?listener.local_addr().ok(), tls = tls.is_some(), "Health check endpoint started.");
+            let serving = Serving {
+                who: self.id.to_string(),
+                listener,
+                tls,
+                options: ServeOptions::default(),
+                obs: GuardObs::new(&self.telemetry, &[("receiver", &self.id.to_string()), ("transport", "http")]),
+            };
+            *self.task.lock().await = Some(tokio::spawn(server::serve(serving, app, self.stop.clone())));
             Ok(())
         })
     }

@@ -38,7 +38,7 @@ pub struct GrpcServerConfig {
     pub transport: String,
     /// Largest request accepted, after decompression, in MiB (default 4).
     pub max_recv_msg_size_mib: Option<u64>,
-    /// Concurrent HTTP/2 streams per connection (default: unlimited).
+    /// Concurrent HTTP/2 streams per connection (default 200: the HTTP/2 stack's; unlimited in the Collector).
     pub max_concurrent_streams: Option<u32>,
     /// Pass request metadata (headers) downstream with the data.
     pub include_metadata: bool,

@@ -163,7 +163,30 @@ async fn door(State(d): State<Arc<Door>>, req: axum::extract::Request, next: Nex
     let Ok(_admitted) = d.admission.acquire().await else {
         return Status::unavailable("receiver is shutting down").into_http();
     };
-    next.run(req).await
+    let mut response = next.run(req).await;
+    count_refusal(&d.obs, &mut response);
+    response
+}
+
+/// Counts what tonic refused before our handler ran (it answers trailers-only, so the
+/// status is in the headers): a message over `max_recv_msg_size_mib`, which tonic reports as
+/// OUT_OF_RANGE and grpc-go (the Collector) as RESOURCE_EXHAUSTED, which we answer too; and a
+/// message that does not decode.
+fn count_refusal(obs: &ReceiverObs, response: &mut axum::response::Response) {
+    let headers = response.headers_mut();
+    let Some(code) = headers.get("grpc-status") else { return };
+    if code == "11" {
+        obs.guard.req_too_large.add(1);
+        headers.insert("grpc-status", http::HeaderValue::from_static("8"));
+    } else if code == "13"
+        && headers.get("grpc-message").is_some_and(|m| {
+            // grpc-message is percent-encoded.
+            let m = m.as_bytes();
+            m.starts_with(b"failed to decode") || m.starts_with(b"failed%20to%20decode")
+        })
+    {
+        obs.guard.req_malformed.add(1);
+    }
 }
 
 /// What `serve` needs besides the config.

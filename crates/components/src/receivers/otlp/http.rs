@@ -103,6 +103,23 @@ fn request_encoding(headers: &HeaderMap) -> Option<Result<Encoding, String>> {
 }
 
 async fn handle<S: OtlpSignal>(state: Arc<State>, consumer: Option<DynConsumer<S>>, req: Request<Body>) -> Response {
+    // Credentials first: an unauthenticated client learns nothing (not even which paths or
+    // signals are served) and gets nothing read, decoded or stored.
+    if let Some(auth) = &state.auth {
+        if let Err(reason) = auth.authenticate(req.headers()) {
+            state.obs.guard.req_unauthenticated.add(1);
+            if let Some(n) = state.auth_log.allow() {
+                tracing::warn!(receiver = %state.who, transport = "http", %reason, similar_since_last_report = n,
+                    "Request refused: authentication failed.");
+            }
+            let enc = match request_encoding(req.headers()) {
+                Some(Ok(enc)) => enc,
+                _ => Encoding::Proto,
+            };
+            let body = status_body(enc, UNAUTHENTICATED, "missing or invalid credentials");
+            return (StatusCode::UNAUTHORIZED, [(header::CONTENT_TYPE, enc.content_type())], body).into_response();
+        }
+    }
     if req.method() != Method::POST {
         return plain(StatusCode::METHOD_NOT_ALLOWED, format!("405 method not allowed, supported: [{}]", Method::POST));
     }
@@ -144,17 +161,6 @@ async fn process<S: OtlpSignal>(
         ));
     };
     let (parts, body) = req.into_parts();
-    // Credentials first: an unauthenticated client gets nothing read, decoded or stored.
-    if let Some(auth) = &state.auth {
-        if let Err(reason) = auth.authenticate(&parts.headers) {
-            state.obs.guard.req_unauthenticated.add(1);
-            if let Some(n) = state.auth_log.allow() {
-                tracing::warn!(receiver = %state.who, transport = "http", %reason, similar_since_last_report = n,
-                    "Request refused: authentication failed.");
-            }
-            return Err(Failure::new(StatusCode::UNAUTHORIZED, UNAUTHENTICATED, "missing or invalid credentials"));
-        }
-    }
     // Admission by bytes: a body is only read if its size fits in what this receiver holds
     // at once; otherwise the client is told to come back (429 + Retry-After) before any of
     // it is in memory. Without Content-Length (chunked), 1 MiB is reserved.

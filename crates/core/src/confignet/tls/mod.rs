@@ -186,7 +186,10 @@ fn common_checks(
     e: &mut Vec<FieldError>,
 ) {
     if let Err(m) = versions(min.as_deref(), max.as_deref()) {
-        e.push(FieldError::new(format!("{prefix}::min_version"), m.0));
+        // Name the field at fault: an unparsable min_version, else max_version.
+        let min_bad = min.as_deref().is_some_and(|v| !v.is_empty() && parse_version(v).is_err());
+        let field = if min_bad { "min_version" } else { "max_version" };
+        e.push(FieldError::new(format!("{prefix}::{field}"), m.0));
     }
     if let Err(m) = provider(suites, curves) {
         e.push(FieldError::new(format!("{prefix}::cipher_suites"), m.0));
