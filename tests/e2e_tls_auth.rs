@@ -22,8 +22,8 @@ fn yaml_tls(server: &CertFiles, client_ca: Option<&Ca>) -> String {
     s
 }
 
-/// A reqwest client presenting `identity` (if any), trusting `ca`.
-fn https_client(ca: &Ca, identity: Option<&CertFiles>) -> reqwest::Client {
+/// A rustls client config trusting `ca`, presenting `identity` if any.
+fn rustls_client(ca: &Ca, identity: Option<&CertFiles>, alpn: &[&[u8]]) -> rustls::ClientConfig {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     let mut roots = rustls::RootCertStore::empty();
@@ -35,7 +35,7 @@ fn https_client(ca: &Ca, identity: Option<&CertFiles>) -> reqwest::Client {
         .with_safe_default_protocol_versions()
         .expect("versions")
         .with_root_certificates(roots);
-    let config = match identity {
+    let mut config = match identity {
         Some(id) => {
             let certs: Vec<_> = CertificateDer::pem_file_iter(&id.cert).expect("cert").map(|c| c.expect("c")).collect();
             let key = PrivateKeyDer::from_pem_file(&id.key).expect("key");
@@ -43,6 +43,13 @@ fn https_client(ca: &Ca, identity: Option<&CertFiles>) -> reqwest::Client {
         }
         None => builder.with_no_client_auth(),
     };
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    config
+}
+
+/// A reqwest client presenting `identity` (if any), trusting `ca`.
+fn https_client(ca: &Ca, identity: Option<&CertFiles>) -> reqwest::Client {
+    let config = rustls_client(ca, identity, &[]);
     reqwest::Client::builder().use_preconfigured_tls(config).build().expect("client")
 }
 
@@ -374,20 +381,9 @@ fn der_of(pem: &str) -> Vec<u8> {
 
 /// The leaf certificate a fresh TLS connection to `port` gets.
 fn presented_certificate(port: u16, ca: &Ca) -> Vec<u8> {
-    use rustls_pki_types::pem::PemObject;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
     rt.block_on(async {
-        let mut roots = rustls::RootCertStore::empty();
-        for c in rustls_pki_types::CertificateDer::pem_file_iter(&ca.cert).expect("ca") {
-            roots.add(c.expect("c")).expect("add");
-        }
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let mut config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        config.alpn_protocols = vec![b"h2".to_vec()];
+        let config = rustls_client(ca, None, &[b"h2"]);
         let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
         let name = rustls_pki_types::ServerName::try_from("127.0.0.1").expect("name");
         let tls = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.expect("handshake");
