@@ -127,7 +127,7 @@ service:
             "--endpoint",
             &format!("http://127.0.0.1:{h}"),
             "--duration",
-            "25s",
+            "30s",
             "--rate",
             "500",
             "--batch-size",
@@ -219,6 +219,22 @@ service:
     let timeouts =
         gw.metric_with("switchyard_receiver_refused_connections", &["transport=\"http\"", "reason=\"timeout\""]);
     assert!(timeouts >= 500.0, "timeouts counted: {timeouts}");
+
+    // Half an HTTP/2 preface, then silence: past the first byte, but never a request.
+    let t = Instant::now();
+    let mut stalled: Vec<TcpStream> = (0..20)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", g)).expect("connect");
+            s.write_all(b"PRI * HTTP/2.0\r\n").expect("partial preface");
+            s
+        })
+        .collect();
+    let closed = idle_closed(&mut stalled, Duration::from_secs(10));
+    assert_eq!(closed, 20, "connections that never send a request are closed");
+    a.record("20 stalled HTTP/2 prefaces (closed)", t.elapsed());
+    let grpc_timeouts =
+        gw.metric_with("switchyard_receiver_refused_connections", &["transport=\"grpc\"", "reason=\"timeout\""]);
+    assert!(grpc_timeouts >= 20.0, "counted: {grpc_timeouts}");
 
     // A flood past max_connections (50) on the gRPC port: the excess is closed at once.
     let t = Instant::now();

@@ -26,9 +26,15 @@ impl ExporterAuth {
         ExporterAuth { config, resolved: std::sync::OnceLock::new() }
     }
 
-    /// Looks the extension up (called from `Sender::start`).
-    pub fn start(&self, host: &switchyard_core::component::Host, who: &str) -> Result<(), String> {
+    /// Looks the extension up (called from `Sender::start`). `tls`: whether the connection
+    /// is encrypted; credentials over plaintext are sent (the Collector refuses them on gRPC)
+    /// but warned about.
+    pub fn start(&self, host: &switchyard_core::component::Host, who: &str, tls: bool) -> Result<(), String> {
         let Some(cfg) = &self.config else { return Ok(()) };
+        if !tls {
+            tracing::warn!(exporter = who, authenticator = %cfg.authenticator,
+                "Credentials will be sent without TLS: anyone on the path can read them.");
+        }
         let auth = switchyard_core::confignet::auth::ClientAuth::resolve(host, who, cfg).map_err(|e| e.to_string())?;
         let _ = self.resolved.set(auth);
         Ok(())

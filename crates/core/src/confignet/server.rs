@@ -3,8 +3,11 @@
 //! and HTTP/2 stream limits, keep-alive pings, connection age, and graceful shutdown.
 //! Each connection closed early is counted by reason (`GuardObs`) and logged, throttled.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+use tower::ServiceExt;
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -62,6 +65,11 @@ pub const DEFAULT_READ_HEADER_TIMEOUT: Duration = Duration::from_secs(60);
 /// Largest HTTP/2 header block accepted (HPACK-decoded); the HTTP/1 read buffer (which bounds
 /// a request head) is four times this. Credentials and metadata fit, a header flood does not.
 const MAX_HEADER_BYTES: u32 = 64 * 1024;
+
+/// At shutdown, how long requests in flight on a connection get to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// After closing a connection that never sent a request, how long before it is dropped.
+const NO_REQUEST_GRACE: Duration = Duration::from_secs(1);
 
 /// What a receiver hands to [`serve`].
 pub struct Serving {
@@ -179,7 +187,7 @@ impl Conn {
             Some(tls) => match self.until_stop(tokio::time::timeout(deadline, tls.acceptor().accept(tcp))).await {
                 None => {}
                 Some(r) => match r {
-                    Ok(Ok(stream)) => self.http(TokioIo::new(stream)).await,
+                    Ok(Ok(stream)) => self.http(TokioIo::new(stream), peer).await,
                     Ok(Err(e)) => {
                         self.obs.conn_tls_handshake.add(1);
                         if let Some(n) = self.log.tls.allow() {
@@ -195,7 +203,7 @@ impl Conn {
                 // deadline as slow headers.
                 let mut first = [0u8; 1];
                 match self.until_stop(tokio::time::timeout(deadline, tcp.peek(&mut first))).await {
-                    Some(Ok(Ok(n))) if n > 0 => self.http(TokioIo::new(tcp)).await,
+                    Some(Ok(Ok(n))) if n > 0 => self.http(TokioIo::new(tcp), peer).await,
                     Some(Err(_)) => self.timed_out(peer, "first bytes"),
                     _ => {}
                 }
@@ -219,12 +227,19 @@ impl Conn {
         }
     }
 
-    async fn http<I>(&self, io: TokioIo<I>)
+    async fn http<I>(&self, io: TokioIo<I>, peer: std::net::SocketAddr)
     where
         I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
-        let service = TowerToHyperService::new(self.router.clone());
-        let conn = self.builder.serve_connection(io, service);
+        // Set by the first request: a connection that never gets one (a stalled HTTP/2
+        // preface, a quiet TLS client) is closed after read_header_timeout.
+        let seen = Arc::new(AtomicBool::new(false));
+        let (router, flag) = (self.router.clone(), seen.clone());
+        let service = tower::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+            flag.store(true, Ordering::Relaxed);
+            router.clone().oneshot(req)
+        });
+        let conn = self.builder.serve_connection(io, TowerToHyperService::new(service));
         tokio::pin!(conn);
         let age = async {
             match self.options.max_connection_age {
@@ -232,27 +247,29 @@ impl Conn {
                 None => std::future::pending().await,
             }
         };
-        let finished = tokio::select! {
-            r = conn.as_mut() => Some(r),
-            _ = self.stop.cancelled() => None,
-            _ = age => None,
+        let idle_start = async {
+            tokio::time::sleep(self.options.read_header_timeout).await;
+            if seen.load(Ordering::Relaxed) {
+                std::future::pending::<()>().await;
+            }
         };
-        if let Some(r) = finished {
-            if let Err(e) = r {
-                tracing::debug!(receiver = %self.who, error = %e, "Connection ended with an error.");
+        let grace = tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!(receiver = %self.who, error = %e, "Connection ended with an error.");
+                }
+                return;
             }
-            return;
-        }
-        // Shutdown or max_connection_age: GOAWAY / Connection: close, in-flight requests finish.
+            _ = self.stop.cancelled() => SHUTDOWN_GRACE,
+            _ = age => self.options.max_connection_age_grace.unwrap_or(SHUTDOWN_GRACE),
+            _ = idle_start => {
+                self.timed_out(peer, "a first request");
+                NO_REQUEST_GRACE
+            }
+        };
+        // GOAWAY / Connection: close; requests in flight get `grace` to finish, then the
+        // connection is dropped (a peer that never acknowledges cannot hold it, or shutdown).
         conn.as_mut().graceful_shutdown();
-        let grace = self.options.max_connection_age_grace.filter(|_| !self.stop.is_cancelled());
-        match grace {
-            Some(g) => {
-                let _ = tokio::time::timeout(g, conn).await;
-            }
-            None => {
-                let _ = conn.await;
-            }
-        }
+        let _ = tokio::time::timeout(grace, conn).await;
     }
 }

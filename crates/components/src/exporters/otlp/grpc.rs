@@ -142,8 +142,8 @@ impl<S: OtlpSignal> GrpcSender<S> {
 
 impl<S: OtlpSignal> Sender<S> for GrpcSender<S> {
     fn start(&self, host: &switchyard_core::component::Host) -> Result<(), String> {
-        // QueuedExporter's start names the exporter.
-        self.auth.start(host, "")
+        // QueuedExporter's start names the exporter in errors; the warning names it here.
+        self.auth.start(host, &self.id.to_string(), self.uri.scheme_str() == Some("https"))
     }
 
     fn send<'a>(&'a self, cx: &'a RequestContext, data: &'a S) -> BoxFuture<'a, Result<(), ExportError>> {

@@ -40,6 +40,8 @@ pub(super) fn client(cfg: &OtlpHttpExporterConfig) -> Result<reqwest::Client, St
         .pool_max_idle_per_host(cfg.max_idle_conns.unwrap_or(100))
         .pool_idle_timeout(cfg.idle_conn_timeout.unwrap_or(Duration::from_secs(90)))
         .tcp_nodelay(true)
+        // A redirect would re-send the data and custom credential headers to another host.
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")));
     let https = [
         Some(&cfg.endpoint),
@@ -126,8 +128,8 @@ impl<S: OtlpSignal> HttpSender<S> {
 
 impl<S: OtlpSignal> Sender<S> for HttpSender<S> {
     fn start(&self, host: &switchyard_core::component::Host) -> Result<(), String> {
-        // QueuedExporter's start names the exporter.
-        self.auth.start(host, "")
+        // QueuedExporter's start names the exporter in errors; the warning names it here.
+        self.auth.start(host, &self.id.to_string(), self.url.starts_with("https://"))
     }
 
     fn send<'a>(&'a self, cx: &'a RequestContext, data: &'a S) -> BoxFuture<'a, Result<(), ExportError>> {

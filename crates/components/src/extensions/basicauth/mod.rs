@@ -179,8 +179,7 @@ impl ExtensionFactory for BasicAuthExtensionFactory {
         Ok(Arc::new(BasicAuth {
             who: set.id.to_string(),
             cfg: cfg.clone(),
-            users: Arc::new(ArcSwap::from_pointee(initial)),
-            verified: Arc::new(Mutex::new(HashSet::new())),
+            users: Arc::new(ArcSwap::from_pointee(Users::new(initial))),
             hasher: RandomState::new(),
             client_header: ArcSwap::from_pointee(None),
             stop: CancellationToken::new(),
@@ -191,12 +190,25 @@ impl ExtensionFactory for BasicAuthExtensionFactory {
 /// Remembered successful checks, at most this many (then forgotten all at once).
 const VERIFIED_CACHE: usize = 1024;
 
+/// One version of the user list with the checks that passed against it. A reload swaps
+/// both at once, so a check that was running during the reload cannot leave a revoked
+/// password remembered in the new version.
+struct Users {
+    hashes: HashMap<String, Hash>,
+    /// Hashes of `Authorization` values that passed.
+    verified: Mutex<HashSet<u64>>,
+}
+
+impl Users {
+    fn new(hashes: HashMap<String, Hash>) -> Self {
+        Users { hashes, verified: Mutex::new(HashSet::new()) }
+    }
+}
+
 struct BasicAuth {
     who: String,
     cfg: BasicAuthConfig,
-    users: Arc<ArcSwap<HashMap<String, Hash>>>,
-    /// Hashes of `Authorization` values that passed; cleared when the users change.
-    verified: Arc<Mutex<HashSet<u64>>>,
+    users: Arc<ArcSwap<Users>>,
     hasher: RandomState,
     client_header: ArcSwap<Option<HeaderValue>>,
     stop: CancellationToken,
@@ -231,11 +243,10 @@ impl Component for BasicAuth {
             if let Some(HtpasswdConfig { file: Some(path), inline }) = &self.cfg.htpasswd {
                 let content = std::fs::read(path)
                     .map_err(|e| fail(format!("cannot read htpasswd file {}: {e}", path.display())))?;
-                self.users.store(Arc::new(users(Some(&content), inline.as_deref()).map_err(fail)?));
-                let (target, verified, inline) = (self.users.clone(), self.verified.clone(), inline.clone());
+                self.users.store(Arc::new(Users::new(users(Some(&content), inline.as_deref()).map_err(fail)?)));
+                let (target, inline) = (self.users.clone(), inline.clone());
                 watch(self.who.clone(), path.clone(), content, self.stop.clone(), move |new| {
-                    target.store(Arc::new(users(Some(new), inline.as_deref())?));
-                    verified.lock().unwrap_or_else(PoisonError::into_inner).clear();
+                    target.store(Arc::new(Users::new(users(Some(new), inline.as_deref())?)));
                     Ok(())
                 });
             }
@@ -252,7 +263,8 @@ impl ServerAuthenticator for BasicAuth {
     fn authenticate(&self, headers: &HeaderMap) -> Result<(), String> {
         let value = headers.get(AUTHORIZATION).ok_or("no Authorization header")?;
         let key = self.hasher.hash_one(value.as_bytes());
-        if self.verified.lock().unwrap_or_else(PoisonError::into_inner).contains(&key) {
+        let users = self.users.load();
+        if users.verified.lock().unwrap_or_else(PoisonError::into_inner).contains(&key) {
             return Ok(());
         }
         let encoded = value.as_bytes().strip_prefix(b"Basic ").ok_or("Authorization is not Basic")?;
@@ -260,12 +272,11 @@ impl ServerAuthenticator for BasicAuth {
             base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| "malformed Basic credentials")?;
         let text = String::from_utf8(decoded).map_err(|_| "malformed Basic credentials")?;
         let (user, password) = text.split_once(':').ok_or("malformed Basic credentials")?;
-        let users = self.users.load();
-        let ok = users.get(user).is_some_and(|h| h.matches(password));
+        let ok = users.hashes.get(user).is_some_and(|h| h.matches(password));
         if !ok {
             return Err(format!("wrong user name or password (user \"{user}\")"));
         }
-        let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut verified = users.verified.lock().unwrap_or_else(PoisonError::into_inner);
         if verified.len() >= VERIFIED_CACHE {
             verified.clear();
         }

@@ -66,6 +66,10 @@ impl ComponentConfig for BearerTokenAuthConfig {
         if !has_token && self.tokens.is_empty() && self.filename.is_none() {
             e.push(FieldError::new("token", "one of token, tokens or filename is required"));
         }
+        // `${env:UNSET}` expands to "": an empty token would let an empty credential in.
+        if self.tokens.iter().any(|t| t.trim().is_empty()) {
+            e.push(FieldError::new("tokens", "tokens must not be empty (is an environment variable unset?)"));
+        }
         if HeaderName::try_from(self.header.as_str()).is_err() {
             e.push(FieldError::new("header", format!("\"{}\" is not a valid header name", self.header)));
         }
@@ -162,8 +166,11 @@ impl ServerAuthenticator for BearerTokenAuth {
         let Some(token) = value.as_bytes().strip_prefix(prefix.as_bytes()) else {
             return Err(format!("{} header does not start with \"{prefix}\"", self.header));
         };
+        if token.trim_ascii().is_empty() {
+            return Err("empty token".into());
+        }
         let tokens = self.tokens.load();
-        if tokens.iter().any(|t| constant_time_eq(t.as_bytes(), token)) {
+        if tokens.iter().any(|t| !t.is_empty() && constant_time_eq(t.as_bytes(), token)) {
             Ok(())
         } else {
             Err("token not accepted".into())

@@ -22,6 +22,17 @@ fn server_accepts_only_the_configured_tokens_with_the_scheme() {
     assert!(a.authenticate(&headers("authorization", "s3cret")).is_err());
     assert!(a.authenticate(&headers("authorization", "Basic s3cret")).is_err());
     assert!(a.authenticate(&HeaderMap::new()).is_err());
+    assert!(a.authenticate(&headers("authorization", "Bearer ")).is_err());
+}
+
+#[test]
+fn empty_tokens_are_refused_by_validation_and_never_match() {
+    let cfg = BearerTokenAuthConfig { tokens: vec!["".into()], scheme: "".into(), ..Default::default() };
+    let fields: Vec<String> = cfg.validate().into_iter().map(|f| f.field).collect();
+    assert_eq!(fields, vec!["tokens".to_string()]);
+    let e = ext(cfg);
+    let a = e.server_authenticator().expect("server side");
+    assert!(a.authenticate(&headers("authorization", "")).is_err());
 }
 
 #[test]
