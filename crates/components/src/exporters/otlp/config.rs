@@ -117,7 +117,7 @@ impl OtlpExporterConfig {
     /// Whether the connection uses TLS: always for `https://`, never for `http://`, otherwise
     /// unless `tls.insecure` (the Collector's default is TLS).
     pub fn use_tls(&self) -> bool {
-        let ca = self.tls.ca_file.is_some() || self.tls.ca_pem.is_some();
-        self.endpoint.starts_with("https://") || (!self.endpoint.starts_with("http://") && (!self.tls.insecure || ca))
+        let plaintext = self.endpoint.starts_with("http://") || (self.tls.insecure && !self.tls.has_ca());
+        self.endpoint.starts_with("https://") || !plaintext
     }
 }

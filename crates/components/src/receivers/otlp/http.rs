@@ -103,6 +103,12 @@ fn request_encoding(headers: &HeaderMap) -> Option<Result<Encoding, String>> {
 }
 
 async fn handle<S: OtlpSignal>(state: Arc<State>, consumer: Option<DynConsumer<S>>, req: Request<Body>) -> Response {
+    let mut response = respond::<S>(&state, consumer, req).await;
+    response.headers_mut().extend(state.response_headers.clone());
+    response
+}
+
+async fn respond<S: OtlpSignal>(state: &State, consumer: Option<DynConsumer<S>>, req: Request<Body>) -> Response {
     // Credentials first: an unauthenticated client learns nothing (not even which paths or
     // signals are served) and gets nothing read, decoded or stored.
     if let Some(auth) = &state.auth {
@@ -116,8 +122,8 @@ async fn handle<S: OtlpSignal>(state: Arc<State>, consumer: Option<DynConsumer<S
                 Some(Ok(enc)) => enc,
                 _ => Encoding::Proto,
             };
-            let body = status_body(enc, UNAUTHENTICATED, "missing or invalid credentials");
-            return (StatusCode::UNAUTHORIZED, [(header::CONTENT_TYPE, enc.content_type())], body).into_response();
+            let f = Failure::new(StatusCode::UNAUTHORIZED, UNAUTHENTICATED, "missing or invalid credentials");
+            return failure_response(enc, f);
         }
     }
     if req.method() != Method::POST {
@@ -132,19 +138,21 @@ async fn handle<S: OtlpSignal>(state: Arc<State>, consumer: Option<DynConsumer<S
             )
         }
     };
-    let mut response = match process::<S>(&state, consumer, req, enc).await {
+    match process::<S>(state, consumer, req, enc).await {
         Ok(body) => (StatusCode::OK, [(header::CONTENT_TYPE, enc.content_type())], body).into_response(),
-        Err(f) => {
-            let mut r = (f.status, [(header::CONTENT_TYPE, enc.content_type())], status_body(enc, f.code, &f.message))
-                .into_response();
-            if let Some(secs) = f.retry_after {
-                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
-            }
-            r
-        }
-    };
-    response.headers_mut().extend(state.response_headers.clone());
-    response
+        Err(f) => failure_response(enc, f),
+    }
+}
+
+/// An error answer: the status, a `google.rpc.Status` body in the request's encoding, and
+/// `Retry-After` when the failure carries one.
+fn failure_response(enc: Encoding, f: Failure) -> Response {
+    let mut r =
+        (f.status, [(header::CONTENT_TYPE, enc.content_type())], status_body(enc, f.code, &f.message)).into_response();
+    if let Some(secs) = f.retry_after {
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    r
 }
 
 async fn process<S: OtlpSignal>(

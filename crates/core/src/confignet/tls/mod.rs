@@ -167,13 +167,10 @@ impl ClientTlsConfig {
         e
     }
 
-    /// True when a certificate, CA or verification setting asks for TLS.
-    pub fn wants_tls(&self) -> bool {
-        self.ca_file.is_some()
-            || self.ca_pem.is_some()
-            || self.cert_file.is_some()
-            || self.cert_pem.is_some()
-            || self.insecure_skip_verify
+    /// True when a CA is configured: then TLS is used even with `insecure: true`, as in
+    /// the Collector's configtls.
+    pub fn has_ca(&self) -> bool {
+        self.ca_file.is_some() || self.ca_pem.is_some()
     }
 }
 
