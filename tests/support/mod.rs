@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod backends;
 pub mod pki;
 
 use std::io::Write;
@@ -387,4 +388,19 @@ pub fn accepted_seqs(file: &Path) -> Vec<u64> {
         })
         .flatten()
         .collect()
+}
+
+/// A plain HTTP/1.1 POST of a JSON body; returns the status.
+pub fn http_post_json(addr: &str, path: &str, body: &str) -> u16 {
+    use std::io::{Read, Write};
+    let Ok(mut c) = std::net::TcpStream::connect(addr) else { return 0 };
+    let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
+    let _ = write!(
+        c,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut buf = String::new();
+    let _ = c.read_to_string(&mut buf);
+    buf.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
 }

@@ -4,6 +4,8 @@
 pub mod connectors;
 pub mod exporters;
 pub mod extensions;
+#[cfg(any(feature = "exporter-kafka", feature = "receiver-kafka"))]
+pub mod kafka_client;
 pub mod otlp_signal;
 pub mod processors;
 pub mod receivers;

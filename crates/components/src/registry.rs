@@ -17,6 +17,14 @@ pub fn registry() -> Result<Registry, RegistryError> {
     r.exporter(crate::exporters::otlphttp::OtlpHttpExporterFactory)?;
     #[cfg(feature = "exporter-debug")]
     r.exporter(crate::exporters::debug::DebugExporterFactory)?;
+    #[cfg(feature = "exporter-prometheusremotewrite")]
+    r.exporter(crate::exporters::prometheusremotewrite::PrometheusRemoteWriteExporterFactory)?;
+    #[cfg(feature = "exporter-loki")]
+    r.exporter(crate::exporters::loki::LokiExporterFactory)?;
+    #[cfg(feature = "exporter-kafka")]
+    r.exporter(crate::exporters::kafka::KafkaExporterFactory)?;
+    #[cfg(feature = "receiver-kafka")]
+    r.receiver(crate::receivers::kafka::KafkaReceiverFactory)?;
     #[cfg(feature = "connector-forward")]
     r.connector(crate::connectors::forward::ForwardConnectorFactory)?;
     #[cfg(feature = "extension-file_storage")]
@@ -75,6 +83,11 @@ mod tests {
                     }
                     (Kind::Extension, "basicauth", Err(e)) => {
                         assert!(e[0].message.contains("htpasswd or client_auth"), "{e:?}")
+                    }
+                    // As in the Collector: the push URL has no default.
+                    (Kind::Exporter, "loki", Err(e)) => assert!(e[0].message.contains("push URL is required"), "{e:?}"),
+                    (Kind::Exporter, "prometheusremotewrite", Err(e)) => {
+                        assert!(e[0].message.contains("endpoint is required"), "{e:?}")
                     }
                     (_, ty, Err(e)) => panic!("default config of {} {ty} is invalid: {e:?}", kind.word()),
                 }

@@ -12,6 +12,7 @@
 pub mod json;
 mod signal;
 mod split;
+pub mod value;
 
 pub use opentelemetry_proto::tonic as proto;
 pub use signal::{Logs, Metrics, Profiles, Signal, SignalData, Traces};

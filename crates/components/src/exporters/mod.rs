@@ -1,13 +1,23 @@
 //! Exporters: where data leaves.
 
-mod client;
+pub(crate) mod client;
 #[cfg(feature = "exporter-debug")]
 pub mod debug;
+#[cfg(feature = "exporter-kafka")]
+pub mod kafka;
+#[cfg(feature = "exporter-loki")]
+pub mod loki;
 #[cfg(feature = "exporter-otlp")]
 pub mod otlp;
 #[cfg(feature = "exporter-otlphttp")]
 pub mod otlphttp;
+#[cfg(feature = "exporter-prometheusremotewrite")]
+pub mod prometheusremotewrite;
 
+#[allow(unused_imports)]
+pub(crate) use client::{
+    classify_status, header_map, http_client, parse_retry_after, read_limited, HttpClientSettings,
+};
 pub use client::{ClientTlsConfig, CompressionParams};
 
 use std::sync::Arc;

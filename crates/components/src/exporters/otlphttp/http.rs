@@ -1,7 +1,6 @@
 //! The HTTP client side: encode (protobuf or JSON), compress, POST, classify the answer.
 
 use std::marker::PhantomData;
-use std::time::{Duration, SystemTime};
 
 use futures::future::BoxFuture;
 use prost::Message;
@@ -14,8 +13,8 @@ use switchyard_core::exporterhelper::{ExportError, Sender};
 
 use super::config::{BodyEncoding, OtlpHttpExporterConfig};
 use crate::exporters::client::{error_chain, ExporterAuth};
+use crate::exporters::{http_client, parse_retry_after, read_limited, HttpClientSettings};
 use crate::otlp_signal::{OtlpSignal, RpcStatus};
-use switchyard_core::confignet::tls;
 
 /// Most of an error response body we read (as the Collector: 64 KiB).
 const MAX_RESPONSE: usize = 64 * 1024;
@@ -35,14 +34,6 @@ pub(super) struct HttpSender<S: OtlpSignal> {
 
 /// The shared client of an exporter (one connection pool for every signal).
 pub(super) fn client(cfg: &OtlpHttpExporterConfig) -> Result<reqwest::Client, String> {
-    let mut b = reqwest::Client::builder()
-        .timeout(cfg.timeout)
-        .pool_max_idle_per_host(cfg.max_idle_conns.unwrap_or(100))
-        .pool_idle_timeout(cfg.idle_conn_timeout.unwrap_or(Duration::from_secs(90)))
-        .tcp_nodelay(true)
-        // A redirect would re-send the data and custom credential headers to another host.
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")));
     let https = [
         Some(&cfg.endpoint),
         cfg.traces_endpoint.as_ref(),
@@ -53,15 +44,14 @@ pub(super) fn client(cfg: &OtlpHttpExporterConfig) -> Result<reqwest::Client, St
     .into_iter()
     .flatten()
     .any(|u| u.starts_with("https://"));
-    // Only an https URL needs roots (a machine without a CA bundle can still export over http).
-    if https {
-        let alpn = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        b = b.use_preconfigured_tls(tls::client_config(&cfg.tls, alpn).map_err(|e| format!("tls: {e}"))?);
-    }
-    if let Some(p) = &cfg.proxy_url {
-        b = b.proxy(reqwest::Proxy::all(p).map_err(|e| format!("invalid proxy_url: {e}"))?);
-    }
-    b.build().map_err(|e| format!("cannot build HTTP client: {e}"))
+    http_client(HttpClientSettings {
+        timeout: cfg.timeout,
+        max_idle_conns: cfg.max_idle_conns,
+        idle_conn_timeout: cfg.idle_conn_timeout,
+        tls: &cfg.tls,
+        https,
+        proxy_url: cfg.proxy_url.as_deref(),
+    })
 }
 
 impl<S: OtlpSignal> HttpSender<S> {
@@ -148,7 +138,7 @@ impl<S: OtlpSignal> Sender<S> for HttpSender<S> {
                 .get(CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|c| c.starts_with("application/x-protobuf"));
-            let bytes = read_limited(resp).await;
+            let bytes = read_limited(resp, MAX_RESPONSE).await;
             if status.is_success() {
                 let parsed = if is_proto {
                     S::Response::decode(bytes.as_slice()).ok()
@@ -181,18 +171,6 @@ impl<S: OtlpSignal> Sender<S> for HttpSender<S> {
     }
 }
 
-async fn read_limited(mut resp: reqwest::Response) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Ok(Some(chunk)) = resp.chunk().await {
-        let room = MAX_RESPONSE.saturating_sub(out.len());
-        out.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if out.len() >= MAX_RESPONSE {
-            break;
-        }
-    }
-    out
-}
-
 fn error_detail(body: &[u8], is_proto: bool) -> String {
     if body.is_empty() {
         return String::new();
@@ -208,34 +186,10 @@ fn error_detail(body: &[u8], is_proto: bool) -> String {
     format!(", Message={}", text.trim())
 }
 
-/// `Retry-After` as delta-seconds or an HTTP date.
-pub(super) fn parse_retry_after(v: &str) -> Option<Duration> {
-    if let Ok(secs) = v.trim().parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = httpdate_parse(v.trim())?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
-}
-
-fn httpdate_parse(v: &str) -> Option<SystemTime> {
-    humantime::parse_rfc3339_weak(v).ok().or_else(|| {
-        // RFC 1123: "Sun, 06 Nov 1994 08:49:37 GMT"
-        let parts: Vec<&str> = v.split_whitespace().collect();
-        if parts.len() != 6 {
-            return None;
-        }
-        let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-            .iter()
-            .position(|m| *m == parts[2])?
-            + 1;
-        let iso = format!("{}-{:02}-{:02}T{}Z", parts[3], month, parts[1].parse::<u32>().ok()?, parts[4]);
-        humantime::parse_rfc3339(&iso).ok()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn retry_after_seconds_and_dates() {
