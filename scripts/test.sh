@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 SWITCHYARD_PY=$(scripts/backends/otel-venv.sh)
 export SWITCHYARD_PY
 echo "== python venv: $SWITCHYARD_PY" >&2
+# Prometheus, VictoriaMetrics (Debian) and the Kafka-protocol broker (built once).
+echo "== backends" >&2
+scripts/backends/install.sh
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -D warnings" >&2

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs every backend the end-to-end tests start (each test starts its own instances on
+# free ports with the *-start.sh scripts): Prometheus and VictoriaMetrics (Debian), the
+# tansu Kafka-protocol broker (crates.io; built once, ~17 min on 2 cores, then skipped).
+# The Loki stand-in and the OTLP sink are Python (otel-venv.sh).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+BE_NAME=install
+be_install prometheus victoria-metrics
+TANSU=${TANSU_BIN:-$(command -v tansu || echo "${CARGO_HOME:-$HOME/.cargo}/bin/tansu")}
+if [ ! -x "$TANSU" ]; then
+  be_log "building tansu 0.6.0 (one time, ~17 min)"
+  cargo install tansu --version 0.6.0 --locked --features dynostore >&2 || be_die "cargo install tansu failed"
+fi
+be_log "backends installed"
