@@ -218,7 +218,7 @@ impl Sender<Logs> for LokiSender {
                         exporter = %self.id,
                         dropped = dropped.total(),
                         sent = data.item_count() as u64 - dropped.total(),
-                        similar_messages_suppressed = held_back,
+                        similar_since_last_report = held_back,
                         "Not all log records were converted to Loki entries: {}.",
                         describe(&dropped)
                     );

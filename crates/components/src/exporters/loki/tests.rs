@@ -19,10 +19,11 @@ use switchyard_pdata::{Logs, Signal};
 
 use super::config::{DefaultLabels, LokiExporterConfig, PushFormat};
 use super::convert::{convert, normalize_label, severity_level, Converted};
-use super::http::{parse_retry_after, LokiSender};
+use super::http::LokiSender;
 use super::line::{self, go_g_float, go_json_float, parse_logfmt, LineFormat};
 use super::push::{self, PushRequest};
 use super::LokiExporterFactory;
+use crate::exporters::parse_retry_after;
 
 // ---------------------------------------------------------------------------------------
 // Builders.

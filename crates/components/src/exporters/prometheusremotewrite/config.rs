@@ -135,7 +135,7 @@ pub struct PrometheusRemoteWriteExporterConfig {
     pub protobuf_message: Option<String>,
     /// `<name>_created` series: accepted, not emitted.
     pub export_created_metric: Option<EnabledConfig>,
-    /// Not supported (the persistent queue of `file_storage` is the replacement).
+    /// Not supported: the queue is in memory (see the docs for a persistent alternative).
     pub wal: Option<WalConfig>,
 }
 
@@ -283,6 +283,9 @@ impl ComponentConfig for PrometheusRemoteWriteExporterConfig {
             {
                 e.push(FieldError::new(format!("external_labels::{k}"), format!("invalid label name \"{k}\"")));
             }
+        }
+        if let Err(msg) = crate::exporters::header_map(&self.headers) {
+            e.push(FieldError::new("headers", msg));
         }
         if let Some(a) = &self.auth {
             e.extend(a.validate("auth"));

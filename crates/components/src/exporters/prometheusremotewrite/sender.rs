@@ -137,8 +137,9 @@ impl Sender<Metrics> for RemoteWriteSender {
                     result = self.send_translated(cx, series, metadata).await;
                 }
             }
-            // Counted once, when the batch is done with (a retry translates again).
-            if !matches!(result, Err(ExportError::Retryable { .. })) {
+            // Counted once, when the rest was delivered (a retry translates again; a batch
+            // that fails for good is counted whole by the exporter helper).
+            if result.is_ok() {
                 self.dropped.native_histograms.add(stripped);
                 if dropped.temporality + dropped.invalid > 0 {
                     self.dropped.temporality.add(dropped.temporality);

@@ -188,8 +188,9 @@ fn stale(flags: u32) -> bool {
 }
 
 impl Builder<'_> {
-    /// The labels of one series: attributes, resource, scope, external, then name and extra.
-    fn labels(&self, attrs: &[KeyValue], common: &Common, name: &str, extra: Option<(&str, String)>) -> Vec<Label> {
+    /// The labels every series of one point shares: attributes, resource, scope, external;
+    /// sorted by name, empty values left out.
+    fn point_labels(&self, attrs: &[KeyValue], common: &Common) -> Vec<Label> {
         let mut labels: Vec<Label> = Vec::with_capacity(attrs.len() + common.fixed.len() + 4);
         // Sorted by original key so that colliding keys are joined in a stable order.
         let mut sorted: Vec<&KeyValue> = attrs.iter().collect();
@@ -214,13 +215,29 @@ impl Builder<'_> {
         for l in &self.set.external_labels {
             add_absent(&mut labels, l);
         }
-        if let Some((k, v)) = extra {
-            set_label(&mut labels, k, v);
-        }
-        set_label(&mut labels, "__name__", name.to_string());
         labels.retain(|l| !l.value.is_empty());
         labels.sort_unstable_by(|a, b| a.name.cmp(&b.name));
         labels
+    }
+
+    /// One series' labels: the point's, plus `__name__` and `le`/`quantile` (which win).
+    fn named(base: &[Label], name: &str, extra: Option<(&str, String)>) -> Vec<Label> {
+        let mut labels = Vec::with_capacity(base.len() + 2);
+        labels.extend_from_slice(base);
+        let mut put = |k: &str, v: String| match labels.binary_search_by(|l| l.name.as_str().cmp(k)) {
+            Ok(i) => labels[i].value = v,
+            Err(i) => labels.insert(i, Label { name: k.to_string(), value: v }),
+        };
+        put("__name__", name.to_string());
+        if let Some((k, v)) = extra {
+            put(k, v);
+        }
+        labels
+    }
+
+    /// The labels of a series with only a name (no `le`/`quantile`).
+    fn labels(&self, attrs: &[KeyValue], common: &Common, name: &str, extra: Option<(&str, String)>) -> Vec<Label> {
+        Self::named(&self.point_labels(attrs, common), name, extra)
     }
 
     fn series(&mut self, labels: Vec<Label>) -> &mut Acc {
@@ -378,11 +395,12 @@ impl Builder<'_> {
         let ts = ms(p.time_unix_nano);
         let is_stale = stale(p.flags);
         let v = |x: f64| if is_stale { STALE_NAN } else { x };
+        let base = self.point_labels(&p.attributes, common);
         if let Some(sum) = p.sum {
-            let labels = self.labels(&p.attributes, common, &format!("{name}_sum"), None);
+            let labels = Self::named(&base, &format!("{name}_sum"), None);
             self.sample(labels, v(sum), ts);
         }
-        let labels = self.labels(&p.attributes, common, &format!("{name}_count"), None);
+        let labels = Self::named(&base, &format!("{name}_count"), None);
         self.sample(labels, v(p.count as f64), ts);
         let bucket = format!("{name}_bucket");
         let mut cumulative = 0u64;
@@ -394,13 +412,13 @@ impl Builder<'_> {
         };
         for (i, bound) in p.explicit_bounds.iter().enumerate() {
             cumulative += p.bucket_counts.get(i).copied().unwrap_or(0);
-            let labels = self.labels(&p.attributes, common, &bucket, Some(("le", float_label(*bound))));
+            let labels = Self::named(&base, &bucket, Some(("le", float_label(*bound))));
             let ex = take_exemplars(*bound);
             let acc = self.series(labels);
             acc.samples.push(Sample { value: v(cumulative as f64), timestamp: ts });
             acc.exemplars.extend(ex);
         }
-        let labels = self.labels(&p.attributes, common, &bucket, Some(("le", "+Inf".into())));
+        let labels = Self::named(&base, &bucket, Some(("le", "+Inf".into())));
         let ex = take_exemplars(f64::INFINITY);
         let acc = self.series(labels);
         acc.samples.push(Sample { value: v(p.count as f64), timestamp: ts });
@@ -411,12 +429,13 @@ impl Builder<'_> {
         let ts = ms(p.time_unix_nano);
         let is_stale = stale(p.flags);
         let v = |x: f64| if is_stale { STALE_NAN } else { x };
-        let labels = self.labels(&p.attributes, common, &format!("{name}_sum"), None);
+        let base = self.point_labels(&p.attributes, common);
+        let labels = Self::named(&base, &format!("{name}_sum"), None);
         self.sample(labels, v(p.sum), ts);
-        let labels = self.labels(&p.attributes, common, &format!("{name}_count"), None);
+        let labels = Self::named(&base, &format!("{name}_count"), None);
         self.sample(labels, v(p.count as f64), ts);
         for q in &p.quantile_values {
-            let labels = self.labels(&p.attributes, common, name, Some(("quantile", float_label(q.quantile))));
+            let labels = Self::named(&base, name, Some(("quantile", float_label(q.quantile))));
             self.sample(labels, v(q.value), ts);
         }
     }
@@ -453,7 +472,13 @@ impl Builder<'_> {
                     same
                 });
                 acc.histograms.sort_by_key(|h| h.timestamp);
-                acc.histograms.dedup_by_key(|h| h.timestamp);
+                acc.histograms.dedup_by(|later, earlier| {
+                    let same = later.timestamp == earlier.timestamp;
+                    if same {
+                        std::mem::swap(later, earlier);
+                    }
+                    same
+                });
                 acc.exemplars.sort_by_key(|e| e.timestamp);
                 TimeSeries { labels, samples: acc.samples, exemplars: acc.exemplars, histograms: acc.histograms }
             })
