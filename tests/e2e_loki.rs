@@ -12,11 +12,7 @@ use support::{free_port, sdk_client, wait_until, Gateway};
 
 /// `query_range` over the last hour: (stream labels, line) of every entry, oldest first.
 fn query(loki: &Backend, selector: &str) -> Vec<(serde_json::Map<String, Value>, String)> {
-    let url = format!(
-        "{}/loki/api/v1/query_range?query={}&limit=1000&direction=forward",
-        loki.url,
-        encode(selector)
-    );
+    let url = format!("{}/loki/api/v1/query_range?query={}&limit=1000&direction=forward", loki.url, encode(selector));
     let v = get_json(&url);
     assert_eq!(v["status"], "success", "{v}");
     let mut out = Vec::new();
@@ -86,7 +82,14 @@ fn sdk_logs_reach_loki_with_labels_and_lines_in_both_encodings() {
         &endpoint,
         n,
         &rid_logfmt,
-        &["--signals", "logs", "--resource-attr", "loki.resource.labels=run.id", "--resource-attr", "loki.format=logfmt"],
+        &[
+            "--signals",
+            "logs",
+            "--resource-attr",
+            "loki.resource.labels=run.id",
+            "--resource-attr",
+            "loki.format=logfmt",
+        ],
     );
     assert!(out.status.success(), "client: {}", String::from_utf8_lossy(&out.stdout));
 
@@ -155,7 +158,10 @@ fn an_entry_loki_refuses_is_dropped_counted_and_logged_and_the_stream_goes_on() 
     };
     let addr = format!("127.0.0.1:{http}");
     // Eight days old: Loki answers 400 ("entry too far behind"), which must not be retried.
-    assert_eq!(support::http_post_json(&addr, "/v1/logs", &record("too old", now_ns - 8 * 86_400 * 1_000_000_000)), 200);
+    assert_eq!(
+        support::http_post_json(&addr, "/v1/logs", &record("too old", now_ns - 8 * 86_400 * 1_000_000_000)),
+        200
+    );
     std::thread::sleep(Duration::from_millis(300));
     for i in 0..5 {
         assert_eq!(support::http_post_json(&addr, "/v1/logs", &record(&format!("fresh {i}"), now_ns)), 200);

@@ -69,7 +69,8 @@ fn seed_000_single_endpoint_fans_out_to_openlit_tempo_loki_and_prometheus() {
     );
     assert_eq!(counter_series(&prom, &rid), N, "Prometheus has the counter of every seq");
     // The OpenLIT token from the environment is on every OpenLIT request, and only there.
-    let auth = |s: &Sink| -> Vec<Value> { s.requests().iter().map(|r| r["headers"]["authorization"].clone()).collect() };
+    let auth =
+        |s: &Sink| -> Vec<Value> { s.requests().iter().map(|r| r["headers"]["authorization"].clone()).collect() };
     assert!(auth(&openlit).iter().all(|a| a == "Bearer openlit-secret"), "{:?}", auth(&openlit));
     assert!(auth(&tempo).iter().all(Value::is_null), "{:?}", auth(&tempo));
     assert_eq!(http_get(&format!("127.0.0.1:{health}"), "/").0, 200);
@@ -92,7 +93,8 @@ fn seed_001_production_setup_sends_traces_to_tempo_metrics_to_prometheus_logs_to
     assert!(out.status.success(), "client: {}", String::from_utf8_lossy(&out.stdout));
     // The batch processor waits up to 5s (timeout: 5s) before sending.
     let arrived = wait_until(Duration::from_secs(20), || {
-        tempo.items("traces", Some(&rid)) == N && loki_lines(&loki, &format!(r#"{{job="e2e-client"}} |= "run {rid}""#)) == N
+        tempo.items("traces", Some(&rid)) == N
+            && loki_lines(&loki, &format!(r#"{{job="e2e-client"}} |= "run {rid}""#)) == N
     });
     assert!(arrived, "tempo {}\n{}", tempo.items("traces", Some(&rid)), gw.logs());
     assert_eq!(counter_series(&prom, &rid), N);

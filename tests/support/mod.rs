@@ -81,6 +81,7 @@ impl Gateway {
     }
 
     /// Like [`Gateway::start`], with extra environment variables (for `${env:X}` in the config).
+    /// `ready_port` 0: wait for the self-metrics port instead.
     pub fn start_with_env(config: &str, ready_port: u16, env: &[(&str, &str)]) -> Gateway {
         let dir = tempfile::tempdir().expect("tempdir");
         let cfg = dir.path().join("config.yaml");
@@ -103,6 +104,8 @@ impl Gateway {
             .spawn()
             .expect("spawn switchyard");
         let mut gw = Gateway { child: Some(child), dir, log, metrics_port };
+        // Port 0: a gateway without a listening receiver; its self-metrics port says it is up.
+        let ready_port = if ready_port == 0 { metrics_port.expect("a self-metrics port") } else { ready_port };
         let up = wait_until(Duration::from_secs(20), || port_open(ready_port) || gw.exited());
         assert!(up && !gw.exited(), "gateway did not start:\n{}", gw.logs());
         gw

@@ -1,0 +1,459 @@
+//! From a batch to Kafka messages, as the Collector builds them: the topic (from client
+//! metadata, a resource attribute, or the signal's topic), the message key (from client
+//! metadata, the trace id, or a hash of the resource attributes) with one message per
+//! (topic, key) group, the value (`otlp_proto`, `otlp_json`, or for logs `raw`), and groups
+//! too large for `producer.max_message_bytes` split in two until they fit.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use prost::Message;
+use sha1::{Digest, Sha1};
+use switchyard_core::consumer::RequestContext;
+use switchyard_core::exporterhelper::ExportError;
+use switchyard_pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
+use switchyard_pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use switchyard_pdata::proto::collector::profiles::v1development::ExportProfilesServiceRequest;
+use switchyard_pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
+use switchyard_pdata::proto::common::v1::{any_value, AnyValue, KeyValue};
+use switchyard_pdata::proto::logs::v1::{ResourceLogs, ScopeLogs};
+use switchyard_pdata::proto::trace::v1::{ResourceSpans, ScopeSpans};
+use switchyard_pdata::{Logs, Metrics, Profiles, Signal, Traces};
+
+use super::config::{ExportEncoding, KafkaExporterConfig};
+use crate::otlp_signal::OtlpSignal;
+
+/// One message to produce.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// Topic.
+    pub topic: String,
+    /// Message key; `None` lets the partitioner choose.
+    pub key: Option<Vec<u8>>,
+    /// Message value.
+    pub value: Vec<u8>,
+}
+
+/// The messages of one batch, and the items that cannot be sent because a single one is
+/// larger than `max_message_bytes`.
+#[derive(Debug, Default)]
+pub struct Marshaled {
+    /// Messages, in order.
+    pub records: Vec<Record>,
+    /// Items left out (each alone over the limit).
+    pub dropped_items: usize,
+    /// The largest encoded size of what was left out.
+    pub dropped_largest: usize,
+}
+
+/// What the exporter does with each signal's batches, from the config.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    signal: Signal,
+    topic: String,
+    encoding: ExportEncoding,
+    topic_from_metadata_key: String,
+    message_key_from_metadata_key: String,
+    topic_from_attribute: String,
+    partition_by_trace_id: bool,
+    partition_by_resource: bool,
+    max_message_bytes: usize,
+}
+
+impl Plan {
+    /// The plan for `signal`; `Err` if the encoding does not suit it.
+    pub fn new(cfg: &KafkaExporterConfig, signal: Signal) -> Result<Plan, String> {
+        let s = cfg.signal(signal);
+        let (by_trace, by_resource) = match signal {
+            Signal::Traces => (cfg.partition_traces_by_id, false),
+            Signal::Metrics => (false, cfg.partition_metrics_by_resource_attributes),
+            Signal::Logs => (cfg.partition_logs_by_trace_id, cfg.partition_logs_by_resource_attributes),
+            Signal::Profiles => (false, false),
+        };
+        let encoding = cfg.encoding_for(signal).map_err(|e| format!("{signal}::encoding: {e}"))?;
+        Ok(Plan {
+            signal,
+            topic: cfg.topic_for(signal),
+            encoding,
+            topic_from_metadata_key: s.topic_from_metadata_key.clone(),
+            message_key_from_metadata_key: s.message_key_from_metadata_key.clone(),
+            topic_from_attribute: cfg.topic_from_attribute.clone(),
+            partition_by_trace_id: by_trace,
+            partition_by_resource: by_resource,
+            max_message_bytes: cfg.producer.max_message_bytes.min(usize::MAX as u64) as usize,
+        })
+    }
+
+    /// `producer.max_message_bytes`.
+    pub fn max_message_bytes(&self) -> usize {
+        self.max_message_bytes
+    }
+
+    /// The messages for one batch. `header_bytes`: the size of the headers every message
+    /// carries, counted against `max_message_bytes` with the key and the value.
+    pub fn marshal<S: KafkaData>(
+        &self,
+        cx: &RequestContext,
+        data: &S,
+        header_bytes: usize,
+    ) -> Result<Marshaled, ExportError> {
+        debug_assert_eq!(S::SIGNAL, self.signal);
+        let mut out = Marshaled::default();
+        for (topic, group) in self.topic_groups(cx, data) {
+            for (key, part) in self.key_groups(cx, group) {
+                match self.encoding {
+                    ExportEncoding::Raw => self.raw(&topic, &key, &part, header_bytes, &mut out),
+                    _ => self.encode_limited(&topic, &key, part, header_bytes, &mut out)?,
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Topic priority: `<signal>.topic_from_metadata_key`, `topic_from_attribute` (one group
+    /// per value), then the signal's topic.
+    fn topic_groups<S: KafkaData>(&self, cx: &RequestContext, data: &S) -> Vec<(String, S)> {
+        if let Some(t) = metadata_value(cx, &self.topic_from_metadata_key) {
+            return vec![(t.to_string(), data.clone())];
+        }
+        if self.topic_from_attribute.is_empty() {
+            return vec![(self.topic.clone(), data.clone())];
+        }
+        let attr = self.topic_from_attribute.as_str();
+        let groups = S::group_by_resource(data.request(), |attrs| string_attr(attrs, attr).map(str::to_string));
+        if groups.len() == 1 {
+            let topic = groups.into_iter().next().and_then(|(k, _)| k).unwrap_or_else(|| self.topic.clone());
+            return vec![(topic, data.clone())];
+        }
+        groups.into_iter().map(|(k, r)| (k.unwrap_or_else(|| self.topic.clone()), S::from_request(r))).collect()
+    }
+
+    /// Key priority: `<signal>.message_key_from_metadata_key`, then the partition flag.
+    fn key_groups<S: KafkaData>(&self, cx: &RequestContext, data: S) -> Vec<(Option<Vec<u8>>, S)> {
+        if !self.message_key_from_metadata_key.is_empty() {
+            let key = metadata_value(cx, &self.message_key_from_metadata_key).map(|k| k.as_bytes().to_vec());
+            return vec![(key, data)];
+        }
+        if self.partition_by_trace_id {
+            if let Some(groups) = S::group_by_trace_id(data.request()) {
+                return groups.into_iter().map(|(id, r)| (trace_id_key(&id), S::from_request(r))).collect();
+            }
+        }
+        if self.partition_by_resource {
+            let groups = S::group_by_resource(data.request(), resource_hash);
+            return groups.into_iter().map(|(h, r)| (Some(h.to_vec()), S::from_request(r))).collect();
+        }
+        vec![(None, data)]
+    }
+
+    /// Encodes a group; a group over the limit is split in two (by items) until each part
+    /// fits. A single item over the limit is left out and counted.
+    fn encode_limited<S: KafkaData>(
+        &self,
+        topic: &str,
+        key: &Option<Vec<u8>>,
+        data: S,
+        header_bytes: usize,
+        out: &mut Marshaled,
+    ) -> Result<(), ExportError> {
+        let limit = self.max_message_bytes.saturating_sub(header_bytes + key.as_ref().map_or(0, Vec::len));
+        let (value, size) = match self.encoding {
+            ExportEncoding::OtlpJson => {
+                let v = S::encode_json(data.request()).map_err(ExportError::permanent)?;
+                let n = v.len();
+                ((n <= limit).then_some(v), n)
+            }
+            _ => {
+                let n = data.encoded_len();
+                ((n <= limit).then(|| data.request().encode_to_vec()), n)
+            }
+        };
+        if let Some(value) = value {
+            out.records.push(Record { topic: topic.to_string(), key: key.clone(), value });
+            return Ok(());
+        }
+        let items = data.item_count();
+        if items > 1 && S::SIGNAL != Signal::Profiles {
+            let mut rest = data;
+            let front = rest.split_off_front(items / 2);
+            self.encode_limited(topic, key, front, header_bytes, out)?;
+            return self.encode_limited(topic, key, rest, header_bytes, out);
+        }
+        out.dropped_items += items;
+        out.dropped_largest = out.dropped_largest.max(size);
+        Ok(())
+    }
+
+    /// `raw` (logs): one message per record with a non-empty body.
+    fn raw<S: KafkaData>(
+        &self,
+        topic: &str,
+        key: &Option<Vec<u8>>,
+        data: &S,
+        header_bytes: usize,
+        out: &mut Marshaled,
+    ) {
+        let limit = self.max_message_bytes.saturating_sub(header_bytes + key.as_ref().map_or(0, Vec::len));
+        for body in S::bodies(data.request()) {
+            let value = raw_body(body);
+            if value.is_empty() {
+                continue;
+            }
+            if value.len() > limit {
+                out.dropped_items += 1;
+                out.dropped_largest = out.dropped_largest.max(value.len());
+                continue;
+            }
+            out.records.push(Record { topic: topic.to_string(), key: key.clone(), value });
+        }
+    }
+}
+
+fn metadata_value<'a>(cx: &'a RequestContext, key: &str) -> Option<&'a str> {
+    if key.is_empty() {
+        return None;
+    }
+    cx.metadata_values(key).into_iter().find(|v| !v.is_empty())
+}
+
+fn string_attr<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a str> {
+    attrs.iter().find(|kv| kv.key == key).and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
+        any_value::Value::StringValue(s) if !s.is_empty() => Some(s.as_str()),
+        _ => None,
+    })
+}
+
+/// The key of a trace: its id in lowercase hex (32 characters); none for an empty id.
+pub fn trace_id_key(id: &[u8]) -> Option<Vec<u8>> {
+    if id.iter().all(|b| *b == 0) {
+        return None;
+    }
+    Some(hex(id).into_bytes())
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// 16 bytes identifying a resource's attributes, whatever their order: SHA-1 over the
+/// attributes sorted by key. Equal attribute sets give equal keys (so the same partition);
+/// the bytes differ from the Collector's (xxhash), so the partition may too.
+pub fn resource_hash(attrs: &[KeyValue]) -> [u8; 16] {
+    let mut sorted: Vec<&KeyValue> = attrs.iter().collect();
+    sorted.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut h = Sha1::new();
+    for kv in sorted {
+        h.update((kv.key.len() as u64).to_le_bytes());
+        h.update(kv.key.as_bytes());
+        let v = kv.value.as_ref().map(Message::encode_to_vec).unwrap_or_default();
+        h.update((v.len() as u64).to_le_bytes());
+        h.update(&v);
+    }
+    let digest = h.finalize();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&digest[..16]);
+    out
+}
+
+/// A `raw` message value: bytes as they are; any other body as JSON (a string body becomes
+/// a JSON string, quotes included, as in the Collector); an empty body gives nothing.
+pub fn raw_body(body: Option<&AnyValue>) -> Vec<u8> {
+    match body.and_then(|b| b.value.as_ref()) {
+        None => Vec::new(),
+        Some(any_value::Value::BytesValue(b)) => b.clone(),
+        Some(_) => serde_json::to_vec(&json_value(body)).unwrap_or_default(),
+    }
+}
+
+/// An AnyValue as Go's `json.Marshal(value.AsRaw())` writes it: maps with sorted keys,
+/// nested bytes in base64, NaN and infinities (which Go refuses) as null.
+pub fn json_value(v: Option<&AnyValue>) -> serde_json::Value {
+    use base64::Engine;
+    use serde_json::Value as J;
+    let Some(v) = v.and_then(|v| v.value.as_ref()) else { return J::Null };
+    match v {
+        any_value::Value::StringValue(s) => J::String(s.clone()),
+        any_value::Value::BoolValue(b) => J::Bool(*b),
+        any_value::Value::IntValue(i) => J::from(*i),
+        any_value::Value::DoubleValue(d) => serde_json::Number::from_f64(*d).map_or(J::Null, J::Number),
+        any_value::Value::BytesValue(b) => J::String(base64::engine::general_purpose::STANDARD.encode(b)),
+        any_value::Value::ArrayValue(a) => J::Array(a.values.iter().map(|v| json_value(Some(v))).collect()),
+        any_value::Value::KvlistValue(kv) => {
+            let sorted: std::collections::BTreeMap<&str, J> =
+                kv.values.iter().map(|kv| (kv.key.as_str(), json_value(kv.value.as_ref()))).collect();
+            J::Object(sorted.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        }
+        // A profiles-only string-table reference: no value outside profiles.
+        any_value::Value::StringValueStrindex(_) => J::Null,
+    }
+}
+
+/// What partitioning needs from each signal's request.
+pub trait KafkaData: OtlpSignal {
+    /// The request split by resource, one group per `key(resource attributes)`, in the
+    /// order keys first appear.
+    fn group_by_resource<K: Eq + Hash + Clone>(
+        req: &Self::Request,
+        key: impl FnMut(&[KeyValue]) -> K,
+    ) -> Vec<(K, Self::Request)>;
+
+    /// The request split per trace id (spans, or log records), envelopes kept; `None` for
+    /// signals without trace ids.
+    fn group_by_trace_id(_req: &Self::Request) -> Option<Vec<(Vec<u8>, Self::Request)>> {
+        None
+    }
+
+    /// Log record bodies (logs only).
+    fn bodies(_req: &Self::Request) -> Vec<Option<&AnyValue>> {
+        Vec::new()
+    }
+}
+
+fn attrs_of(r: &Option<switchyard_pdata::proto::resource::v1::Resource>) -> &[KeyValue] {
+    r.as_ref().map(|r| r.attributes.as_slice()).unwrap_or(&[])
+}
+
+macro_rules! group_by_resource {
+    ($req:expr, $field:ident, $key:expr, $Req:ty) => {{
+        let mut key = $key;
+        let mut out: Vec<(_, $Req)> = Vec::new();
+        let mut index = HashMap::new();
+        for r in &$req.$field {
+            let k = key(attrs_of(&r.resource));
+            let i = *index.entry(k.clone()).or_insert_with(|| {
+                out.push((k, <$Req>::default()));
+                out.len() - 1
+            });
+            out[i].1.$field.push(r.clone());
+        }
+        out
+    }};
+}
+
+impl KafkaData for Traces {
+    fn group_by_resource<K: Eq + Hash + Clone>(
+        req: &Self::Request,
+        key: impl FnMut(&[KeyValue]) -> K,
+    ) -> Vec<(K, Self::Request)> {
+        group_by_resource!(req, resource_spans, key, ExportTraceServiceRequest)
+    }
+
+    fn group_by_trace_id(req: &Self::Request) -> Option<Vec<(Vec<u8>, Self::Request)>> {
+        let mut out: Vec<(Vec<u8>, ExportTraceServiceRequest, (usize, usize))> = Vec::new();
+        let mut index: HashMap<&[u8], usize> = HashMap::new();
+        for (ri, rs) in req.resource_spans.iter().enumerate() {
+            for (si, ss) in rs.scope_spans.iter().enumerate() {
+                for span in &ss.spans {
+                    let i = *index.entry(span.trace_id.as_slice()).or_insert_with(|| {
+                        out.push((span.trace_id.clone(), Default::default(), (usize::MAX, usize::MAX)));
+                        out.len() - 1
+                    });
+                    let (_, group, last) = &mut out[i];
+                    if last.0 != ri {
+                        group.resource_spans.push(ResourceSpans {
+                            resource: rs.resource.clone(),
+                            scope_spans: Vec::new(),
+                            schema_url: rs.schema_url.clone(),
+                        });
+                        *last = (ri, usize::MAX);
+                    }
+                    let Some(r) = group.resource_spans.last_mut() else { continue };
+                    if last.1 != si {
+                        r.scope_spans.push(ScopeSpans {
+                            scope: ss.scope.clone(),
+                            spans: Vec::new(),
+                            schema_url: ss.schema_url.clone(),
+                        });
+                        last.1 = si;
+                    }
+                    if let Some(s) = r.scope_spans.last_mut() {
+                        s.spans.push(span.clone());
+                    }
+                }
+            }
+        }
+        Some(out.into_iter().map(|(id, r, _)| (id, r)).collect())
+    }
+}
+
+impl KafkaData for Metrics {
+    fn group_by_resource<K: Eq + Hash + Clone>(
+        req: &Self::Request,
+        key: impl FnMut(&[KeyValue]) -> K,
+    ) -> Vec<(K, Self::Request)> {
+        group_by_resource!(req, resource_metrics, key, ExportMetricsServiceRequest)
+    }
+}
+
+impl KafkaData for Logs {
+    fn group_by_resource<K: Eq + Hash + Clone>(
+        req: &Self::Request,
+        key: impl FnMut(&[KeyValue]) -> K,
+    ) -> Vec<(K, Self::Request)> {
+        group_by_resource!(req, resource_logs, key, ExportLogsServiceRequest)
+    }
+
+    fn group_by_trace_id(req: &Self::Request) -> Option<Vec<(Vec<u8>, Self::Request)>> {
+        let mut out: Vec<(Vec<u8>, ExportLogsServiceRequest, (usize, usize))> = Vec::new();
+        let mut index: HashMap<&[u8], usize> = HashMap::new();
+        for (ri, rl) in req.resource_logs.iter().enumerate() {
+            for (si, sl) in rl.scope_logs.iter().enumerate() {
+                for rec in &sl.log_records {
+                    let i = *index.entry(rec.trace_id.as_slice()).or_insert_with(|| {
+                        out.push((rec.trace_id.clone(), Default::default(), (usize::MAX, usize::MAX)));
+                        out.len() - 1
+                    });
+                    let (_, group, last) = &mut out[i];
+                    if last.0 != ri {
+                        group.resource_logs.push(ResourceLogs {
+                            resource: rl.resource.clone(),
+                            scope_logs: Vec::new(),
+                            schema_url: rl.schema_url.clone(),
+                        });
+                        *last = (ri, usize::MAX);
+                    }
+                    let Some(r) = group.resource_logs.last_mut() else { continue };
+                    if last.1 != si {
+                        r.scope_logs.push(ScopeLogs {
+                            scope: sl.scope.clone(),
+                            log_records: Vec::new(),
+                            schema_url: sl.schema_url.clone(),
+                        });
+                        last.1 = si;
+                    }
+                    if let Some(s) = r.scope_logs.last_mut() {
+                        s.log_records.push(rec.clone());
+                    }
+                }
+            }
+        }
+        Some(out.into_iter().map(|(id, r, _)| (id, r)).collect())
+    }
+
+    fn bodies(req: &Self::Request) -> Vec<Option<&AnyValue>> {
+        req.resource_logs
+            .iter()
+            .flat_map(|r| &r.scope_logs)
+            .flat_map(|s| &s.log_records)
+            .map(|l| l.body.as_ref())
+            .collect()
+    }
+}
+
+impl KafkaData for Profiles {
+    /// Profiles share one dictionary per request: not split; the first resource decides.
+    fn group_by_resource<K: Eq + Hash + Clone>(
+        req: &ExportProfilesServiceRequest,
+        mut key: impl FnMut(&[KeyValue]) -> K,
+    ) -> Vec<(K, ExportProfilesServiceRequest)> {
+        let k = key(req.resource_profiles.first().map(|r| attrs_of(&r.resource)).unwrap_or(&[]));
+        vec![(k, req.clone())]
+    }
+}
