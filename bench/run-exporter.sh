@@ -29,10 +29,8 @@ if [ "${BACKEND:-null}" = kafka ]; then
   "$ROOT/scripts/backends/kafka-stop.sh" "$WORK/kafka" >/dev/null 2>&1 || true
   rm -rf "$WORK/kafka"
   taskset -c 1 "$ROOT/scripts/backends/kafka-start.sh" "$WORK/kafka" "$SINK_PORT" >/dev/null
-  "$ROOT/scripts/backends/kafka-topic.sh" "$WORK/kafka" create "otlp_$ITEM" 1 >/dev/null 2>&1 || true
-  [ "$SIGNAL" = traces ] && "$ROOT/scripts/backends/kafka-topic.sh" "$WORK/kafka" create otlp_spans 1 >/dev/null
-  [ "$SIGNAL" = logs ] && "$ROOT/scripts/backends/kafka-topic.sh" "$WORK/kafka" create otlp_logs 1 >/dev/null
-  [ "$SIGNAL" = metrics ] && "$ROOT/scripts/backends/kafka-topic.sh" "$WORK/kafka" create otlp_metrics 1 >/dev/null
+  case $SIGNAL in traces) TOPIC=otlp_spans ;; *) TOPIC=otlp_$SIGNAL ;; esac
+  "$ROOT/scripts/backends/kafka-topic.sh" "$WORK/kafka" create "$TOPIC" 1 >/dev/null
 else
   taskset -c 1 python3 "$HERE/null_sink.py" "$SINK_PORT" & PIDS+=($!)
   wait_port "$SINK_PORT"
