@@ -149,6 +149,7 @@ fn traces_metrics_and_logs_cross_kafka_to_a_second_gateway_unchanged() {
             assert!(items.iter().all(|i| i.item["body"]["stringValue"].as_str().is_some_and(|b| b.contains(&rid))));
         }
     }
+    assert!(a.has_metric("otelcol_exporter_send_failed_spans"), "{}", a.logs());
     assert_eq!(a.metric("otelcol_exporter_send_failed_spans"), 0.0, "{}", a.logs());
 }
 
@@ -186,7 +187,8 @@ fn killing_the_consumer_gateway_mid_stream_loses_nothing() {
         })
     };
     // Kill the consumer (SIGKILL: no shutdown, no final commit) while data flows, then restart it.
-    wait_until(Duration::from_secs(8), || gen_span_seqs(&sink).len() >= 2000);
+    let flowing = wait_until(Duration::from_secs(8), || gen_span_seqs(&sink).len() >= 2000);
+    assert!(flowing, "the consumer delivered nothing before the kill:\n{}", b.logs());
     let before_kill = gen_span_seqs(&sink).len();
     b.kill();
     std::thread::sleep(Duration::from_secs(1));
@@ -222,11 +224,16 @@ fn the_seed_kafka_producer_and_consumer_examples_run_as_shipped() {
     let sink = Sink::start(&[]);
     let grpc = free_port();
     let example = |name: &str| std::fs::read_to_string(root().join("examples").join(name)).expect("example");
-    let env = [("KAFKA_BROKERS", broker.url.as_str()), ("BACKEND_ENDPOINT", &sink.grpc_endpoint())];
-    let producer_cfg = example("kafka-producer.yaml").replace("0.0.0.0:4317", &format!("127.0.0.1:{grpc}"));
-    let _a = Gateway::start_with_env(&producer_cfg, grpc, &env);
-    let consumer_cfg = example("kafka-consumer.yaml");
-    let b = Gateway::start_with_env(&consumer_cfg, 0, &env);
+    // Only the endpoints change: the seed's three brokers become the one test broker.
+    let producer_cfg = example("kafka-producer.yaml").replace("0.0.0.0:4317", &format!("127.0.0.1:{grpc}")).replace(
+        "      - kafka-0:9092\n      - kafka-1:9092\n      - kafka-2:9092",
+        &format!("      - {}", broker.url),
+    );
+    let _a = Gateway::start(&producer_cfg, grpc);
+    let consumer_cfg = example("kafka-consumer.yaml")
+        .replace("kafka-0:9092", &broker.url)
+        .replace("backend:4317", &sink.grpc_endpoint());
+    let b = Gateway::start(&consumer_cfg, 0);
     let rid = format!("seedkafka{}", std::process::id());
     let n = 40;
     let out = sdk_client("grpc", &format!("http://127.0.0.1:{grpc}"), n, &rid, &["--signals", "traces"]);

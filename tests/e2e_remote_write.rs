@@ -126,6 +126,7 @@ fn every_sdk_metric_kind_is_queryable_in_prometheus_and_victoriametrics() {
     // Every sample of every round is stored, in order (a sample per export).
     let samples = promql(&prom.url, &format!("count_over_time(sdk_requests_total{sel}[10m])"));
     assert!(one(&samples, "count_over_time").value >= n as f64, "{samples:?}");
+    assert!(gw.has_metric("otelcol_exporter_send_failed_metric_points"), "{}", gw.logs());
     assert_eq!(gw.metric("otelcol_exporter_send_failed_metric_points"), 0.0, "{}", gw.logs());
 }
 
@@ -155,6 +156,7 @@ fn a_prometheus_restart_mid_stream_loses_no_sample() {
     let q = format!(r#"sdk_requests_total{{run_id="{rid}"}}"#);
     assert_eq!(one(&promql(&prom.url, &q), &q).value, 30.0);
     assert!(gw.logs().contains("Will retry"), "the outage was retried:\n{}", gw.logs());
+    assert!(gw.has_metric("otelcol_exporter_send_failed_metric_points"), "{}", gw.logs());
     assert_eq!(gw.metric("otelcol_exporter_send_failed_metric_points"), 0.0);
 }
 

@@ -151,6 +151,14 @@ impl Gateway {
             .sum()
     }
 
+    /// Whether the self-metrics have a line for `name` (so a `0.0` from [`Gateway::metric`]
+    /// means zero, not "missing").
+    pub fn has_metric(&self, name: &str) -> bool {
+        let Some(port) = self.metrics_port else { return false };
+        let (_, text) = http_get(&format!("127.0.0.1:{port}"), "/metrics");
+        text.lines().any(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
+    }
+
     /// Current resident memory of the gateway, in MiB (VmRSS).
     pub fn rss_mib(&self) -> u64 {
         let pid = self.child.as_ref().map(|c| c.id()).unwrap_or(0);

@@ -21,7 +21,8 @@ pub fn any_value_string(v: Option<&AnyValue>) -> String {
     }
 }
 
-/// A double as Go's `FormatFloat(v, 'f', -1, 64)` prints it (shortest, no exponent).
+/// A double as the Collector's pdata prints it (`AsString`, ECMAScript style): the shortest
+/// form, without exponent unless |d| < 1e-6 or ≥ 1e21 (`1e-7`, `1.5e+21`).
 pub fn double_string(d: f64) -> String {
     if d.is_nan() {
         "NaN".into()
@@ -29,6 +30,12 @@ pub fn double_string(d: f64) -> String {
         "+Inf".into()
     } else if d == f64::NEG_INFINITY {
         "-Inf".into()
+    } else if d != 0.0 && (d.abs() < 1e-6 || d.abs() >= 1e21) {
+        let e = format!("{d:e}");
+        match e.split_once('e') {
+            Some((m, x)) if !x.starts_with('-') => format!("{m}e+{x}"),
+            _ => e,
+        }
     } else {
         format!("{d}")
     }
@@ -72,7 +79,11 @@ mod tests {
     fn values_print_as_the_collector_prints_them() {
         assert_eq!(any_value_string(Some(&v(Value::IntValue(-3)))), "-3");
         assert_eq!(any_value_string(Some(&v(Value::DoubleValue(2.5)))), "2.5");
-        assert_eq!(any_value_string(Some(&v(Value::DoubleValue(1e21)))), "1000000000000000000000");
+        assert_eq!(any_value_string(Some(&v(Value::DoubleValue(1e21)))), "1e+21");
+        assert_eq!(any_value_string(Some(&v(Value::DoubleValue(1.5e22)))), "1.5e+22");
+        assert_eq!(any_value_string(Some(&v(Value::DoubleValue(1e-7)))), "1e-7");
+        assert_eq!(any_value_string(Some(&v(Value::DoubleValue(0.000001)))), "0.000001");
+        assert_eq!(any_value_string(Some(&v(Value::DoubleValue(123456.5)))), "123456.5");
         assert_eq!(any_value_string(Some(&v(Value::BoolValue(true)))), "true");
         assert_eq!(any_value_string(Some(&v(Value::BytesValue(vec![1, 2])))), "AQI=");
         assert_eq!(any_value_string(None), "");

@@ -113,6 +113,29 @@ pub fn http_client(s: HttpClientSettings<'_>) -> Result<reqwest::Client, String>
     b.build().map_err(|e| format!("cannot build HTTP client: {e}"))
 }
 
+/// A URL fit for logs and error messages: user info (`user:token@`) and the query string
+/// (`?api_key=...`) are left out.
+pub fn redact_url(url: &str) -> String {
+    let (base, had_query) = match url.split_once('?') {
+        Some((b, _)) => (b, true),
+        None => (url, false),
+    };
+    let out = match base.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            let userinfo = if host.len() < authority.len() { "***@" } else { "" };
+            format!("{scheme}://{userinfo}{host}{path}")
+        }
+        None => base.to_string(),
+    };
+    if had_query {
+        out + "?***"
+    } else {
+        out
+    }
+}
+
 /// Static headers from config, checked.
 pub fn header_map(headers: &std::collections::BTreeMap<String, String>) -> Result<http::HeaderMap, String> {
     let mut map = http::HeaderMap::new();

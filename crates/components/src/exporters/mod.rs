@@ -16,7 +16,7 @@ pub mod prometheusremotewrite;
 
 #[allow(unused_imports)]
 pub(crate) use client::{
-    classify_status, header_map, http_client, parse_retry_after, read_limited, HttpClientSettings,
+    classify_status, header_map, http_client, parse_retry_after, read_limited, redact_url, HttpClientSettings,
 };
 pub use client::{ClientTlsConfig, CompressionParams};
 

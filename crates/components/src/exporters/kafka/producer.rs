@@ -210,9 +210,10 @@ impl<S: KafkaData> Sender<S> for KafkaSender<S> {
                     Err(_) => ExportError::retryable("the Kafka producer was closed before delivering"),
                 };
                 failed += 1;
-                // A permanent error wins: retrying would fail the same way.
+                // A retryable error wins: the retry sends the whole batch again (duplicates
+                // of what was delivered, but nothing lost); a permanent one alone drops it.
                 if first.as_ref().is_none_or(|f| {
-                    matches!(f, ExportError::Retryable { .. }) && matches!(err, ExportError::Permanent { .. })
+                    matches!(f, ExportError::Permanent { .. }) && matches!(err, ExportError::Retryable { .. })
                 }) {
                     first = Some(err);
                 }

@@ -16,7 +16,7 @@ use super::config::{DefaultLabels, LokiExporterConfig, PushFormat};
 use super::convert::{convert, Dropped, TenantBatch};
 use super::push;
 use crate::exporters::client::{error_chain, ExporterAuth};
-use crate::exporters::{http_client, parse_retry_after, read_limited, HttpClientSettings};
+use crate::exporters::{http_client, parse_retry_after, read_limited, redact_url, HttpClientSettings};
 
 /// Most of a response body we read.
 const MAX_RESPONSE: usize = 64 * 1024;
@@ -136,14 +136,9 @@ impl LokiSender {
 
     /// One POST; `Ok` on 2xx.
     async fn post(&self, headers: HeaderMap, tenant: &str, body: Vec<u8>) -> Result<(), ExportError> {
-        let resp = self
-            .client
-            .post(&self.url)
-            .headers(headers)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| ExportError::retryable(format!("failed to make an HTTP request: {}", error_chain(&e))))?;
+        let resp = self.client.post(&self.url).headers(headers).body(body).send().await.map_err(|e| {
+            ExportError::retryable(format!("failed to make an HTTP request: {}", error_chain(&e.without_url())))
+        })?;
         let status = resp.status();
         let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
         let bytes = read_limited(resp, MAX_RESPONSE).await;
@@ -155,7 +150,7 @@ impl LokiSender {
         let tenant = if tenant.is_empty() { String::new() } else { format!(" (tenant \"{tenant}\")") };
         let mut message = format!(
             "error exporting items, request to {}{tenant} responded with HTTP Status Code {}",
-            self.url,
+            redact_url(&self.url),
             status.as_u16()
         );
         if !text.is_empty() {

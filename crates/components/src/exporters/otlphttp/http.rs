@@ -13,7 +13,7 @@ use switchyard_core::exporterhelper::{ExportError, Sender};
 
 use super::config::{BodyEncoding, OtlpHttpExporterConfig};
 use crate::exporters::client::{error_chain, ExporterAuth};
-use crate::exporters::{http_client, parse_retry_after, read_limited, HttpClientSettings};
+use crate::exporters::{http_client, parse_retry_after, read_limited, redact_url, HttpClientSettings};
 use crate::otlp_signal::{OtlpSignal, RpcStatus};
 
 /// Most of an error response body we read (as the Collector: 64 KiB).
@@ -127,10 +127,9 @@ impl<S: OtlpSignal> Sender<S> for HttpSender<S> {
         Box::pin(async move {
             let mut headers = self.headers.clone();
             self.auth.apply(cx, &mut headers)?;
-            let resp =
-                self.client.post(&self.url).headers(headers).body(body?).send().await.map_err(|e| {
-                    ExportError::retryable(format!("failed to make an HTTP request: {}", error_chain(&e)))
-                })?;
+            let resp = self.client.post(&self.url).headers(headers).body(body?).send().await.map_err(|e| {
+                ExportError::retryable(format!("failed to make an HTTP request: {}", error_chain(&e.without_url())))
+            })?;
             let status = resp.status();
             let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
             let is_proto = resp
@@ -153,7 +152,7 @@ impl<S: OtlpSignal> Sender<S> for HttpSender<S> {
             let detail = error_detail(&bytes, is_proto);
             let message = format!(
                 "error exporting items, request to {} responded with HTTP Status Code {}{detail}",
-                self.url,
+                redact_url(&self.url),
                 status.as_u16()
             );
             if matches!(

@@ -107,6 +107,6 @@ fn sender(set: &Settings, cfg: &PrometheusRemoteWriteExporterConfig) -> Result<R
             native_histograms: dropped("native_histograms_unsupported"),
         },
         drop_log: LogThrottle::default(),
-        no_native_histograms: std::sync::atomic::AtomicBool::new(false),
+        native_histograms: std::sync::atomic::AtomicU8::new(sender::NATIVE_UNKNOWN),
     })
 }

@@ -1,7 +1,7 @@
 //! Sends one batch: translate, split into requests of at most `max_batch_size_bytes`,
 //! snappy-compress, POST (a few at once), classify the answers.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use futures::future::BoxFuture;
 use futures::{stream, StreamExt};
@@ -16,7 +16,7 @@ use switchyard_pdata::{Metrics, SignalData};
 use super::proto::{MetricMetadata, TimeSeries, WriteRequest};
 use super::translate::{translate, Settings};
 use crate::exporters::client::{error_chain, ExporterAuth};
-use crate::exporters::{classify_status, parse_retry_after, read_limited};
+use crate::exporters::{classify_status, parse_retry_after, read_limited, redact_url};
 
 /// Most of an error response we keep for the message.
 const MAX_RESPONSE: usize = 64 * 1024;
@@ -31,6 +31,12 @@ pub(super) struct DropCounters {
 /// What Prometheus answers (HTTP 500) to a native histogram without
 /// `--enable-feature=native-histograms`.
 const NATIVE_DISABLED: &str = "native histograms are disabled";
+/// Not known yet whether the server takes native histograms.
+pub(super) const NATIVE_UNKNOWN: u8 = 0;
+/// The server took a request with native histograms.
+pub(super) const NATIVE_OK: u8 = 1;
+/// The server refused native histograms.
+pub(super) const NATIVE_REFUSED: u8 = 2;
 
 /// The remote-write sender behind the exporter helper.
 pub(super) struct RemoteWriteSender {
@@ -44,8 +50,9 @@ pub(super) struct RemoteWriteSender {
     pub parallelism: usize,
     pub dropped: DropCounters,
     pub drop_log: LogThrottle,
-    /// Set once the server said it takes no native histograms: they are dropped from then on.
-    pub no_native_histograms: AtomicBool,
+    /// Whether the server takes native histograms: [`NATIVE_UNKNOWN`], [`NATIVE_OK`] or
+    /// [`NATIVE_REFUSED`] (then they are dropped from then on).
+    pub native_histograms: AtomicU8,
 }
 
 /// Packs series (and metadata) into write requests whose encoded size stays under `max`
@@ -91,7 +98,11 @@ impl RemoteWriteSender {
 
     async fn post(&self, headers: HeaderMap, body: Vec<u8>, series: usize) -> Result<(), ExportError> {
         let resp = self.client.post(&self.url).headers(headers).body(body).send().await.map_err(|e| {
-            ExportError::retryable(format!("failed to send remote write request to {}: {}", self.url, error_chain(&e)))
+            ExportError::retryable(format!(
+                "failed to send remote write request to {}: {}",
+                redact_url(&self.url),
+                error_chain(&e.without_url())
+            ))
         })?;
         let status = resp.status();
         if status.is_success() {
@@ -102,7 +113,7 @@ impl RemoteWriteSender {
         let text = String::from_utf8_lossy(&body[..body.len().min(512)]).trim().to_string();
         let message = format!(
             "remote write to {} answered HTTP {} for a request of {series} series: {text}",
-            self.url,
+            redact_url(&self.url),
             status.as_u16()
         );
         classify_status(status, retry_after, message)
@@ -120,17 +131,21 @@ impl Sender<Metrics> for RemoteWriteSender {
             let (dropped, first_drop) = (t.dropped, t.first_drop.clone());
             let (mut series, metadata) = (t.series, t.metadata);
             let mut stripped = 0;
-            if self.no_native_histograms.load(Ordering::Relaxed) {
+            let native = self.native_histograms.load(Ordering::Relaxed);
+            if native == NATIVE_REFUSED {
                 stripped = strip_native_histograms(&mut series);
             }
             // A copy is kept only while it is unknown whether the server takes native histograms.
             let has_native = series.iter().any(|s| !s.histograms.is_empty());
-            let fallback = has_native.then(|| (series.clone(), metadata.clone()));
+            let fallback = (has_native && native == NATIVE_UNKNOWN).then(|| (series.clone(), metadata.clone()));
             let mut result = self.send_translated(cx, series, metadata).await;
+            if has_native && result.is_ok() && native == NATIVE_UNKNOWN {
+                self.native_histograms.store(NATIVE_OK, Ordering::Relaxed);
+            }
             if let (Err(ExportError::Retryable { message, .. }), Some((mut series, metadata))) = (&result, fallback) {
                 if message.contains(NATIVE_DISABLED) {
-                    self.no_native_histograms.store(true, Ordering::Relaxed);
-                    tracing::warn!(exporter = %self.id, url = %self.url,
+                    self.native_histograms.store(NATIVE_REFUSED, Ordering::Relaxed);
+                    tracing::warn!(exporter = %self.id, url = %redact_url(&self.url),
                         "The server takes no native histograms (Prometheus needs --enable-feature=native-histograms): \
                          exponential histograms are dropped from now on, and counted.");
                     stripped = strip_native_histograms(&mut series);

@@ -357,7 +357,10 @@ impl Builder<'_> {
                             acc.exemplars.extend(exemplars);
                         }
                         None => self.drop_points(1, false, || {
-                            format!("exponential histogram \"{}\": no sum, or scale {} below -4", m.name, p.scale)
+                            format!(
+                                "exponential histogram \"{}\": no sum, scale {} below -4, or a bucket offset out of range",
+                                m.name, p.scale
+                            )
                         }),
                     }
                 }
@@ -523,7 +526,8 @@ fn exemplars(list: &[opentelemetry_proto::tonic::metrics::v1::Exemplar]) -> Vec<
 }
 
 /// An exponential histogram point as a native histogram: scale above 8 is reduced to 8
-/// (buckets merged), below -4 is refused (None), as is a point without a sum.
+/// (buckets merged), below -4 is refused (None), as is a point without a sum or with a bucket
+/// index out of range.
 pub fn native_histogram(p: &ExponentialHistogramDataPoint) -> Option<Histogram> {
     let timestamp = ms(p.time_unix_nano);
     if stale(p.flags) {
@@ -542,8 +546,8 @@ pub fn native_histogram(p: &ExponentialHistogramDataPoint) -> Option<Histogram> 
     }
     let sum = p.sum?;
     let scale_down = (p.scale - 8).max(0) as u32;
-    let (positive_spans, positive_deltas) = spans(p.positive.as_ref(), scale_down);
-    let (negative_spans, negative_deltas) = spans(p.negative.as_ref(), scale_down);
+    let (positive_spans, positive_deltas) = spans(p.positive.as_ref(), scale_down)?;
+    let (negative_spans, negative_deltas) = spans(p.negative.as_ref(), scale_down)?;
     Some(Histogram {
         count: Some(HistogramCount::CountInt(p.count)),
         sum,
@@ -561,12 +565,15 @@ pub fn native_histogram(p: &ExponentialHistogramDataPoint) -> Option<Histogram> 
 
 /// OTLP buckets (offset + dense counts; bucket `i` is `(base^i, base^(i+1)]`) as Prometheus
 /// spans and deltas (bucket `i` there is `(base^(i-1), base^i]`, hence the `+ 1`). Runs of up
-/// to two empty buckets stay inside a span; longer gaps start a new span.
-fn spans(b: Option<&Buckets>, scale_down: u32) -> (Vec<BucketSpan>, Vec<i64>) {
-    let Some(b) = b else { return (Vec::new(), Vec::new()) };
+/// to two empty buckets stay inside a span; longer gaps start a new span. None if an index
+/// leaves the i32 range (a hostile offset).
+fn spans(b: Option<&Buckets>, scale_down: u32) -> Option<(Vec<BucketSpan>, Vec<i64>)> {
+    let Some(b) = b else { return Some((Vec::new(), Vec::new())) };
     let mut merged: Vec<(i32, u64)> = Vec::with_capacity(b.bucket_counts.len());
     for (k, &c) in b.bucket_counts.iter().enumerate() {
-        let idx = ((b.offset as i64 + k as i64) >> scale_down) as i32 + 1;
+        let idx = ((b.offset as i64 + k as i64) >> scale_down) + 1;
+        // One more than the last index is computed below: keep a margin.
+        let idx = i32::try_from(idx).ok().filter(|i| *i < i32::MAX - 1 && *i > i32::MIN + 1)?;
         match merged.last_mut() {
             Some((i, n)) if *i == idx => *n += c,
             _ => merged.push((idx, c)),
@@ -597,7 +604,7 @@ fn spans(b: Option<&Buckets>, scale_down: u32) -> (Vec<BucketSpan>, Vec<i64>) {
         }
         next = Some(idx + 1);
     }
-    (spans, deltas)
+    Some((spans, deltas))
 }
 
 #[cfg(test)]

@@ -80,6 +80,12 @@ impl ConsumerContext for ReceiverContext {
     fn pre_rebalance(&self, base: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(tpl) = rebalance {
             tracing::info!(receiver = %self.id, signal = %self.signal, partitions = %describe(tpl), "Kafka partitions revoked.");
+            // librdkafka keeps an application pause on the partition object across
+            // assignments: a partition paused here and assigned back later would never be
+            // fetched again. Resumed now, it comes back fetching from its committed offset.
+            if let Err(e) = base.resume(tpl) {
+                tracing::debug!(receiver = %self.id, error = %e, "Resuming revoked partitions failed.");
+            }
             if self.commit_on_revoke {
                 if let Err(e) = base.commit_consumer_state(CommitMode::Sync) {
                     if e.rdkafka_error_code() != Some(RDKafkaErrorCode::NoOffset) {
@@ -319,12 +325,17 @@ impl<S: ReceiveSignal> Worker<S> {
         let mut backoff = Backoff::new(&self.opts.backoff);
         let started = Instant::now();
         let pause_at = tokio::time::Instant::now() + PAUSE_AFTER;
+        // Refusals of one message are counted once, not at every offer.
+        let mut refusal_counted = false;
         loop {
             let out = self.out.clone();
             let Some(result) = self.wait(out.consume(&cx, data.clone()), pause_at, SHUTDOWN_GRACE).await else {
                 return Flow::Stop;
             };
-            self.obs.receiver.record(S::SIGNAL, items, result.is_ok());
+            if result.is_ok() || !refusal_counted {
+                self.obs.receiver.record(S::SIGNAL, items, result.is_ok());
+            }
+            refusal_counted |= result.is_err();
             let (message, retry_after) = match result {
                 Ok(()) => {
                     self.store(&msg);
