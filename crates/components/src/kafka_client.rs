@@ -143,7 +143,10 @@ impl Default for MetadataRetryConfig {
     }
 }
 
-/// The client fields both components take, gathered from either config.
+/// The client fields both components take, gathered from either config. The exporter's and
+/// receiver's configs repeat these fields instead of `#[serde(flatten)]`ing this struct:
+/// serde's `deny_unknown_fields` (what gives users "unknown field, did you mean") does not
+/// work through `flatten`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KafkaClientConfig {
     /// Bootstrap servers, `host:port`.

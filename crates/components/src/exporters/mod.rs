@@ -14,7 +14,6 @@ pub mod otlphttp;
 #[cfg(feature = "exporter-prometheusremotewrite")]
 pub mod prometheusremotewrite;
 
-#[allow(unused_imports)]
 pub(crate) use client::{
     classify_status, header_map, http_client, parse_retry_after, read_limited, redact_url, HttpClientSettings,
 };

@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::future::BoxFuture;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::StatusCode;
 use switchyard_core::component::ComponentId;
 use switchyard_core::confignet::compression::gzip;
@@ -16,7 +16,7 @@ use super::config::{DefaultLabels, LokiExporterConfig, PushFormat};
 use super::convert::{convert, Dropped, TenantBatch};
 use super::push;
 use crate::exporters::client::{error_chain, ExporterAuth};
-use crate::exporters::{http_client, parse_retry_after, read_limited, redact_url, HttpClientSettings};
+use crate::exporters::{header_map, http_client, parse_retry_after, read_limited, redact_url, HttpClientSettings};
 
 /// Most of a response body we read.
 const MAX_RESPONSE: usize = 64 * 1024;
@@ -91,12 +91,7 @@ impl LokiSender {
         client: reqwest::Client,
         cfg: &LokiExporterConfig,
     ) -> Result<Self, String> {
-        let mut headers = HeaderMap::new();
-        for (k, v) in &cfg.headers {
-            let name = HeaderName::try_from(k.as_str()).map_err(|_| format!("invalid header name \"{k}\""))?;
-            let value = HeaderValue::try_from(v.as_str()).map_err(|_| format!("invalid value for header \"{k}\""))?;
-            headers.insert(name, value);
-        }
+        let mut headers = header_map(&cfg.headers)?;
         // The body's encoding is ours to say.
         let ct = match cfg.format {
             PushFormat::Protobuf => "application/x-protobuf",

@@ -279,18 +279,22 @@ impl Builder<'_> {
     /// Translates one metric; returns its latest point timestamp (for `target_info`).
     fn metric(&mut self, m: &opentelemetry_proto::tonic::metrics::v1::Metric, common: &Common) -> Option<i64> {
         let Some(data) = &m.data else { return None };
-        let points = match data {
-            Data::Gauge(g) => g.data_points.len(),
-            Data::Sum(s) => s.data_points.len(),
-            Data::Histogram(h) => h.data_points.len(),
-            Data::ExponentialHistogram(h) => h.data_points.len(),
-            Data::Summary(s) => s.data_points.len(),
+        // Points, and the temporality of the kinds that have one.
+        let (points, temporality) = match data {
+            Data::Gauge(g) => (g.data_points.len(), None),
+            Data::Sum(s) => (s.data_points.len(), Some(s.aggregation_temporality)),
+            Data::Histogram(h) => (h.data_points.len(), Some(h.aggregation_temporality)),
+            Data::ExponentialHistogram(h) => (h.data_points.len(), Some(h.aggregation_temporality)),
+            Data::Summary(s) => (s.data_points.len(), None),
         };
         if m.name.is_empty() {
             self.drop_points(points, false, || "a metric without a name".into());
             return None;
         }
-        let cumulative = AggregationTemporality::Cumulative as i32;
+        if let Some(t) = temporality.filter(|t| *t != AggregationTemporality::Cumulative as i32) {
+            self.drop_points(points, true, || temporality_reason(&m.name, t));
+            return None;
+        }
         let (suffixes, ns) = (self.set.add_suffixes, self.set.namespace.clone());
         let name_of = |kind| metric_name(&m.name, &m.unit, kind, suffixes, &ns);
         let mut latest = None::<i64>;
@@ -305,12 +309,6 @@ impl Builder<'_> {
                 }
             }
             Data::Sum(s) => {
-                if s.aggregation_temporality != cumulative {
-                    self.drop_points(s.data_points.len(), true, || {
-                        temporality_reason(&m.name, s.aggregation_temporality)
-                    });
-                    return None;
-                }
                 let (kind, ty) = if s.is_monotonic {
                     (NameKind::Counter, MetricType::Counter)
                 } else {
@@ -324,12 +322,6 @@ impl Builder<'_> {
                 }
             }
             Data::Histogram(h) => {
-                if h.aggregation_temporality != cumulative {
-                    self.drop_points(h.data_points.len(), true, || {
-                        temporality_reason(&m.name, h.aggregation_temporality)
-                    });
-                    return None;
-                }
                 let name = name_of(NameKind::Other);
                 self.meta(&name, MetricType::Histogram, &m.description, &m.unit);
                 for p in &h.data_points {
@@ -338,12 +330,6 @@ impl Builder<'_> {
                 }
             }
             Data::ExponentialHistogram(h) => {
-                if h.aggregation_temporality != cumulative {
-                    self.drop_points(h.data_points.len(), true, || {
-                        temporality_reason(&m.name, h.aggregation_temporality)
-                    });
-                    return None;
-                }
                 let name = name_of(NameKind::Other);
                 self.meta(&name, MetricType::Histogram, &m.description, &m.unit);
                 for p in &h.data_points {
