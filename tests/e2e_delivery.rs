@@ -298,3 +298,62 @@ service:
         gw.logs()
     );
 }
+
+/// A tmpfs mounted for one test, unmounted when dropped; `None` (the test skips, saying
+/// so) where `mount` is not permitted (it needs root; CI runs as root).
+struct SmallDisk(tempfile::TempDir);
+
+impl SmallDisk {
+    fn mount(size: &str, test: &str) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .expect("run mount");
+        if out.status.success() {
+            return Some(SmallDisk(dir));
+        }
+        eprintln!("SKIPPED {test}: cannot mount a tmpfs here ({})", String::from_utf8_lossy(&out.stderr).trim());
+        None
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.0.path()).status();
+    }
+}
+
+#[test]
+fn a_real_full_disk_refuses_retryably_loses_nothing_and_resumes() {
+    let Some(disk) = SmallDisk::mount("2m", "a_real_full_disk_refuses_retryably_loses_nothing_and_resumes") else {
+        return;
+    };
+    let (port, sink_grpc, sink_http) = (free_port(), free_port(), free_port());
+    // A queue far larger than the disk: the disk fills first. fsync on: what was accepted
+    // is on the device.
+    let cfg = persistent_config(port, sink_grpc, disk.0.path(), "queue_size: 100000")
+        .replace("create_directory: true}", "create_directory: true, fsync: true}");
+    let gw = Gateway::start(&cfg, port);
+    let acc = gw.dir.path().join("accepted.txt");
+    let r =
+        gen_traces(port, &["--count", "30000", "--batch-size", "100", "--accepted-file", &acc.display().to_string()]);
+    let refused = r["refused_items"].as_u64().unwrap();
+    assert!(refused > 0, "a 2 MiB disk cannot hold 30000 spans: {r}");
+    let err = r["first_error"].as_str().unwrap();
+    assert!(err.contains("503") && err.contains("No space left on device"), "retryable, with the cause: {err}");
+    assert!(gw.metric("otelcol_exporter_enqueue_failed_spans") >= refused as f64);
+    assert!(gw.logs().contains("No space left on device"), "{}", gw.logs());
+    let accepted = accepted_seqs(&acc);
+    assert!(accepted.len() > 1000, "the disk held some: {r}");
+
+    // The backend comes up: every accepted span is delivered once, the queue's files are
+    // freed, and the same load is accepted again.
+    let sink = Sink::start_on(&[], sink_grpc, sink_http);
+    assert_eq!(assert_all_delivered(&sink, &accepted, &gw.logs()), 0, "no duplicates");
+    let ok = wait_until(Duration::from_secs(30), || {
+        gen_traces(port, &["--count", "2000", "--batch-size", "100"])["refused_items"] == 0
+    });
+    assert!(ok, "appends resume once space is back\n{}", gw.logs());
+}

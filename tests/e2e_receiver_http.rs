@@ -286,3 +286,23 @@ async fn status_codes_compressions_and_json() {
     let r = post(s.permanent, "/v1/metrics", proto, None, vec![]).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
+
+/// The OpenTelemetry Python SDK's OTLP/HTTP exporter, sending a 3 MiB export to a 1 MiB
+/// limit 200 times, reads a 413 every time: never a reset connection (which it would retry).
+#[test]
+fn the_python_sdk_reads_every_413_for_an_oversized_export() {
+    let s = setup();
+    let out = std::process::Command::new(support::python())
+        .arg(support::root().join("scripts/backends/sdk_oversize_client.py"))
+        .args(["--endpoint", &format!("http://127.0.0.1:{}/custom/traces", s.ok), "-n", "200"])
+        .output()
+        .expect("run sdk_oversize_client.py");
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(report["statuses"], serde_json::json!({"413": 200}), "{report}");
+    assert_eq!(report["errors"], serde_json::json!({}), "no connection errors: {report}");
+    assert_eq!(report["results"], serde_json::json!({"FAILURE": 200}), "{report}");
+    let refused = s.gw.metric_with("switchyard_receiver_rejected_requests", &["reason=\"too_large\"", "otlp/ok"]);
+    assert!(refused >= 200.0, "{refused}");
+    assert_eq!(s.sink.items("traces", None), 0);
+}

@@ -3,6 +3,8 @@
 //! and authentication settings.
 
 pub mod auth;
+pub mod body;
 pub mod compression;
+mod linger;
 pub mod server;
 pub mod tls;

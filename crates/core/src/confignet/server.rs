@@ -1,6 +1,7 @@
 //! The accept loop every receiver's HTTP and gRPC port (and the health endpoint) runs: connection limit, TLS
 //! handshake with a deadline, a deadline for the first bytes (slowloris), HTTP/1 header
-//! and HTTP/2 stream limits, keep-alive pings, connection age, and graceful shutdown.
+//! and HTTP/2 stream limits, keep-alive pings, connection age, graceful shutdown, and a
+//! lingering close (`linger.rs`) so that an early answer is read rather than reset.
 //! Each connection closed early is counted by reason (`GuardObs`) and logged, throttled.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,6 +18,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::linger::Lingering;
 use super::tls::ServerTls;
 use crate::telemetry::{GuardObs, LogThrottle};
 
@@ -187,7 +189,7 @@ impl Conn {
             Some(tls) => match self.until_stop(tokio::time::timeout(deadline, tls.acceptor().accept(tcp))).await {
                 None => {}
                 Some(r) => match r {
-                    Ok(Ok(stream)) => self.http(TokioIo::new(stream), peer).await,
+                    Ok(Ok(stream)) => self.http(TokioIo::new(Lingering::new(stream, self.stop.clone())), peer).await,
                     Ok(Err(e)) => {
                         self.obs.conn_tls_handshake.add(1);
                         if let Some(n) = self.log.tls.allow() {
@@ -203,7 +205,9 @@ impl Conn {
                 // deadline as slow headers.
                 let mut first = [0u8; 1];
                 match self.until_stop(tokio::time::timeout(deadline, tcp.peek(&mut first))).await {
-                    Some(Ok(Ok(n))) if n > 0 => self.http(TokioIo::new(tcp), peer).await,
+                    Some(Ok(Ok(n))) if n > 0 => {
+                        self.http(TokioIo::new(Lingering::new(tcp, self.stop.clone())), peer).await
+                    }
                     Some(Err(_)) => self.timed_out(peer, "first bytes"),
                     _ => {}
                 }

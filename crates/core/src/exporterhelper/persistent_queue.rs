@@ -28,17 +28,68 @@ pub(crate) struct WalHandle {
     sizer: Sizer,
     room: Notify,
     obs: ExporterObs,
+    /// A sync of the ack log is scheduled or running.
+    ack_sync_pending: AtomicBool,
+    ack_log: LogThrottle,
 }
+
+/// With `fsync`, acknowledgements are synced at most this long after they are written:
+/// a power loss resends at most the records acknowledged in the last interval (and those
+/// being sent), where a sync per acknowledgement would cost one more device flush per
+/// exported request.
+pub(crate) const ACK_SYNC_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
 
 impl WalHandle {
     /// Acknowledges a record (delivered or dropped): frees its room.
-    pub fn ack(&self, seq: u64, items: u32) {
+    pub fn ack(self: &Arc<Self>, seq: u64, items: u32) {
         if let Err(e) = self.wal.ack(seq, items) {
-            // The record stays and is sent again after a restart: a duplicate, not a loss.
-            tracing::error!(error = %e, seq, "Cannot acknowledge a persistent queue record.");
+            // Done here all the same; the entry is written with the next one. Until then a
+            // restart sends the record again: a duplicate, not a loss.
+            if let Some(n) = self.ack_log.allow() {
+                tracing::error!(error = %e, seq, similar_since_last_report = n,
+                    "Cannot write a persistent queue acknowledgement (it is retried with the next).");
+            }
+        }
+        if self.fsync {
+            self.schedule_ack_sync();
         }
         self.update_size();
         self.room.notify_waiters();
+    }
+
+    /// Syncs the ack log [`ACK_SYNC_INTERVAL`] from now, off the async threads; acks
+    /// written meanwhile ride along. Again while acks keep coming.
+    fn schedule_ack_sync(self: &Arc<Self>) {
+        if self.ack_sync_pending.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            self.sync_acks_now();
+            self.ack_sync_pending.store(false, Ordering::Release);
+            return;
+        };
+        let h = self.clone();
+        rt.spawn(async move {
+            loop {
+                tokio::time::sleep(ACK_SYNC_INTERVAL).await;
+                let h2 = h.clone();
+                let _ = tokio::task::spawn_blocking(move || h2.sync_acks_now()).await;
+                h.ack_sync_pending.store(false, Ordering::Release);
+                // Acks written while syncing go in the next round, unless a new ack
+                // already scheduled one.
+                if !h.wal.acks_unsynced() || h.ack_sync_pending.swap(true, Ordering::AcqRel) {
+                    break;
+                }
+            }
+        });
+    }
+
+    fn sync_acks_now(&self) {
+        if let Err(e) = self.wal.sync_acks() {
+            if let Some(n) = self.ack_log.allow() {
+                tracing::error!(error = %e, similar_since_last_report = n, "Cannot sync persistent queue acknowledgements.");
+            }
+        }
     }
 
     fn update_size(&self) {
@@ -93,7 +144,15 @@ impl<S: SignalData> PersistentQueue<S> {
             tracing::info!(exporter = %id, bytes = recovered.torn_bytes,
                 "Ignoring the end of a write cut short when the gateway stopped (it was never acknowledged).");
         }
-        let handle = Arc::new(WalHandle { wal, fsync, sizer, room: Notify::new(), obs });
+        let handle = Arc::new(WalHandle {
+            wal,
+            fsync,
+            sizer,
+            room: Notify::new(),
+            obs,
+            ack_sync_pending: AtomicBool::new(false),
+            ack_log: LogThrottle::default(),
+        });
         handle.update_size();
         PersistentQueue {
             id,

@@ -5,6 +5,8 @@ mod record;
 mod wal;
 
 #[cfg(test)]
+mod disk_full_tests;
+#[cfg(test)]
 mod tests;
 
 pub use record::HEADER_LEN;

@@ -12,14 +12,17 @@
 //! (at-least-once) and counted as redelivered. A damaged record is skipped and reported; a
 //! record cut short by a crash was never acknowledged to anyone and is ignored.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use super::record::{read_payload, read_slot, Header, Slot, HEADER_LEN};
+
+mod acklog;
+use acklog::{read_acklog, ACK, ACKLOG_COMPACT_AT, ACK_ENTRY};
 
 /// How the queue's capacity is measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,6 +156,12 @@ struct State {
     next_seq: u64,
     acklog: File,
     acklog_entries: u64,
+    /// Bytes of whole entries in the ack log: a failed write is cut back to this.
+    acklog_len: u64,
+    /// Entries whose write failed (disk full), written before the next one.
+    unlogged: Vec<u8>,
+    /// Acknowledgements written since the last `fsync` of the ack log.
+    acks_unsynced: bool,
     /// Acknowledged records in live segments (kept to rewrite the ack log).
     acked: BTreeSet<u64>,
     /// Handed out, not yet acknowledged.
@@ -171,12 +180,6 @@ pub struct Wal {
     state: Mutex<State>,
     _lock: File,
 }
-
-const ACK: u8 = b'A';
-const DISPATCHED: u8 = b'D';
-const ACK_ENTRY: usize = 9;
-/// Rewrite the ack log when it holds this many more entries than needed.
-const ACKLOG_COMPACT_AT: u64 = 64 * 1024;
 
 impl Wal {
     /// Opens (creating if needed) the log in `dir`, which it locks for this process.
@@ -255,6 +258,9 @@ impl Wal {
             next_seq: max_seq.map_or(0, |s| s + 1),
             acklog,
             acklog_entries: u64::MAX, // forces a rewrite below
+            acklog_len: 0,
+            unlogged: Vec::new(),
+            acks_unsynced: false,
             acked,
             in_flight: BTreeSet::new(),
             read_pos: None,
@@ -271,7 +277,13 @@ impl Wal {
             }
             // Rewrite the ack log: entries of deleted segments go, and records handed out
             // before the restart are no longer in flight (they will be handed out again).
-            wal.rewrite_acklog(&mut st)?;
+            // On a full disk the old log is kept, cut to whole entries.
+            if let Err(e) = wal.rewrite_acklog(&mut st) {
+                let len = st.acklog.metadata().map(|m| m.len()).unwrap_or(0) / ACK_ENTRY as u64 * ACK_ENTRY as u64;
+                st.acklog.set_len(len).map_err(|_| e)?;
+                st.acklog_len = len;
+                st.acklog_entries = len / ACK_ENTRY as u64;
+            }
         }
         Ok((wal, rec))
     }
@@ -327,40 +339,39 @@ impl Wal {
         let h = Header { len: payload_len, seq, items, payload_crc: crc32fast::hash(&record[HEADER_LEN..]) };
         h.write(&mut record[..HEADER_LEN]);
 
-        let needs_new = match &st.writer {
-            None => true,
-            Some((base, _)) => {
-                let len = st.segments.get(base).map_or(0, |s| s.len);
-                len > 0 && len + size > self.opts.segment_bytes
+        let mut retried = false;
+        let base = loop {
+            let needs_new = match &st.writer {
+                None => true,
+                Some((base, _)) => {
+                    let len = st.segments.get(base).map_or(0, |s| s.len);
+                    len > 0 && len + size > self.opts.segment_bytes
+                }
+            };
+            if needs_new {
+                self.new_writer(&mut st, seq)?;
             }
-        };
-        if needs_new {
-            self.seal_writer(&mut st)?;
-            let path = self.dir.join(format!("{seq:020}.wal"));
-            let file = OpenOptions::new()
-                .create_new(true)
-                .write(true)
-                .read(true)
-                .open(&path)
-                .map_err(io_err("cannot create segment", &path))?;
-            if self.opts.fsync {
-                File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io_err("cannot sync", &self.dir))?;
-            }
-            st.segments
-                .insert(seq, Segment { path, len: 0, file_len: 0, damaged: false, sealed: false, outstanding: 0 });
-            st.writer = Some((seq, file));
-        }
-        let Some((base, file)) = &st.writer else { unreachable!("writer was just ensured") };
-        let base = *base;
-        let seg_len = st.segments.get(&base).map_or(0, |s| s.len);
-        let written =
-            file.write_all_at(record, seg_len).and_then(|()| if self.opts.fsync { file.sync_data() } else { Ok(()) });
-        if let Err(e) = written {
+            let Some((base, file)) = &st.writer else { unreachable!("writer was just ensured") };
+            let base = *base;
+            let seg_len = st.segments.get(&base).map_or(0, |s| s.len);
+            let written =
+                file.write_all_at(record, seg_len)
+                    .and_then(|()| if self.opts.fsync { file.sync_data() } else { Ok(()) });
+            let Err(e) = written else { break base };
             // Cut off whatever part was written, so the segment stays readable.
             let _ = file.set_len(seg_len);
+            // A full disk whose writer segment holds only delivered records: delete it to
+            // free its space (it is kept while it drains, to save creating files) and try
+            // once more in a new one.
+            let drained = st.segments.get(&base).is_some_and(|s| s.outstanding == 0 && s.len > 0);
+            if drained && !retried {
+                retried = true;
+                self.seal_writer(&mut st)?;
+                continue;
+            }
             let path = st.segments.get(&base).map(|s| s.path.clone()).unwrap_or_default();
             return Err(WalError::Io { context: "cannot write to segment", path, source: e });
-        }
+        };
         if let Some(seg) = st.segments.get_mut(&base) {
             seg.len += size;
             seg.file_len += size;
@@ -371,6 +382,24 @@ impl Wal {
         st.usage.items += u64::from(items);
         st.usage.disk_bytes += size;
         Ok(seq)
+    }
+
+    /// Seals the current writer segment and starts a new one whose first record is `seq`.
+    fn new_writer(&self, st: &mut State, seq: u64) -> Result<(), WalError> {
+        self.seal_writer(st)?;
+        let path = self.dir.join(format!("{seq:020}.wal"));
+        let file = OpenOptions::new()
+            .create_new(true)
+            .write(true)
+            .read(true)
+            .open(&path)
+            .map_err(io_err("cannot create segment", &path))?;
+        if self.opts.fsync {
+            File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io_err("cannot sync", &self.dir))?;
+        }
+        st.segments.insert(seq, Segment { path, len: 0, file_len: 0, damaged: false, sealed: false, outstanding: 0 });
+        st.writer = Some((seq, file));
+        Ok(())
     }
 
     fn check_capacity(&self, u: &Usage, items: u32, size: u64) -> Result<(), WalError> {
@@ -455,13 +484,14 @@ impl Wal {
                     }
                     if held(h.seq) {
                         st.in_flight.insert(h.seq);
-                        self.log_entry(st, DISPATCHED, h.seq)?;
+                        self.mark_dispatched(st, h.seq);
                         return Ok(Next::Record(Record { seq: h.seq, items: h.items, payload: Vec::new() }));
                     }
                     let payload = read_payload(file, offset, &h).map_err(io_err("cannot read", &path))?;
                     let Some(payload) = payload else {
-                        // Acknowledge it so that it is not counted or reported again.
-                        self.ack_locked(st, h.seq, h.items)?;
+                        // Acknowledge it so that it is not counted or reported again. A failed
+                        // ack log write is retried with the next entry.
+                        let _ = self.ack_locked(st, h.seq, h.items);
                         return Ok(Next::Skipped(Damage {
                             segment: path,
                             offset,
@@ -470,7 +500,7 @@ impl Wal {
                         }));
                     };
                     st.in_flight.insert(h.seq);
-                    self.log_entry(st, DISPATCHED, h.seq)?;
+                    self.mark_dispatched(st, h.seq);
                     return Ok(Next::Record(Record { seq: h.seq, items: h.items, payload }));
                 }
                 Slot::Torn => {
@@ -487,6 +517,9 @@ impl Wal {
     }
 
     /// Marks a record done (sent, or dropped for good). Frees its segment when it was the last.
+    /// The record is done in this process even when the error says the ack log could not be
+    /// written (disk full): the entry is written with the next one, and until then a
+    /// restart would send the record again (a duplicate, never a loss).
     pub fn ack(&self, seq: u64, items: u32) -> Result<(), WalError> {
         let mut st = self.lock();
         self.ack_locked(&mut st, seq, items)
@@ -497,7 +530,7 @@ impl Wal {
             return Ok(());
         }
         st.in_flight.remove(&seq);
-        self.log_entry(st, ACK, seq)?;
+        let logged = self.log_entry(st, ACK, seq);
         st.usage.records = st.usage.records.saturating_sub(1);
         st.usage.items = st.usage.items.saturating_sub(u64::from(items));
         let Some((&base, seg)) = st.segments.range_mut(..=seq).next_back() else { return Ok(()) };
@@ -515,10 +548,10 @@ impl Wal {
                 self.seal_writer(st)?;
             }
         }
-        if st.acklog_entries > ACKLOG_COMPACT_AT + 2 * (st.acked.len() + st.in_flight.len()) as u64 {
+        if logged.is_ok() && st.acklog_entries > ACKLOG_COMPACT_AT + 2 * (st.acked.len() + st.in_flight.len()) as u64 {
             self.rewrite_acklog(st)?;
         }
-        Ok(())
+        logged
     }
 
     fn delete_segment(&self, st: &mut State, base: u64) -> Result<(), WalError> {
@@ -539,64 +572,16 @@ impl Wal {
         }
         Ok(())
     }
-
-    fn log_entry(&self, st: &mut State, kind: u8, seq: u64) -> Result<(), WalError> {
-        let mut e = [0u8; ACK_ENTRY];
-        e[0] = kind;
-        e[1..].copy_from_slice(&seq.to_le_bytes());
-        st.acklog.write_all(&e).map_err(io_err("cannot write", &self.dir.join("acks.log")))?;
-        st.acklog_entries = st.acklog_entries.saturating_add(1);
-        Ok(())
-    }
-
-    /// Replaces the ack log with only what live segments need (write, rename: atomic).
-    fn rewrite_acklog(&self, st: &mut State) -> Result<(), WalError> {
-        let path = self.dir.join("acks.log");
-        let tmp = self.dir.join("acks.log.tmp");
-        let mut buf = Vec::with_capacity((st.acked.len() + st.in_flight.len()) * ACK_ENTRY);
-        for (kind, seqs) in [(ACK, &st.acked), (DISPATCHED, &st.in_flight)] {
-            for s in seqs {
-                buf.push(kind);
-                buf.extend_from_slice(&s.to_le_bytes());
-            }
-        }
-        let mut f = File::create(&tmp).map_err(io_err("cannot create", &tmp))?;
-        f.write_all(&buf).map_err(io_err("cannot write", &tmp))?;
-        if self.opts.fsync {
-            f.sync_all().map_err(io_err("cannot sync", &tmp))?;
-        }
-        fs::rename(&tmp, &path).map_err(io_err("cannot replace", &path))?;
-        st.acklog = OpenOptions::new().append(true).open(&path).map_err(io_err("cannot open", &path))?;
-        st.acklog_entries = (st.acked.len() + st.in_flight.len()) as u64;
-        Ok(())
-    }
 }
 
-type AckLog = (HashSet<u64>, HashSet<u64>, Option<u64>);
-
-/// Acknowledged and dispatched sequence numbers, and the largest seen. A torn last entry is ignored.
-fn read_acklog(path: &Path) -> Result<AckLog, WalError> {
-    let mut bytes = Vec::new();
-    match File::open(path) {
-        Ok(mut f) => {
-            f.read_to_end(&mut bytes).map_err(io_err("cannot read", path))?;
+impl Drop for Wal {
+    /// With `fsync`, acknowledgements written since the last sync are synced on close, so
+    /// a clean stop followed by a power loss resends nothing already delivered.
+    fn drop(&mut self) {
+        if self.opts.fsync {
+            let _ = self.sync_acks();
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(WalError::Io { context: "cannot open", path: path.to_path_buf(), source: e }),
     }
-    let (mut acked, mut dispatched, mut max) = (HashSet::new(), HashSet::new(), None);
-    for e in bytes.chunks_exact(ACK_ENTRY) {
-        let mut s = [0u8; 8];
-        s.copy_from_slice(&e[1..]);
-        let seq = u64::from_le_bytes(s);
-        match e[0] {
-            ACK => acked.insert(seq),
-            DISPATCHED => dispatched.insert(seq),
-            _ => continue,
-        };
-        max = max.max(Some(seq));
-    }
-    Ok((acked, dispatched, max))
 }
 
 /// `(base seq, path)` of every segment file, oldest first.

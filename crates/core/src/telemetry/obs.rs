@@ -42,6 +42,8 @@ pub struct GuardObs {
     pub req_json_depth: Counter,
     /// Request refused: could not be decompressed or decoded.
     pub req_malformed: Counter,
+    /// Request refused: its body did not arrive within `read_timeout`.
+    pub req_read_timeout: Counter,
 }
 
 impl GuardObs {
@@ -70,6 +72,7 @@ impl GuardObs {
             req_too_large: req("too_large"),
             req_json_depth: req("json_depth"),
             req_malformed: req("malformed"),
+            req_read_timeout: req("read_timeout"),
         }
     }
 }

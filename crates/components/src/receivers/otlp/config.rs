@@ -7,6 +7,7 @@ use serde::Deserialize;
 use switchyard_core::component::{ComponentConfig, FieldError};
 use switchyard_core::config::Optional;
 use switchyard_core::confignet::auth::AuthConfig;
+use switchyard_core::confignet::body::DEFAULT_READ_TIMEOUT;
 use switchyard_core::confignet::server::{DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_HEADER_TIMEOUT};
 use switchyard_core::confignet::tls::ServerTlsConfig;
 
@@ -57,6 +58,10 @@ pub struct GrpcServerConfig {
     /// Deadline for the TLS handshake and the first bytes of a connection (Switchyard; default 1m).
     #[serde(with = "humantime_serde")]
     pub read_header_timeout: Duration,
+    /// Deadline for a call's whole request message once its headers are in (Switchyard;
+    /// default 30s; `0s`: none). The message is read before the call takes an admission slot.
+    #[serde(with = "humantime_serde")]
+    pub read_timeout: Option<Duration>,
 }
 
 /// `keepalive:` of the gRPC server.
@@ -105,7 +110,30 @@ impl Default for GrpcServerConfig {
             auth: None,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             read_header_timeout: DEFAULT_READ_HEADER_TIMEOUT,
+            read_timeout: None,
         }
+    }
+}
+
+impl GrpcServerConfig {
+    /// The deadline for reading a request message: `read_timeout`, its default, or none for `0s`.
+    pub fn body_read_timeout(&self) -> Option<Duration> {
+        effective_read_timeout(self.read_timeout)
+    }
+}
+
+impl HttpServerConfig {
+    /// The deadline for reading a request body: `read_timeout`, its default, or none for `0s`.
+    pub fn body_read_timeout(&self) -> Option<Duration> {
+        effective_read_timeout(self.read_timeout)
+    }
+}
+
+fn effective_read_timeout(configured: Option<Duration>) -> Option<Duration> {
+    match configured {
+        None => Some(DEFAULT_READ_TIMEOUT),
+        Some(d) if d.is_zero() => None,
+        Some(d) => Some(d),
     }
 }
 
@@ -138,7 +166,8 @@ pub struct HttpServerConfig {
     /// Deadline for the TLS handshake, the first bytes and each request's headers (default 1m).
     #[serde(with = "humantime_serde")]
     pub read_header_timeout: Duration,
-    /// Accepted for compatibility (bodies are bounded by size and bytes in flight).
+    /// Deadline for a request's whole body once its headers are in (default 30s; `0s`: none,
+    /// as in the Collector, whose default is none).
     #[serde(with = "humantime_serde")]
     pub read_timeout: Option<Duration>,
     /// Accepted for compatibility.

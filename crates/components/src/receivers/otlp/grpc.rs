@@ -2,12 +2,14 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::middleware::Next;
 use prost::Message;
 use switchyard_core::component::{ComponentId, ReceiverOutputs, StartError};
 use switchyard_core::confignet::auth::ServerAuth;
+use switchyard_core::confignet::body::{read_body, BodyError, BytesInFlight};
 use switchyard_core::confignet::server::{self, ServeOptions, Serving};
 use switchyard_core::confignet::tls::ServerTls;
 use switchyard_core::consumer::{ConsumeError, DynConsumer, RequestContext};
@@ -77,7 +79,7 @@ fn to_status(e: ConsumeError) -> Status {
     }
 }
 
-fn with_retry_info(code: Code, message: String, delay: std::time::Duration) -> Status {
+fn with_retry_info(code: Code, message: String, delay: Duration) -> Status {
     let info = RetryInfo {
         retry_delay: Some(ProtoDuration { seconds: delay.as_secs() as i64, nanos: delay.subsec_nanos() as i32 }),
     };
@@ -139,13 +141,21 @@ macro_rules! configured {
     };
 }
 
-/// Checked before a call's body is read: credentials, then an admission slot.
+/// Checked before a call is decoded: credentials, then the request message is read
+/// (bounded in size, time and bytes in flight), then an admission slot is taken. Reading
+/// first means a client that trickles its message holds no slot, only the bytes it sent.
 struct Door {
     who: String,
     auth: Option<ServerAuth>,
     admission: Arc<Semaphore>,
+    in_flight: BytesInFlight,
+    /// Largest request body: the message limit plus the 5-byte gRPC frame header. As in
+    /// grpc-go, a message whose wire size exceeds the limit is refused without decompressing it.
+    max_body: usize,
+    read_timeout: Option<Duration>,
     obs: ReceiverObs,
     log: LogThrottle,
+    timeout_log: LogThrottle,
 }
 
 async fn door(State(d): State<Arc<Door>>, req: axum::extract::Request, next: Next) -> axum::response::Response {
@@ -159,14 +169,47 @@ async fn door(State(d): State<Arc<Door>>, req: axum::extract::Request, next: Nex
             return Status::unauthenticated("missing or invalid credentials").into_http();
         }
     }
+    let (parts, body) = req.into_parts();
+    let over_budget = |d: &Door| {
+        d.obs.admission_refused.add(1);
+        let message = BodyError::InFlight(d.in_flight.limit_bytes() >> 20).to_string();
+        with_retry_info(Code::ResourceExhausted, message, Duration::from_secs(1)).into_http()
+    };
+    let Some(mut reservation) = d.in_flight.reserve(0) else { return over_budget(&d) };
+    let bytes = match read_body(body, d.max_body, d.read_timeout, &mut reservation, None).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge(_)) => {
+            d.obs.guard.req_too_large.add(1);
+            let limit = d.max_body - GRPC_FRAME_HEADER;
+            return Status::resource_exhausted(format!(
+                "grpc: received message larger than max ({limit} bytes, max_recv_msg_size_mib)"
+            ))
+            .into_http();
+        }
+        Err(BodyError::InFlight(_)) => return over_budget(&d),
+        Err(e @ BodyError::Timeout(_)) => {
+            d.obs.guard.req_read_timeout.add(1);
+            if let Some(n) = d.timeout_log.allow() {
+                tracing::info!(receiver = %d.who, transport = "grpc", error = %e, similar_since_last_report = n,
+                    "Request refused: its message arrived too slowly.");
+            }
+            return Status::deadline_exceeded(e.to_string()).into_http();
+        }
+        Err(e @ BodyError::Read(_)) => return Status::cancelled(e.to_string()).into_http(),
+    };
     // One semaphore shared with the HTTP side: a request is decoded only once admitted.
     let Ok(_admitted) = d.admission.acquire().await else {
         return Status::unavailable("receiver is shutting down").into_http();
     };
+    let req = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
     let mut response = next.run(req).await;
+    drop(reservation);
     count_refusal(&d.obs, &mut response);
     response
 }
+
+/// A gRPC message's length-prefix: one flag byte and four length bytes.
+const GRPC_FRAME_HEADER: usize = 5;
 
 /// Counts what tonic refused before our handler ran (it answers trailers-only, so the
 /// status is in the headers): a message over `max_recv_msg_size_mib`, which tonic reports as
@@ -193,6 +236,7 @@ fn count_refusal(obs: &ReceiverObs, response: &mut axum::response::Response) {
 pub(super) struct GrpcDeps {
     pub(super) obs: ReceiverObs,
     pub(super) admission: Arc<Semaphore>,
+    pub(super) in_flight: BytesInFlight,
     pub(super) tls: Option<ServerTls>,
     pub(super) auth: Option<ServerAuth>,
 }
@@ -210,7 +254,7 @@ pub(super) async fn serve(
         .map_err(|e| StartError::new(format!("receiver \"{id}\": cannot listen on {} (grpc): {e}", cfg.endpoint)))?;
     let addr: Option<SocketAddr> = listener.local_addr().ok();
     let limit = cfg.max_recv_msg_size_mib.unwrap_or(4) as usize * 1024 * 1024;
-    let GrpcDeps { obs, admission, tls, auth } = deps;
+    let GrpcDeps { obs, admission, in_flight, tls, auth } = deps;
     let h = Handler { out: out.clone(), obs: obs.clone(), include_metadata: cfg.include_metadata };
     let mut routes = Routes::default();
     if out.traces.is_some() {
@@ -225,8 +269,17 @@ pub(super) async fn serve(
     if out.profiles.is_some() {
         routes = routes.add_service(configured!(ProfilesServiceServer, h, limit));
     }
-    let door_state =
-        Arc::new(Door { who: id.to_string(), auth, admission, obs: obs.clone(), log: LogThrottle::default() });
+    let door_state = Arc::new(Door {
+        who: id.to_string(),
+        auth,
+        admission,
+        in_flight,
+        max_body: limit + GRPC_FRAME_HEADER,
+        read_timeout: cfg.body_read_timeout(),
+        obs: obs.clone(),
+        log: LogThrottle::default(),
+        timeout_log: LogThrottle::default(),
+    });
     let router = routes.prepare().into_axum_router().layer(axum::middleware::from_fn_with_state(door_state, door));
     let params = cfg.keepalive.as_ref().and_then(|k| k.server_parameters.clone()).unwrap_or_default();
     let options = ServeOptions {

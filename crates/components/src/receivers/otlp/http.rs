@@ -3,16 +3,17 @@
 //! Collector's status codes (reference/otlp-protocol.md §3, §7.4).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
-use http_body_util::{BodyExt, Limited};
 use prost::Message;
 use switchyard_core::component::{ComponentId, ReceiverOutputs, StartError};
 use switchyard_core::confignet::auth::ServerAuth;
+use switchyard_core::confignet::body::{read_body, BodyError, BytesInFlight};
 use switchyard_core::confignet::compression::{decompress, DecompressError};
 use switchyard_core::confignet::server::{self, ServeOptions, Serving};
 use switchyard_core::confignet::tls::ServerTls;
@@ -51,9 +52,12 @@ struct State {
     auth_log: LogThrottle,
     max_json_depth: usize,
     admission: Arc<Semaphore>,
-    /// Bytes of request bodies being received or processed, in KiB.
-    bytes_in_flight: Arc<Semaphore>,
+    /// Bytes of request bodies being received or processed (shared with the gRPC port).
+    in_flight: BytesInFlight,
     max_body: usize,
+    /// Deadline for a whole body once the headers are in; `None`: no deadline.
+    read_timeout: Option<Duration>,
+    timeout_log: LogThrottle,
     include_metadata: bool,
     compression: Option<Vec<String>>,
     response_headers: HeaderMap,
@@ -65,15 +69,30 @@ struct Failure {
     code: i32,
     message: String,
     retry_after: Option<u64>,
+    /// Answered before the body was read whole.
+    unread: bool,
 }
 
 impl Failure {
     fn new(status: StatusCode, code: i32, message: impl Into<String>) -> Self {
-        Failure { status, code, message: message.into(), retry_after: None }
+        Failure { status, code, message: message.into(), retry_after: None, unread: false }
+    }
+
+    fn unread(mut self) -> Self {
+        self.unread = true;
+        self
     }
 }
 
+/// Marks an answer given before the request body was read whole: on HTTP/1 the
+/// connection cannot carry another request, so the answer says `Connection: close` (a
+/// client that pooled it would send its next request into a closing connection). The
+/// rest of the body is drained by the connection's lingering close.
+#[derive(Clone, Copy)]
+struct BodyUnread;
+
 const INVALID_ARGUMENT: i32 = 3;
+const DEADLINE_EXCEEDED: i32 = 4;
 const UNAUTHENTICATED: i32 = 16;
 const RESOURCE_EXHAUSTED: i32 = 8;
 const UNIMPLEMENTED: i32 = 12;
@@ -103,7 +122,11 @@ fn request_encoding(headers: &HeaderMap) -> Option<Result<Encoding, String>> {
 }
 
 async fn handle<S: OtlpSignal>(state: Arc<State>, consumer: Option<DynConsumer<S>>, req: Request<Body>) -> Response {
+    let http1 = req.version() <= http::Version::HTTP_11;
     let mut response = respond::<S>(&state, consumer, req).await;
+    if http1 && response.extensions().get::<BodyUnread>().is_some() {
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     response.headers_mut().extend(state.response_headers.clone());
     response
 }
@@ -123,7 +146,7 @@ async fn respond<S: OtlpSignal>(state: &State, consumer: Option<DynConsumer<S>>,
                 _ => Encoding::Proto,
             };
             let f = Failure::new(StatusCode::UNAUTHORIZED, UNAUTHENTICATED, "missing or invalid credentials");
-            return failure_response(enc, f);
+            return failure_response(enc, f.unread());
         }
     }
     if req.method() != Method::POST {
@@ -132,10 +155,12 @@ async fn respond<S: OtlpSignal>(state: &State, consumer: Option<DynConsumer<S>>,
     let enc = match request_encoding(req.headers()) {
         Some(Ok(enc)) => enc,
         Some(Err(_)) | None => {
-            return plain(
+            let mut r = plain(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 format!("415 unsupported media type, supported: [{JSON}, {PROTOBUF}]"),
-            )
+            );
+            r.extensions_mut().insert(BodyUnread);
+            return r;
         }
     };
     match process::<S>(state, consumer, req, enc).await {
@@ -151,6 +176,9 @@ fn failure_response(enc: Encoding, f: Failure) -> Response {
         (f.status, [(header::CONTENT_TYPE, enc.content_type())], status_body(enc, f.code, &f.message)).into_response();
     if let Some(secs) = f.retry_after {
         r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    if f.unread {
+        r.extensions_mut().insert(BodyUnread);
     }
     r
 }
@@ -169,27 +197,6 @@ async fn process<S: OtlpSignal>(
         ));
     };
     let (parts, body) = req.into_parts();
-    // Admission by bytes: a body is only read if its size fits in what this receiver holds
-    // at once; otherwise the client is told to come back (429 + Retry-After) before any of
-    // it is in memory. Without Content-Length (chunked), 1 MiB is reserved.
-    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    let reserve_kib =
-        declared.unwrap_or(1 << 20).min(state.max_body).div_ceil(1024).clamp(1, BYTES_IN_FLIGHT_KIB) as u32;
-    let _bytes = match state.bytes_in_flight.clone().try_acquire_many_owned(reserve_kib) {
-        Ok(p) => p,
-        Err(_) => {
-            state.obs.admission_refused.add(1);
-            return Err(Failure {
-                status: StatusCode::TOO_MANY_REQUESTS,
-                code: RESOURCE_EXHAUSTED,
-                message: format!(
-                    "too many bytes in flight: this receiver holds at most {} MiB of requests at once; retry later",
-                    BYTES_IN_FLIGHT_KIB / 1024
-                ),
-                retry_after: Some(1),
-            });
-        }
-    };
     let too_large = |limit: usize, stage: &str| {
         state.obs.guard.req_too_large.add(1);
         Failure::new(
@@ -198,17 +205,42 @@ async fn process<S: OtlpSignal>(
             format!("request body exceeds the limit of {limit} bytes{stage} (max_request_body_size)"),
         )
     };
-    let raw = match Limited::new(body, state.max_body).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            return Err(too_large(state.max_body, ""))
+    // A declared length over the limit is refused before anything is read; the rest of
+    // the body is drained by the connection's lingering close, so the client reads the 413.
+    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > state.max_body) {
+        return Err(too_large(state.max_body, "").unread());
+    }
+    // Admission by bytes: a declared length is reserved before reading, so a body that
+    // cannot fit is refused (429 + Retry-After) before any of it is in memory; a body of
+    // unknown length (chunked) reserves what arrives, as it arrives.
+    let over_budget = |state: &State| {
+        state.obs.admission_refused.add(1);
+        Failure {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: RESOURCE_EXHAUSTED,
+            message: BodyError::InFlight(state.in_flight.limit_bytes() >> 20).to_string(),
+            retry_after: Some(1),
+            unread: true,
         }
-        Err(e) => {
-            return Err(Failure::new(
-                StatusCode::BAD_REQUEST,
-                INVALID_ARGUMENT,
-                format!("failed to read request body: {e}"),
-            ))
+    };
+    let Some(mut reservation) = state.in_flight.reserve(declared.unwrap_or(0)) else {
+        return Err(over_budget(state));
+    };
+    let raw = match read_body(body, state.max_body, state.read_timeout, &mut reservation, declared).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge(limit)) => return Err(too_large(limit, "").unread()),
+        Err(BodyError::InFlight(_)) => return Err(over_budget(state)),
+        Err(e @ BodyError::Timeout(_)) => {
+            state.obs.guard.req_read_timeout.add(1);
+            if let Some(n) = state.timeout_log.allow() {
+                tracing::info!(receiver = %state.who, transport = "http", error = %e, similar_since_last_report = n,
+                    "Request refused: its body arrived too slowly.");
+            }
+            return Err(Failure::new(StatusCode::REQUEST_TIMEOUT, DEADLINE_EXCEEDED, e.to_string()).unread());
+        }
+        Err(e @ BodyError::Read(_)) => {
+            return Err(Failure::new(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, e.to_string()).unread())
         }
     };
     // Admission: decompression, decoding and the pipeline wait for a free slot. The body is
@@ -275,12 +307,14 @@ async fn process<S: OtlpSignal>(
             code: UNAVAILABLE,
             message,
             retry_after: retry_after.map(|d| d.as_secs().max(1)),
+            unread: false,
         }),
         Err(ConsumeError::Throttled { message, retry_after }) => Err(Failure {
             status: StatusCode::TOO_MANY_REQUESTS,
             code: RESOURCE_EXHAUSTED,
             message,
             retry_after: Some(retry_after.as_secs().max(1)),
+            unread: false,
         }),
         Err(ConsumeError::Permanent { message }) => {
             Err(Failure::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL, message))
@@ -293,15 +327,11 @@ fn route<S: OtlpSignal>(router: Router, path: &str, state: &Arc<State>, consumer
     router.route(&absolute_path(path), any(move |req: Request<Body>| handle::<S>(state.clone(), consumer.clone(), req)))
 }
 
-/// Request bytes a receiver's HTTP side holds at once (being read, decoded or in the
-/// pipeline), in KiB: 64 MiB. The gRPC side is bounded by admission slots times
-/// `max_recv_msg_size_mib`, with HTTP/2 flow control holding back the rest unread.
-const BYTES_IN_FLIGHT_KIB: usize = 64 * 1024;
-
 /// What `serve` needs besides the config.
 pub(super) struct HttpDeps {
     pub(super) obs: ReceiverObs,
     pub(super) admission: Arc<Semaphore>,
+    pub(super) in_flight: BytesInFlight,
     pub(super) tls: Option<ServerTls>,
     pub(super) auth: Option<ServerAuth>,
 }
@@ -321,7 +351,7 @@ pub(super) async fn serve(
         };
         response_headers.insert(name, value);
     }
-    let HttpDeps { obs, admission, tls, auth } = deps;
+    let HttpDeps { obs, admission, in_flight, tls, auth } = deps;
     let state = Arc::new(State {
         who: id.to_string(),
         obs: obs.clone(),
@@ -329,8 +359,10 @@ pub(super) async fn serve(
         auth_log: LogThrottle::default(),
         max_json_depth: cfg.max_json_depth,
         admission,
-        bytes_in_flight: Arc::new(Semaphore::new(BYTES_IN_FLIGHT_KIB)),
+        in_flight,
         max_body: cfg.max_request_body_size,
+        read_timeout: cfg.body_read_timeout(),
+        timeout_log: LogThrottle::default(),
         include_metadata: cfg.include_metadata,
         compression: cfg.compression_algorithms.clone(),
         response_headers,

@@ -5,6 +5,8 @@ mod config;
 mod grpc;
 mod http;
 #[cfg(test)]
+mod slow_tests;
+#[cfg(test)]
 mod tests;
 
 pub use config::{GrpcServerConfig, HttpServerConfig, OtlpReceiverConfig};
@@ -15,6 +17,7 @@ use switchyard_core::component::{
     BuildError, Component, Host, ReceiverFactory, ReceiverOutputs, Settings, Stability, StartError,
 };
 use switchyard_core::confignet::auth::{AuthConfig, ServerAuth};
+use switchyard_core::confignet::body::BytesInFlight;
 use switchyard_core::confignet::tls::{ServerTls, ServerTlsConfig};
 use switchyard_core::consumer::{ConsumeError, DynConsumer, RequestContext};
 use switchyard_core::telemetry::ReceiverObs;
@@ -70,10 +73,12 @@ impl Component for OtlpReceiver {
         Box::pin(async move {
             let mut tasks = self.tasks.lock().await;
             let admission = Arc::new(Semaphore::new(max_requests_in_process()));
+            let in_flight = BytesInFlight::new(BYTES_IN_FLIGHT);
             if let Some(g) = self.cfg.protocols.grpc.get() {
                 let deps = grpc::GrpcDeps {
                     obs: ReceiverObs::new(&self.set.telemetry, &self.set.id, "grpc"),
                     admission: admission.clone(),
+                    in_flight: in_flight.clone(),
                     tls: self.tls(&g.tls, vec![b"h2".to_vec()])?,
                     auth: self.auth(host, &g.auth)?,
                 };
@@ -83,6 +88,7 @@ impl Component for OtlpReceiver {
                 let deps = http::HttpDeps {
                     obs: ReceiverObs::new(&self.set.telemetry, &self.set.id, "http"),
                     admission,
+                    in_flight,
                     tls: self.tls(&h.tls, vec![b"h2".to_vec(), b"http/1.1".to_vec()])?,
                     auth: self.auth(host, &h.auth)?,
                 };
@@ -116,6 +122,11 @@ impl OtlpReceiver {
         ServerAuth::resolve(host, &format!("receiver \"{}\"", self.set.id), cfg).map(Some)
     }
 }
+
+/// Request bytes one receiver holds at once, gRPC and HTTP together (being read, decoded
+/// or in the pipeline): 64 MiB. Bodies are read before they take an admission slot, so
+/// this is what bounds the memory of requests waiting for one.
+const BYTES_IN_FLIGHT: usize = 64 << 20;
 
 /// Requests decoded or in the pipeline at once, per receiver (gRPC and HTTP together).
 ///

@@ -18,11 +18,11 @@ use switchyard_pdata::Traces;
 use super::{OtlpReceiverConfig, OtlpReceiverFactory};
 use crate::otlp_signal::{RetryInfo, RpcStatus, RETRY_INFO_TYPE};
 
-fn port() -> u16 {
+pub(super) fn port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port")
 }
 
-fn settings() -> Settings {
+pub(super) fn settings() -> Settings {
     Settings { id: ComponentId::new("otlp"), kind: Kind::Receiver, telemetry: Telemetry::default() }
 }
 
@@ -33,7 +33,7 @@ fn config(grpc: u16, http: u16) -> OtlpReceiverConfig {
         .expect("config")
 }
 
-fn one_span() -> ExportTraceServiceRequest {
+pub(super) fn one_span() -> ExportTraceServiceRequest {
     ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             scope_spans: vec![ScopeSpans {
