@@ -3,7 +3,10 @@
 //! Switchyard runs Collector configs unchanged, and the transform and filter processors, the
 //! routing connector and tail sampling all carry OTTL. This crate turns that text into a
 //! syntax tree with byte spans ([`ast`]), reports syntax errors with line, column and a caret
-//! snippet ([`ParseError`]). Contexts, inference and the semantic check come next.
+//! snippet ([`ParseError`]), knows the Collector's contexts, paths and enums ([`paths`]) and
+//! functions ([`functions`]), infers a statement's context the way the transform processor's
+//! flat syntax and filter's `*_conditions` do ([`infer`]), and checks a parsed statement
+//! against a context ([`check`]) so config loading fails early with a did-you-mean.
 //!
 //! There is no evaluator here yet; the tree is shaped so one can follow upstream semantics.
 //!
@@ -13,15 +16,23 @@
 //! ```
 
 pub mod ast;
+pub mod check;
 mod error;
+pub mod functions;
 mod grammar;
+pub mod infer;
 mod lexer;
+pub mod paths;
 
 #[cfg(test)]
 mod tests;
 
 pub use ast::{BoolExpr, Condition, Statement, Value, ValueExpression};
+pub use check::{check_condition, check_statement, check_value, CheckError, CheckErrorKind, CheckOptions};
 pub use error::{caret_snippet, ParseError, ParseErrorKind, Position, Span};
+pub use functions::Component;
+pub use infer::{infer_context, InferError};
+pub use paths::{Context, PathPrefixes, Signal};
 
 use winnow::stream::{Stream, TokenSlice};
 

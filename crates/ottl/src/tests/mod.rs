@@ -1,8 +1,10 @@
 //! Unit tests, one module per concern: grammar shapes, error positions, paths and inference,
 //! functions and the check.
 
+mod check;
 mod errors;
 mod grammar;
+mod infer;
 
 use crate::ast::*;
 use crate::{parse_condition, parse_statement};
