@@ -455,6 +455,10 @@ pub(crate) fn did_you_mean<'a>(word: &str, candidates: impl Iterator<Item = &'a 
     let lower = word.to_ascii_lowercase();
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
+        // Suggesting the very name that failed would be noise (e.g. a bare `resource`).
+        if c == word {
+            continue;
+        }
         if c.eq_ignore_ascii_case(word) {
             return Some(c.to_string());
         }

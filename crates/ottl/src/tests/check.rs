@@ -68,6 +68,10 @@ fn unknown_path_suggests() {
     assert_eq!(e.kind, CheckErrorKind::UnknownPath { path: "resource.name".into(), context: "resource" });
     let e = one(Context::Span, r#"set(name["x"], "y")"#);
     assert!(matches!(e.kind, CheckErrorKind::BadKeys { .. }), "{e:?}");
+    // A misspelled context prefix in a grouped statement reads as an unknown field.
+    let e = one(Context::Span, r#"set(resorce.attributes["a"], 1)"#);
+    assert_eq!(e.suggestion.as_deref(), Some("resource"));
+    assert_eq!(one(Context::Span, "set(attributes[\"a\"], resource)").suggestion, None);
     // cache belongs to the statement's own context only.
     assert!(matches!(one(Context::Span, "set(resource.cache, 1)").kind, CheckErrorKind::UnknownPath { .. }));
 }
