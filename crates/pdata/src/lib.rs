@@ -8,7 +8,12 @@
 //!
 //! The protobuf types are those of the `opentelemetry-proto` crate, re-exported as
 //! [`proto`]; OTLP/JSON is our own codec in [`json`].
+//!
+//! Components read and change the data through one layer instead of hand-written loops:
+//! [`attrs`] (attribute operations with the Collector's duplicate-key rule) and [`value`]
+//! (`AsString`, Go-style JSON, hex ids).
 
+pub mod attrs;
 pub mod json;
 mod signal;
 mod split;

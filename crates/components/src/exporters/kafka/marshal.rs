@@ -11,6 +11,7 @@ use prost::Message;
 use sha1::{Digest, Sha1};
 use switchyard_core::consumer::RequestContext;
 use switchyard_core::exporterhelper::ExportError;
+use switchyard_pdata::attrs;
 use switchyard_pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
 use switchyard_pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use switchyard_pdata::proto::collector::profiles::v1development::ExportProfilesServiceRequest;
@@ -18,6 +19,7 @@ use switchyard_pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 use switchyard_pdata::proto::common::v1::{any_value, AnyValue, KeyValue};
 use switchyard_pdata::proto::logs::v1::{ResourceLogs, ScopeLogs};
 use switchyard_pdata::proto::trace::v1::{ResourceSpans, ScopeSpans};
+use switchyard_pdata::value::{hex_id_if_set, write_json_value, JsonEscape};
 use switchyard_pdata::{Logs, Metrics, Profiles, Signal, Traces};
 
 use super::config::{ExportEncoding, KafkaExporterConfig};
@@ -120,7 +122,9 @@ impl Plan {
             return vec![(self.topic.clone(), data.clone())];
         }
         let attr = self.topic_from_attribute.as_str();
-        let groups = S::group_by_resource(data.request(), |attrs| string_attr(attrs, attr).map(str::to_string));
+        let groups = S::group_by_resource(data.request(), |attrs| {
+            attrs::get_str(attrs, attr).filter(|s| !s.is_empty()).map(str::to_string)
+        });
         if groups.len() == 1 {
             let topic = groups.into_iter().next().and_then(|(k, _)| k).unwrap_or_else(|| self.topic.clone());
             return vec![(topic, data.clone())];
@@ -216,30 +220,9 @@ fn metadata_value<'a>(cx: &'a RequestContext, key: &str) -> Option<&'a str> {
     cx.metadata_values(key).into_iter().find(|v| !v.is_empty())
 }
 
-fn string_attr<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a str> {
-    attrs.iter().find(|kv| kv.key == key).and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
-        any_value::Value::StringValue(s) if !s.is_empty() => Some(s.as_str()),
-        _ => None,
-    })
-}
-
-/// The key of a trace: its id in lowercase hex (32 characters); none for an empty id.
+/// The key of a trace: its id in lowercase hex (32 characters); none for an unset id.
 pub fn trace_id_key(id: &[u8]) -> Option<Vec<u8>> {
-    if id.iter().all(|b| *b == 0) {
-        return None;
-    }
-    Some(hex(id).into_bytes())
-}
-
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
+    hex_id_if_set(id).map(String::into_bytes)
 }
 
 /// 16 bytes identifying a resource's attributes, whatever their order: SHA-1 over the
@@ -262,36 +245,18 @@ pub fn resource_hash(attrs: &[KeyValue]) -> [u8; 16] {
     out
 }
 
-/// A `raw` message value: bytes as they are; any other body as JSON (a string body becomes
-/// a JSON string, quotes included, as in the Collector); an empty body gives nothing.
+/// A `raw` message value: bytes as they are; any other body as Go's `json.Marshal` of
+/// its `AsRaw()` (a string body becomes a JSON string, quotes included, as in the
+/// Collector); an empty body gives nothing.
 pub fn raw_body(body: Option<&AnyValue>) -> Vec<u8> {
-    match body.and_then(|b| b.value.as_ref()) {
+    match body.and_then(|b| b.value.as_ref().map(|v| (b, v))) {
         None => Vec::new(),
-        Some(any_value::Value::BytesValue(b)) => b.clone(),
-        Some(_) => serde_json::to_vec(&json_value(body)).unwrap_or_default(),
-    }
-}
-
-/// An AnyValue as Go's `json.Marshal(value.AsRaw())` writes it: maps with sorted keys,
-/// nested bytes in base64, NaN and infinities (which Go refuses) as null.
-pub fn json_value(v: Option<&AnyValue>) -> serde_json::Value {
-    use base64::Engine;
-    use serde_json::Value as J;
-    let Some(v) = v.and_then(|v| v.value.as_ref()) else { return J::Null };
-    match v {
-        any_value::Value::StringValue(s) => J::String(s.clone()),
-        any_value::Value::BoolValue(b) => J::Bool(*b),
-        any_value::Value::IntValue(i) => J::from(*i),
-        any_value::Value::DoubleValue(d) => serde_json::Number::from_f64(*d).map_or(J::Null, J::Number),
-        any_value::Value::BytesValue(b) => J::String(base64::engine::general_purpose::STANDARD.encode(b)),
-        any_value::Value::ArrayValue(a) => J::Array(a.values.iter().map(|v| json_value(Some(v))).collect()),
-        any_value::Value::KvlistValue(kv) => {
-            let sorted: std::collections::BTreeMap<&str, J> =
-                kv.values.iter().map(|kv| (kv.key.as_str(), json_value(kv.value.as_ref()))).collect();
-            J::Object(sorted.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        Some((_, any_value::Value::BytesValue(b))) => b.clone(),
+        Some((body, _)) => {
+            let mut out = String::new();
+            write_json_value(&mut out, body, JsonEscape::Html);
+            out.into_bytes()
         }
-        // A profiles-only string-table reference: no value outside profiles.
-        any_value::Value::StringValueStrindex(_) => J::Null,
     }
 }
 
