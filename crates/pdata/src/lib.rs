@@ -8,11 +8,18 @@
 //!
 //! The protobuf types are those of the `opentelemetry-proto` crate, re-exported as
 //! [`proto`]; OTLP/JSON is our own codec in [`json`].
+//!
+//! Components read and change the data through one layer instead of hand-written loops:
+//! [`attrs`] (attribute operations with the Collector's duplicate-key rule), [`value`]
+//! (`AsString`, Go-style JSON, hex ids) and [`walk`] (resource → scope → item walks,
+//! `retain` with envelope pruning, grouping that moves items).
 
+pub mod attrs;
 pub mod json;
 mod signal;
 mod split;
 pub mod value;
+pub mod walk;
 
 pub use opentelemetry_proto::tonic as proto;
 pub use signal::{Logs, Metrics, Profiles, Signal, SignalData, Traces};

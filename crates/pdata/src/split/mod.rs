@@ -120,7 +120,7 @@ impl Splittable for ScopeMetrics {
 
 /// Data points of a metric. A metric without points counts 0, as in `item_count`; it
 /// travels with the items before it (a batch of only such metrics is empty).
-fn metric_points(m: &Metric) -> usize {
+pub(crate) fn metric_points(m: &Metric) -> usize {
     match &m.data {
         Some(Data::Gauge(g)) => g.data_points.len(),
         Some(Data::Sum(s)) => s.data_points.len(),
@@ -204,4 +204,4 @@ pub(crate) fn split_metrics(req: &mut ExportMetricsServiceRequest, max: usize) -
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -9,7 +9,7 @@ use crate::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use crate::{Metrics, SignalData, Traces};
 
 /// `shape[r][s]` = spans in scope `s` of resource `r`; span names are `r.s.i`.
-fn traces(shape: &[Vec<usize>]) -> Traces {
+pub(crate) fn traces(shape: &[Vec<usize>]) -> Traces {
     let resource_spans = shape
         .iter()
         .enumerate()

@@ -4,20 +4,18 @@
 //! (topic, key) group, the value (`otlp_proto`, `otlp_json`, or for logs `raw`), and groups
 //! too large for `producer.max_message_bytes` split in two until they fit.
 
-use std::collections::HashMap;
 use std::hash::Hash;
 
 use prost::Message;
 use sha1::{Digest, Sha1};
 use switchyard_core::consumer::RequestContext;
 use switchyard_core::exporterhelper::ExportError;
-use switchyard_pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
-use switchyard_pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use switchyard_pdata::attrs;
 use switchyard_pdata::proto::collector::profiles::v1development::ExportProfilesServiceRequest;
-use switchyard_pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 use switchyard_pdata::proto::common::v1::{any_value, AnyValue, KeyValue};
-use switchyard_pdata::proto::logs::v1::{ResourceLogs, ScopeLogs};
-use switchyard_pdata::proto::trace::v1::{ResourceSpans, ScopeSpans};
+use switchyard_pdata::proto::resource::v1::Resource;
+use switchyard_pdata::value::{hex_id_if_set, write_json_value, JsonEscape};
+use switchyard_pdata::walk;
 use switchyard_pdata::{Logs, Metrics, Profiles, Signal, Traces};
 
 use super::config::{ExportEncoding, KafkaExporterConfig};
@@ -120,7 +118,11 @@ impl Plan {
             return vec![(self.topic.clone(), data.clone())];
         }
         let attr = self.topic_from_attribute.as_str();
-        let groups = S::group_by_resource(data.request(), |attrs| string_attr(attrs, attr).map(str::to_string));
+        // Grouping moves items, so it takes a copy of the shared batch (as many bytes as
+        // the per-resource clones it replaced).
+        let groups = S::group_by_resource(data.clone().into_request(), |attrs| {
+            attrs::get_str(attrs, attr).filter(|s| !s.is_empty()).map(str::to_string)
+        });
         if groups.len() == 1 {
             let topic = groups.into_iter().next().and_then(|(k, _)| k).unwrap_or_else(|| self.topic.clone());
             return vec![(topic, data.clone())];
@@ -135,12 +137,11 @@ impl Plan {
             return vec![(key, data)];
         }
         if self.partition_by_trace_id {
-            if let Some(groups) = S::group_by_trace_id(data.request()) {
-                return groups.into_iter().map(|(id, r)| (trace_id_key(&id), S::from_request(r))).collect();
-            }
+            let groups = S::group_by_trace_id(data.into_request());
+            return groups.into_iter().map(|(id, r)| (trace_id_key(&id), S::from_request(r))).collect();
         }
         if self.partition_by_resource {
-            let groups = S::group_by_resource(data.request(), resource_hash);
+            let groups = S::group_by_resource(data.into_request(), resource_hash);
             return groups.into_iter().map(|(h, r)| (Some(h.to_vec()), S::from_request(r))).collect();
         }
         vec![(None, data)]
@@ -216,30 +217,9 @@ fn metadata_value<'a>(cx: &'a RequestContext, key: &str) -> Option<&'a str> {
     cx.metadata_values(key).into_iter().find(|v| !v.is_empty())
 }
 
-fn string_attr<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a str> {
-    attrs.iter().find(|kv| kv.key == key).and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
-        any_value::Value::StringValue(s) if !s.is_empty() => Some(s.as_str()),
-        _ => None,
-    })
-}
-
-/// The key of a trace: its id in lowercase hex (32 characters); none for an empty id.
+/// The key of a trace: its id in lowercase hex (32 characters); none for an unset id.
 pub fn trace_id_key(id: &[u8]) -> Option<Vec<u8>> {
-    if id.iter().all(|b| *b == 0) {
-        return None;
-    }
-    Some(hex(id).into_bytes())
-}
-
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
+    hex_id_if_set(id).map(String::into_bytes)
 }
 
 /// 16 bytes identifying a resource's attributes, whatever their order: SHA-1 over the
@@ -262,52 +242,35 @@ pub fn resource_hash(attrs: &[KeyValue]) -> [u8; 16] {
     out
 }
 
-/// A `raw` message value: bytes as they are; any other body as JSON (a string body becomes
-/// a JSON string, quotes included, as in the Collector); an empty body gives nothing.
+/// A `raw` message value: bytes as they are; any other body as Go's `json.Marshal` of
+/// its `AsRaw()` (a string body becomes a JSON string, quotes included, as in the
+/// Collector); an empty body gives nothing.
 pub fn raw_body(body: Option<&AnyValue>) -> Vec<u8> {
-    match body.and_then(|b| b.value.as_ref()) {
+    match body.and_then(|b| b.value.as_ref().map(|v| (b, v))) {
         None => Vec::new(),
-        Some(any_value::Value::BytesValue(b)) => b.clone(),
-        Some(_) => serde_json::to_vec(&json_value(body)).unwrap_or_default(),
-    }
-}
-
-/// An AnyValue as Go's `json.Marshal(value.AsRaw())` writes it: maps with sorted keys,
-/// nested bytes in base64, NaN and infinities (which Go refuses) as null.
-pub fn json_value(v: Option<&AnyValue>) -> serde_json::Value {
-    use base64::Engine;
-    use serde_json::Value as J;
-    let Some(v) = v.and_then(|v| v.value.as_ref()) else { return J::Null };
-    match v {
-        any_value::Value::StringValue(s) => J::String(s.clone()),
-        any_value::Value::BoolValue(b) => J::Bool(*b),
-        any_value::Value::IntValue(i) => J::from(*i),
-        any_value::Value::DoubleValue(d) => serde_json::Number::from_f64(*d).map_or(J::Null, J::Number),
-        any_value::Value::BytesValue(b) => J::String(base64::engine::general_purpose::STANDARD.encode(b)),
-        any_value::Value::ArrayValue(a) => J::Array(a.values.iter().map(|v| json_value(Some(v))).collect()),
-        any_value::Value::KvlistValue(kv) => {
-            let sorted: std::collections::BTreeMap<&str, J> =
-                kv.values.iter().map(|kv| (kv.key.as_str(), json_value(kv.value.as_ref()))).collect();
-            J::Object(sorted.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        Some((_, any_value::Value::BytesValue(b))) => b.clone(),
+        Some((body, _)) => {
+            let mut out = String::new();
+            write_json_value(&mut out, body, JsonEscape::Html);
+            out.into_bytes()
         }
-        // A profiles-only string-table reference: no value outside profiles.
-        any_value::Value::StringValueStrindex(_) => J::Null,
     }
 }
 
-/// What partitioning needs from each signal's request.
+/// What partitioning needs from each signal's request. Grouping takes the request by value
+/// and moves items into the groups (pdata's `walk::split_*`), copying only envelopes.
 pub trait KafkaData: OtlpSignal {
     /// The request split by resource, one group per `key(resource attributes)`, in the
     /// order keys first appear.
-    fn group_by_resource<K: Eq + Hash + Clone>(
-        req: &Self::Request,
+    fn group_by_resource<K: Eq + Hash>(
+        req: Self::Request,
         key: impl FnMut(&[KeyValue]) -> K,
     ) -> Vec<(K, Self::Request)>;
 
-    /// The request split per trace id (spans, or log records), envelopes kept; `None` for
-    /// signals without trace ids.
-    fn group_by_trace_id(_req: &Self::Request) -> Option<Vec<(Vec<u8>, Self::Request)>> {
-        None
+    /// The request split per trace id (spans, or log records), envelopes kept. Signals
+    /// without trace ids give one group with an empty id (no key).
+    fn group_by_trace_id(req: Self::Request) -> Vec<(Vec<u8>, Self::Request)> {
+        vec![(Vec::new(), req)]
     }
 
     /// Log record bodies (logs only).
@@ -316,144 +279,56 @@ pub trait KafkaData: OtlpSignal {
     }
 }
 
-fn attrs_of(r: &Option<switchyard_pdata::proto::resource::v1::Resource>) -> &[KeyValue] {
+fn attrs_of(r: &Option<Resource>) -> &[KeyValue] {
     r.as_ref().map(|r| r.attributes.as_slice()).unwrap_or(&[])
 }
 
-macro_rules! group_by_resource {
-    ($req:expr, $field:ident, $key:expr, $Req:ty) => {{
-        let mut key = $key;
-        let mut out: Vec<(_, $Req)> = Vec::new();
-        let mut index = HashMap::new();
-        for r in &$req.$field {
-            let k = key(attrs_of(&r.resource));
-            let i = *index.entry(k.clone()).or_insert_with(|| {
-                out.push((k, <$Req>::default()));
-                out.len() - 1
-            });
-            out[i].1.$field.push(r.clone());
-        }
-        out
-    }};
-}
-
 impl KafkaData for Traces {
-    fn group_by_resource<K: Eq + Hash + Clone>(
-        req: &Self::Request,
-        key: impl FnMut(&[KeyValue]) -> K,
+    fn group_by_resource<K: Eq + Hash>(
+        req: Self::Request,
+        mut key: impl FnMut(&[KeyValue]) -> K,
     ) -> Vec<(K, Self::Request)> {
-        group_by_resource!(req, resource_spans, key, ExportTraceServiceRequest)
+        walk::split_traces_by_resource(req, |r| key(attrs_of(&r.resource)))
     }
 
-    fn group_by_trace_id(req: &Self::Request) -> Option<Vec<(Vec<u8>, Self::Request)>> {
-        let mut out: Vec<(Vec<u8>, ExportTraceServiceRequest, (usize, usize))> = Vec::new();
-        let mut index: HashMap<&[u8], usize> = HashMap::new();
-        for (ri, rs) in req.resource_spans.iter().enumerate() {
-            for (si, ss) in rs.scope_spans.iter().enumerate() {
-                for span in &ss.spans {
-                    let i = *index.entry(span.trace_id.as_slice()).or_insert_with(|| {
-                        out.push((span.trace_id.clone(), Default::default(), (usize::MAX, usize::MAX)));
-                        out.len() - 1
-                    });
-                    let (_, group, last) = &mut out[i];
-                    if last.0 != ri {
-                        group.resource_spans.push(ResourceSpans {
-                            resource: rs.resource.clone(),
-                            scope_spans: Vec::new(),
-                            schema_url: rs.schema_url.clone(),
-                        });
-                        *last = (ri, usize::MAX);
-                    }
-                    let Some(r) = group.resource_spans.last_mut() else { continue };
-                    if last.1 != si {
-                        r.scope_spans.push(ScopeSpans {
-                            scope: ss.scope.clone(),
-                            spans: Vec::new(),
-                            schema_url: ss.schema_url.clone(),
-                        });
-                        last.1 = si;
-                    }
-                    if let Some(s) = r.scope_spans.last_mut() {
-                        s.spans.push(span.clone());
-                    }
-                }
-            }
-        }
-        Some(out.into_iter().map(|(id, r, _)| (id, r)).collect())
+    fn group_by_trace_id(req: Self::Request) -> Vec<(Vec<u8>, Self::Request)> {
+        walk::split_traces_by_trace_id(req)
     }
 }
 
 impl KafkaData for Metrics {
-    fn group_by_resource<K: Eq + Hash + Clone>(
-        req: &Self::Request,
-        key: impl FnMut(&[KeyValue]) -> K,
+    fn group_by_resource<K: Eq + Hash>(
+        req: Self::Request,
+        mut key: impl FnMut(&[KeyValue]) -> K,
     ) -> Vec<(K, Self::Request)> {
-        group_by_resource!(req, resource_metrics, key, ExportMetricsServiceRequest)
+        walk::split_metrics_by_resource(req, |r| key(attrs_of(&r.resource)))
     }
 }
 
 impl KafkaData for Logs {
-    fn group_by_resource<K: Eq + Hash + Clone>(
-        req: &Self::Request,
-        key: impl FnMut(&[KeyValue]) -> K,
+    fn group_by_resource<K: Eq + Hash>(
+        req: Self::Request,
+        mut key: impl FnMut(&[KeyValue]) -> K,
     ) -> Vec<(K, Self::Request)> {
-        group_by_resource!(req, resource_logs, key, ExportLogsServiceRequest)
+        walk::split_logs_by_resource(req, |r| key(attrs_of(&r.resource)))
     }
 
-    fn group_by_trace_id(req: &Self::Request) -> Option<Vec<(Vec<u8>, Self::Request)>> {
-        let mut out: Vec<(Vec<u8>, ExportLogsServiceRequest, (usize, usize))> = Vec::new();
-        let mut index: HashMap<&[u8], usize> = HashMap::new();
-        for (ri, rl) in req.resource_logs.iter().enumerate() {
-            for (si, sl) in rl.scope_logs.iter().enumerate() {
-                for rec in &sl.log_records {
-                    let i = *index.entry(rec.trace_id.as_slice()).or_insert_with(|| {
-                        out.push((rec.trace_id.clone(), Default::default(), (usize::MAX, usize::MAX)));
-                        out.len() - 1
-                    });
-                    let (_, group, last) = &mut out[i];
-                    if last.0 != ri {
-                        group.resource_logs.push(ResourceLogs {
-                            resource: rl.resource.clone(),
-                            scope_logs: Vec::new(),
-                            schema_url: rl.schema_url.clone(),
-                        });
-                        *last = (ri, usize::MAX);
-                    }
-                    let Some(r) = group.resource_logs.last_mut() else { continue };
-                    if last.1 != si {
-                        r.scope_logs.push(ScopeLogs {
-                            scope: sl.scope.clone(),
-                            log_records: Vec::new(),
-                            schema_url: sl.schema_url.clone(),
-                        });
-                        last.1 = si;
-                    }
-                    if let Some(s) = r.scope_logs.last_mut() {
-                        s.log_records.push(rec.clone());
-                    }
-                }
-            }
-        }
-        Some(out.into_iter().map(|(id, r, _)| (id, r)).collect())
+    fn group_by_trace_id(req: Self::Request) -> Vec<(Vec<u8>, Self::Request)> {
+        walk::split_logs_by_trace_id(req)
     }
 
     fn bodies(req: &Self::Request) -> Vec<Option<&AnyValue>> {
-        req.resource_logs
-            .iter()
-            .flat_map(|r| &r.scope_logs)
-            .flat_map(|s| &s.log_records)
-            .map(|l| l.body.as_ref())
-            .collect()
+        walk::log_records(req).map(|l| l.log.body.as_ref()).collect()
     }
 }
 
 impl KafkaData for Profiles {
     /// Profiles share one dictionary per request: not split; the first resource decides.
-    fn group_by_resource<K: Eq + Hash + Clone>(
-        req: &ExportProfilesServiceRequest,
+    fn group_by_resource<K: Eq + Hash>(
+        req: ExportProfilesServiceRequest,
         mut key: impl FnMut(&[KeyValue]) -> K,
     ) -> Vec<(K, ExportProfilesServiceRequest)> {
         let k = key(req.resource_profiles.first().map(|r| attrs_of(&r.resource)).unwrap_or(&[]));
-        vec![(k, req.clone())]
+        vec![(k, req)]
     }
 }

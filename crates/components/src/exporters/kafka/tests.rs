@@ -14,9 +14,10 @@ use switchyard_pdata::proto::common::v1::{any_value, AnyValue, KeyValue, KeyValu
 use switchyard_pdata::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use switchyard_pdata::proto::resource::v1::Resource;
 use switchyard_pdata::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use switchyard_pdata::value::hex_id as hex;
 use switchyard_pdata::{Logs, Metrics, Signal, SignalData, Traces};
 
-use super::marshal::{hex, raw_body, resource_hash, Plan};
+use super::marshal::{raw_body, resource_hash, Plan};
 use super::producer::{classify, KafkaSender};
 use super::*;
 use crate::otlp_signal::OtlpSignal;

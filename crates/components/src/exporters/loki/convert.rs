@@ -21,7 +21,10 @@ use switchyard_pdata::proto::common::v1::any_value::Value;
 use switchyard_pdata::proto::common::v1::{AnyValue, KeyValue};
 
 use super::config::DefaultLabels;
-use super::line::{self, as_string, LineFormat, ResourceAttrs};
+use switchyard_pdata::attrs;
+use switchyard_pdata::value::as_string;
+
+use super::line::{self, LineFormat, ResourceAttrs};
 
 /// Record attribute: record attributes to promote to labels.
 pub(crate) const HINT_ATTRIBUTES: &str = "loki.attribute.labels";
@@ -133,12 +136,6 @@ fn set_label_normalized<'a>(labels: &mut Vec<Label<'a>>, name: &'a str, norm: &'
     }
 }
 
-/// The first value of `key` (an attribute without a value reads as empty).
-fn find<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a AnyValue> {
-    const EMPTY: &AnyValue = &AnyValue { value: None };
-    attrs.iter().find(|kv| kv.key == key).map(|kv| kv.value.as_ref().unwrap_or(EMPTY))
-}
-
 /// `name` directly, else as a path into map attributes (`a.b.c`: `c` in map `a.b`, or
 /// `b.c` in map `a`, longest prefix first).
 fn lookup<'a>(attrs: &'a [KeyValue], name: &str, budget: &mut u32) -> Option<&'a AnyValue> {
@@ -146,7 +143,7 @@ fn lookup<'a>(attrs: &'a [KeyValue], name: &str, budget: &mut u32) -> Option<&'a
         return None;
     }
     *budget -= 1;
-    if let Some(v) = find(attrs, name) {
+    if let Some(v) = attrs::get(attrs, name) {
         return Some(v);
     }
     let mut end = name.len();
@@ -245,15 +242,15 @@ struct ResourceLabels<'a> {
 
 impl<'a> ResourceLabels<'a> {
     fn new(attrs: &'a [KeyValue], defaults: DefaultLabels) -> Self {
-        let job = defaults.job.then(|| find(attrs, "service.name")).flatten().map(|name| {
-            match find(attrs, "service.namespace") {
+        let job = defaults.job.then(|| attrs::get(attrs, "service.name")).flatten().map(|name| {
+            match attrs::get(attrs, "service.namespace") {
                 Some(ns) => Cow::Owned(format!("{}/{}", as_string(ns), as_string(name))),
                 None => as_string(name),
             }
         });
-        let instance = defaults.instance.then(|| find(attrs, "service.instance.id")).flatten().map(as_string);
+        let instance = defaults.instance.then(|| attrs::get(attrs, "service.instance.id")).flatten().map(as_string);
         let mut hinted = Vec::new();
-        if let Some(hint) = find(attrs, HINT_RESOURCES) {
+        if let Some(hint) = attrs::get(attrs, HINT_RESOURCES) {
             promote(&mut hinted, hint, attrs);
         }
         ResourceLabels {
@@ -261,8 +258,8 @@ impl<'a> ResourceLabels<'a> {
             job,
             instance,
             hinted,
-            format: find(attrs, HINT_FORMAT),
-            tenant_hint: find(attrs, HINT_TENANT),
+            format: attrs::get(attrs, HINT_FORMAT),
+            tenant_hint: attrs::get(attrs, HINT_TENANT),
         }
     }
 }
@@ -272,7 +269,7 @@ impl<'a> ResourceLabels<'a> {
 fn tenant<'a>(res: &ResourceLabels<'a>, attrs: &'a [KeyValue], record_hint: Option<&'a AnyValue>) -> &'a str {
     let Some(hint) = res.tenant_hint.or(record_hint) else { return "" };
     let Some(Value::StringValue(name)) = &hint.value else { return "" };
-    match find(res.attrs, name).or_else(|| find(attrs, name)).and_then(|v| v.value.as_ref()) {
+    match attrs::get(res.attrs, name).or_else(|| attrs::get(attrs, name)).and_then(|v| v.value.as_ref()) {
         Some(Value::StringValue(t)) => t,
         _ => "",
     }
@@ -301,7 +298,7 @@ pub(crate) fn convert(req: &ExportLogsServiceRequest, defaults: DefaultLabels, n
                 let attrs = lr.attributes.as_slice();
                 // Most records carry no hint: one pass instead of a lookup per hint.
                 let hinted = attrs.iter().any(|kv| kv.key.starts_with("loki."));
-                let hint = |key: &str| if hinted { find(attrs, key) } else { None };
+                let hint = |key: &str| if hinted { attrs::get(attrs, key) } else { None };
                 let format = match res_format.or_else(|| hint(HINT_FORMAT).map(|f| LineFormat::parse(&as_string(f)))) {
                     None => LineFormat::Json,
                     Some(Some(f)) => f,
@@ -334,7 +331,7 @@ pub(crate) fn convert(req: &ExportLogsServiceRequest, defaults: DefaultLabels, n
                     if let Some(level) = severity_level(lr.severity_number) {
                         // As if `level` were the last name of `loki.attribute.labels`, with
                         // the severity's name when the record has no `level` attribute.
-                        let value = find(attrs, "level").map_or(Cow::Borrowed(level), as_string);
+                        let value = attrs::get(attrs, "level").map_or(Cow::Borrowed(level), as_string);
                         set_label(&mut labels, Cow::Borrowed("level"), value);
                     }
                 }

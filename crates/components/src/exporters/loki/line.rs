@@ -1,17 +1,19 @@
-//! The Loki line of one log record (`loki.format`: `json`, `logfmt`, `raw`) and the value
-//! formatting rules behind it and behind label values.
+//! The Loki line of one log record (`loki.format`: `json`, `logfmt`, `raw`).
 //!
 //! Formatting follows the Collector's translator (`pkg/translator/loki`, Go): JSON as Go's
 //! `encoding/json` writes it (map keys sorted, `<`, `>`, `&` escaped, floats without a
-//! trailing `.0`), label values as pdata's `Value.AsString`, logfmt as `go-logfmt`.
+//! trailing `.0`; the writer is pdata's [`switchyard_pdata::value`]), label values and raw
+//! lines as pdata's `Value.AsString`, logfmt as `go-logfmt`.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use base64::Engine as _;
 use switchyard_pdata::proto::common::v1::any_value::Value;
 use switchyard_pdata::proto::common::v1::{AnyValue, InstrumentationScope, KeyValue};
 use switchyard_pdata::proto::logs::v1::LogRecord;
+use switchyard_pdata::value::{
+    self, as_string, hex_id_if_set, sorted_unique, write_json_str, write_json_value, JsonEscape,
+};
 
 /// The line format named by the `loki.format` hint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,45 +55,7 @@ pub(crate) fn encode(
 }
 
 // ---------------------------------------------------------------------------------------
-// Values as strings and as JSON.
-
-/// A value as pdata's `AsString`: strings as they are, numbers and booleans as text, bytes
-/// as base64, maps and arrays as JSON, nothing as "".
-pub(crate) fn as_string(v: &AnyValue) -> Cow<'_, str> {
-    match &v.value {
-        // A string-table index only means something inside a profiles dictionary.
-        None | Some(Value::StringValueStrindex(_)) => Cow::Borrowed(""),
-        Some(Value::StringValue(s)) => Cow::Borrowed(s),
-        Some(Value::BoolValue(b)) => Cow::Borrowed(if *b { "true" } else { "false" }),
-        Some(Value::IntValue(i)) => Cow::Owned(i.to_string()),
-        Some(Value::DoubleValue(f)) => Cow::Owned(go_json_float(*f)),
-        Some(Value::BytesValue(b)) => Cow::Owned(base64::engine::general_purpose::STANDARD.encode(b)),
-        Some(Value::ArrayValue(_) | Value::KvlistValue(_)) => {
-            let mut s = String::new();
-            write_json_value(&mut s, v);
-            Cow::Owned(s)
-        }
-    }
-}
-
-/// A float as Go's `encoding/json` (and pdata's `AsString`) writes it: shortest decimal,
-/// exponent form below 1e-6 and from 1e21 (`1e+21`, `1e-7`). NaN and infinities have no
-/// JSON form: `NaN`, `+Inf`, `-Inf` here (the JSON writer uses `null`).
-pub(crate) fn go_json_float(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
-    }
-    let abs = f.abs();
-    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        let (mantissa, exp) = split_exp(f);
-        format!("{mantissa}e{}{}", if exp < 0 { '-' } else { '+' }, exp.unsigned_abs())
-    } else {
-        f.to_string()
-    }
-}
+// Values as go-logfmt prints them.
 
 /// A float as Go's `%v` (`strconv` `'g'`, shortest): exponent form below 1e-4 and from 1e6,
 /// with at least two exponent digits (`1e+06`).
@@ -122,113 +86,15 @@ fn split_exp(f: f64) -> (String, i32) {
     }
 }
 
-/// A JSON string as Go's `encoding/json` writes it (HTML-safe: `<`, `>`, `&` escaped).
-pub(crate) fn write_json_str(out: &mut String, s: &str) {
-    out.push('"');
-    let mut start = 0;
-    for (i, c) in s.char_indices() {
-        let esc: Option<&str> = match c {
-            '"' => Some("\\\""),
-            '\\' => Some("\\\\"),
-            '\n' => Some("\\n"),
-            '\r' => Some("\\r"),
-            '\t' => Some("\\t"),
-            '\u{8}' => Some("\\b"),
-            '\u{c}' => Some("\\f"),
-            '<' => Some("\\u003c"),
-            '>' => Some("\\u003e"),
-            '&' => Some("\\u0026"),
-            '\u{2028}' => Some("\\u2028"),
-            '\u{2029}' => Some("\\u2029"),
-            c if (c as u32) < 0x20 => None,
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        match esc {
-            Some(e) => out.push_str(e),
-            None => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-        }
-        start = i + c.len_utf8();
-    }
-    out.push_str(&s[start..]);
-    out.push('"');
-}
-
-/// A value as JSON (Go's `json.Marshal` of pdata's `AsRaw`): maps with sorted keys (the
-/// last of duplicate keys wins), bytes as base64 strings, non-finite floats as `null`.
-pub(crate) fn write_json_value(out: &mut String, v: &AnyValue) {
-    match &v.value {
-        None | Some(Value::StringValueStrindex(_)) => out.push_str("null"),
-        Some(Value::StringValue(s)) => write_json_str(out, s),
-        Some(Value::BoolValue(b)) => out.push_str(if *b { "true" } else { "false" }),
-        Some(Value::IntValue(i)) => {
-            let _ = write!(out, "{i}");
-        }
-        Some(Value::DoubleValue(f)) => {
-            if f.is_finite() {
-                out.push_str(&go_json_float(*f));
-            } else {
-                out.push_str("null");
-            }
-        }
-        Some(Value::BytesValue(b)) => {
-            out.push('"');
-            base64::engine::general_purpose::STANDARD.encode_string(b, out);
-            out.push('"');
-        }
-        Some(Value::ArrayValue(a)) => {
-            out.push('[');
-            for (i, v) in a.values.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_json_value(out, v);
-            }
-            out.push(']');
-        }
-        Some(Value::KvlistValue(kv)) => write_json_object(out, kv.values.iter(), |_| false),
-    }
-}
-
-const NULL: AnyValue = AnyValue { value: None };
-
 /// An object of key-values, keys sorted, the last of duplicates kept, `skip`ped keys left out.
-fn write_json_object<'a>(out: &mut String, kvs: impl Iterator<Item = &'a KeyValue>, skip: impl Fn(&str) -> bool) {
-    let sorted = sorted_attrs(kvs.filter(|kv| !skip(&kv.key)));
-    write_sorted_object(out, sorted.iter().copied(), |_| false);
+fn write_json_object(out: &mut String, kvs: &[KeyValue], skip: impl Fn(&str) -> bool) {
+    let sorted = sorted_unique(kvs.iter().filter(|kv| !skip(&kv.key)));
+    value::write_json_object(out, sorted, JsonEscape::Html);
 }
 
-/// Key-values sorted by key, the last of duplicate keys kept (as Go's `AsRaw` map).
-fn sorted_attrs<'a>(kvs: impl Iterator<Item = &'a KeyValue>) -> Vec<&'a KeyValue> {
-    let mut sorted: Vec<&KeyValue> = kvs.collect();
-    // Stable: equal keys keep their order; keep the last one of each run.
-    sorted.sort_by(|a, b| a.key.cmp(&b.key));
-    let mut out: Vec<&KeyValue> = Vec::with_capacity(sorted.len());
-    for kv in sorted {
-        match out.last_mut() {
-            Some(last) if last.key == kv.key => *last = kv,
-            _ => out.push(kv),
-        }
-    }
-    out
-}
-
-/// An object of key-values already sorted and without duplicates.
+/// An object of key-values already sorted and without duplicates, `skip`ped keys left out.
 fn write_sorted_object<'a>(out: &mut String, kvs: impl Iterator<Item = &'a KeyValue>, skip: impl Fn(&str) -> bool) {
-    out.push('{');
-    let mut first = true;
-    for kv in kvs.filter(|kv| !skip(&kv.key)) {
-        if !first {
-            out.push(',');
-        }
-        first = false;
-        write_json_str(out, &kv.key);
-        out.push(':');
-        write_json_value(out, kv.value.as_ref().unwrap_or(&NULL));
-    }
-    out.push('}');
+    value::write_json_object(out, kvs.filter(|kv| !skip(&kv.key)), JsonEscape::Html);
 }
 
 /// A resource's attributes, with their sorted form computed once for all its records.
@@ -241,20 +107,8 @@ pub(crate) struct ResourceAttrs<'a> {
 impl<'a> ResourceAttrs<'a> {
     /// Sorts `attrs` once.
     pub(crate) fn new(attrs: &'a [KeyValue]) -> Self {
-        ResourceAttrs { attrs, sorted: sorted_attrs(attrs.iter()) }
+        ResourceAttrs { attrs, sorted: sorted_unique(attrs.iter()) }
     }
-}
-
-/// Lowercase hex of an id, `None` when empty or all zero.
-fn id_hex(id: &[u8]) -> Option<String> {
-    if id.iter().all(|b| *b == 0) {
-        return None;
-    }
-    let mut s = String::with_capacity(id.len() * 2);
-    for b in id {
-        let _ = write!(s, "{b:02x}");
-    }
-    Some(s)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -283,19 +137,19 @@ fn json_line(
     let mut first = true;
     if let Some(body) = lr.body.as_ref().filter(|b| b.value.is_some()) {
         json_key(&mut out, &mut first, "body");
-        write_json_value(&mut out, body);
+        write_json_value(&mut out, body, JsonEscape::Html);
     }
-    if let Some(hex) = id_hex(&lr.trace_id) {
+    if let Some(hex) = hex_id_if_set(&lr.trace_id) {
         json_key(&mut out, &mut first, "traceid");
-        write_json_str(&mut out, &hex);
+        write_json_str(&mut out, &hex, JsonEscape::Html);
     }
-    if let Some(hex) = id_hex(&lr.span_id) {
+    if let Some(hex) = hex_id_if_set(&lr.span_id) {
         json_key(&mut out, &mut first, "spanid");
-        write_json_str(&mut out, &hex);
+        write_json_str(&mut out, &hex, JsonEscape::Html);
     }
     if !lr.severity_text.is_empty() {
         json_key(&mut out, &mut first, "severity");
-        write_json_str(&mut out, &lr.severity_text);
+        write_json_str(&mut out, &lr.severity_text, JsonEscape::Html);
     }
     if lr.flags != 0 {
         json_key(&mut out, &mut first, "flags");
@@ -307,7 +161,7 @@ fn json_line(
         if attrs.windows(2).all(|w| w[0].key < w[1].key) {
             write_sorted_object(&mut out, attrs.iter(), skip);
         } else {
-            write_json_object(&mut out, attrs.iter(), skip);
+            write_json_object(&mut out, attrs, skip);
         }
     }
     if resource.sorted.iter().any(|kv| !skip(&kv.key)) {
@@ -317,10 +171,10 @@ fn json_line(
     if let Some(scope) = scope.filter(|s| !s.name.is_empty()) {
         json_key(&mut out, &mut first, "instrumentation_scope");
         out.push_str("{\"name\":");
-        write_json_str(&mut out, &scope.name);
+        write_json_str(&mut out, &scope.name, JsonEscape::Html);
         if !scope.version.is_empty() {
             out.push_str(",\"version\":");
-            write_json_str(&mut out, &scope.version);
+            write_json_str(&mut out, &scope.version, JsonEscape::Html);
         }
         out.push('}');
     }
@@ -359,8 +213,8 @@ fn logfmt_line(
     if let Some(body) = &lr.body {
         body_pairs(body, &mut pairs);
     }
-    let trace = id_hex(&lr.trace_id);
-    let span = id_hex(&lr.span_id);
+    let trace = hex_id_if_set(&lr.trace_id);
+    let span = hex_id_if_set(&lr.span_id);
     let flags = (lr.flags != 0).then(|| lr.flags.to_string());
     let severity = (!lr.severity_text.is_empty()).then_some(lr.severity_text.as_str());
     let overrides: [(&str, Option<Cow<'_, str>>, bool); 4] = [

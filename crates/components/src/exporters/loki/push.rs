@@ -3,8 +3,9 @@
 
 use std::fmt::Write as _;
 
+use switchyard_pdata::value::{write_json_str, JsonEscape};
+
 use super::convert::TenantBatch;
-use super::line::write_json_str;
 
 /// `logproto.PushRequest`.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -118,9 +119,9 @@ pub(crate) fn encode_json(batch: &TenantBatch) -> Vec<u8> {
             if j > 0 {
                 out.push(',');
             }
-            write_json_str(&mut out, name);
+            write_json_str(&mut out, name, JsonEscape::Html);
             out.push(':');
-            write_json_str(&mut out, value);
+            write_json_str(&mut out, value, JsonEscape::Html);
         }
         out.push_str("},\"values\":[");
         for (j, e) in s.entries.iter().enumerate() {
@@ -128,7 +129,7 @@ pub(crate) fn encode_json(batch: &TenantBatch) -> Vec<u8> {
                 out.push(',');
             }
             let _ = write!(out, "[\"{}\",", e.ts);
-            write_json_str(&mut out, &e.line);
+            write_json_str(&mut out, &e.line, JsonEscape::Html);
             out.push(']');
         }
         out.push_str("]}");

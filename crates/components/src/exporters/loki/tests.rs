@@ -15,12 +15,13 @@ use switchyard_pdata::proto::common::v1::any_value::Value;
 use switchyard_pdata::proto::common::v1::{AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList};
 use switchyard_pdata::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use switchyard_pdata::proto::resource::v1::Resource;
+use switchyard_pdata::value::double_string as go_json_float;
 use switchyard_pdata::{Logs, Signal};
 
 use super::config::{DefaultLabels, LokiExporterConfig, PushFormat};
 use super::convert::{convert, normalize_label, severity_level, Converted};
 use super::http::LokiSender;
-use super::line::{self, go_g_float, go_json_float, parse_logfmt, LineFormat};
+use super::line::{self, go_g_float, parse_logfmt, LineFormat};
 use super::push::{self, PushRequest};
 use super::LokiExporterFactory;
 use crate::exporters::parse_retry_after;

@@ -5,6 +5,7 @@
 //! (sanitized; two keys that sanitize alike are joined with `;`), `job`/`instance` from the
 //! resource, `otel_scope_*`, external labels, then `__name__` and `le`/`quantile`.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -13,7 +14,8 @@ use opentelemetry_proto::tonic::metrics::v1::{
     exemplar, exponential_histogram_data_point::Buckets, metric::Data, number_data_point, AggregationTemporality,
     ExponentialHistogramDataPoint, HistogramDataPoint, NumberDataPoint, SummaryDataPoint,
 };
-use switchyard_pdata::value::{any_value_string, hex_id};
+use switchyard_pdata::attrs::{self, value_of};
+use switchyard_pdata::value::{as_string, hex_id};
 
 use super::names::{float_label, label_name, metric_name, NameKind};
 use super::proto::{
@@ -103,7 +105,7 @@ pub fn translate(req: &ExportMetricsServiceRequest, set: &Settings) -> Translate
             attrs
                 .iter()
                 .filter(|kv| !(set.exclude_service_attributes && is_service_attribute(&kv.key)))
-                .map(|kv| Label { name: label_name(&kv.key), value: any_value_string(kv.value.as_ref()) })
+                .map(|kv| Label { name: label_name(&kv.key), value: as_string(value_of(kv)).into_owned() })
                 .collect()
         } else {
             Vec::new()
@@ -133,8 +135,9 @@ fn is_service_attribute(key: &str) -> bool {
 }
 
 /// `job` = `service.namespace/service.name` (or `service.name`), `instance` = `service.instance.id`.
+/// A duplicated key counts with its first value, as the Collector's `Map.Get` reads it.
 fn identity_labels(attrs: &[KeyValue]) -> Vec<Label> {
-    let get = |k: &str| attrs.iter().rev().find(|kv| kv.key == k).map(|kv| any_value_string(kv.value.as_ref()));
+    let get = |k: &str| attrs::get_string(attrs, k).map(Cow::into_owned);
     let mut out = Vec::with_capacity(2);
     if let Some(name) = get("service.name").filter(|s| !s.is_empty()) {
         let job = match get("service.namespace").filter(|s| !s.is_empty()) {
@@ -161,7 +164,7 @@ fn scope_labels(scope: Option<&InstrumentationScope>, schema_url: &str) -> Vec<L
     add("otel_scope_version".into(), scope.version.clone());
     add("otel_scope_schema_url".into(), schema_url.to_string());
     for kv in &scope.attributes {
-        add(format!("otel_scope_{}", label_name(&kv.key)), any_value_string(kv.value.as_ref()));
+        add(format!("otel_scope_{}", label_name(&kv.key)), as_string(value_of(kv)).into_owned());
     }
     out
 }
@@ -197,7 +200,7 @@ impl Builder<'_> {
         sorted.sort_by(|a, b| a.key.cmp(&b.key));
         for kv in sorted {
             let n = label_name(&kv.key);
-            let v = any_value_string(kv.value.as_ref());
+            let v = as_string(value_of(kv)).into_owned();
             match labels.iter_mut().find(|l| l.name == n) {
                 Some(l) => {
                     l.value.push(';');
@@ -496,7 +499,7 @@ fn exemplars(list: &[opentelemetry_proto::tonic::metrics::v1::Exemplar]) -> Vec<
                 labels.push(Label { name: "span_id".into(), value: hex_id(&e.span_id) });
             }
             for kv in &e.filtered_attributes {
-                let l = Label { name: label_name(&kv.key), value: any_value_string(kv.value.as_ref()) };
+                let l = Label { name: label_name(&kv.key), value: as_string(value_of(kv)).into_owned() };
                 add_absent(&mut labels, &l);
             }
             labels.retain(|l| !l.value.is_empty());

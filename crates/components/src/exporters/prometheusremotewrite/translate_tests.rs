@@ -115,6 +115,14 @@ fn target_info_carries_the_other_resource_attributes_only_when_there_are_some() 
 }
 
 #[test]
+fn a_duplicated_service_name_gives_job_its_first_value() {
+    let m = metric("up", "", Data::Gauge(Gauge { data_points: vec![number(1000, 1.0, vec![])] }));
+    let s = Settings { target_info: false, scope_info: false, ..settings() };
+    let t = translate(&request(vec![kv("service.name", "first"), kv("service.name", "second")], vec![m]), &s);
+    assert_eq!(dump(&t), vec![r#"{__name__="up",job="first"} 1@1000"#.to_string()]);
+}
+
+#[test]
 fn histograms_have_cumulative_buckets_inf_sum_and_count() {
     let p = HistogramDataPoint {
         time_unix_nano: 2_000_000_000,

@@ -9,7 +9,8 @@ use switchyard_pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
 use switchyard_pdata::proto::common::v1::{any_value, AnyValue, ArrayValue, KeyValue, KeyValueList};
 use switchyard_pdata::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use switchyard_pdata::proto::resource::v1::Resource;
-use switchyard_pdata::{Logs, Metrics, Profiles, Traces};
+use switchyard_pdata::value::str_value;
+use switchyard_pdata::{attrs, Logs, Metrics, Profiles, Traces};
 
 use super::config::ReceiveEncoding;
 use crate::otlp_signal::OtlpSignal;
@@ -130,11 +131,7 @@ pub fn extract_headers<'a, S: ReceiveSignal>(
         let value = String::from_utf8_lossy(value).into_owned();
         for resource in S::resources_mut(req) {
             let attrs = &mut resource.get_or_insert_with(Resource::default).attributes;
-            let v = Some(AnyValue { value: Some(any_value::Value::StringValue(value.clone())) });
-            match attrs.iter_mut().find(|kv| kv.key == key) {
-                Some(kv) => kv.value = v,
-                None => attrs.push(KeyValue { key: key.clone(), value: v, ..Default::default() }),
-            }
+            attrs::upsert(attrs, key.as_str(), str_value(value.as_str()));
         }
     }
     missing

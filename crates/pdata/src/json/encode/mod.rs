@@ -206,13 +206,9 @@ pub(super) fn write_f64(out: &mut Vec<u8>, v: f64) {
 
 /// Bytes as a lowercase hex string (trace and span ids).
 pub(super) fn write_hex(out: &mut Vec<u8>, v: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     out.reserve(v.len() * 2 + 2);
     out.push(b'"');
-    for b in v {
-        out.push(DIGITS[usize::from(b >> 4)]);
-        out.push(DIGITS[usize::from(b & 0x0f)]);
-    }
+    crate::value::extend_hex(out, v);
     out.push(b'"');
 }
 

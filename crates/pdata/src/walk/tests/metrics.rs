@@ -1,0 +1,171 @@
+use crate::proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use crate::proto::metrics::v1::metric::Data;
+use crate::proto::metrics::v1::{
+    ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
+    ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint,
+};
+use crate::walk::*;
+use crate::{Metrics, SignalData};
+
+use super::{kv, resource, resource_name, scope};
+
+fn metric(name: &str, data: Option<Data>) -> Metric {
+    Metric { name: name.into(), data, ..Default::default() }
+}
+
+fn num(p: &str) -> NumberDataPoint {
+    NumberDataPoint { attributes: vec![kv("p", p)], ..Default::default() }
+}
+
+/// r0 {s0 [g: gauge(2), s: sum(1), h: histogram(1)]}, r1 {s1 [e: exp(1), q: summary(2),
+/// none: no data, zero: gauge(0)]}. Point attribute `p` names the point's metric.
+fn request() -> ExportMetricsServiceRequest {
+    let sum = Sum { data_points: vec![num("s")], aggregation_temporality: 2, is_monotonic: true };
+    let hist = Histogram {
+        data_points: vec![HistogramDataPoint { attributes: vec![kv("p", "h")], ..Default::default() }],
+        aggregation_temporality: 1,
+    };
+    let exp = ExponentialHistogram {
+        data_points: vec![ExponentialHistogramDataPoint { attributes: vec![kv("p", "e")], ..Default::default() }],
+        aggregation_temporality: 2,
+    };
+    let summary = |p: &str| SummaryDataPoint { attributes: vec![kv("p", p)], ..Default::default() };
+    ExportMetricsServiceRequest {
+        resource_metrics: vec![
+            ResourceMetrics {
+                resource: resource("r0"),
+                scope_metrics: vec![ScopeMetrics {
+                    scope: scope("s0"),
+                    metrics: vec![
+                        metric("g", Some(Data::Gauge(Gauge { data_points: vec![num("g"), num("g")] }))),
+                        metric("s", Some(Data::Sum(sum))),
+                        metric("h", Some(Data::Histogram(hist))),
+                    ],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+            ResourceMetrics {
+                resource: resource("r1"),
+                scope_metrics: vec![ScopeMetrics {
+                    scope: scope("s1"),
+                    metrics: vec![
+                        metric("e", Some(Data::ExponentialHistogram(exp))),
+                        metric("q", Some(Data::Summary(Summary { data_points: vec![summary("q"), summary("q")] }))),
+                        metric("none", None),
+                        metric("zero", Some(Data::Gauge(Gauge { data_points: vec![] }))),
+                    ],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+        ],
+    }
+}
+
+fn point_names(req: &ExportMetricsServiceRequest) -> Vec<String> {
+    data_points(req).map(|p| crate::attrs::get_str(p.point.attributes(), "p").unwrap_or("?").to_string()).collect()
+}
+
+#[test]
+fn metric_walks_reach_every_metric_with_its_envelopes() {
+    let mut req = request();
+    let mut seen = Vec::new();
+    for_each_metric_mut(&mut req, |cx| {
+        seen.push(format!("{}/{}", resource_name(cx.resource.attributes()), cx.metric.name));
+        cx.metric.unit = "1".into();
+    });
+    assert_eq!(seen, ["r0/g", "r0/s", "r0/h", "r1/e", "r1/q", "r1/none", "r1/zero"]);
+    assert!(metrics(&req).all(|m| m.metric.unit == "1"));
+    assert_eq!(MetricKind::of(&req.resource_metrics[1].scope_metrics[0].metrics[2]), None);
+    let r = try_for_each_metric_mut(&mut req, |cx| if cx.metric.name == "h" { Err(()) } else { Ok(()) });
+    assert_eq!(r, Err(()));
+}
+
+#[test]
+fn data_point_walks_reach_every_point_of_every_kind_with_its_metric() {
+    let mut req = request();
+    let mut seen = Vec::new();
+    for_each_data_point_mut(&mut req, |mut cx| {
+        let p = crate::attrs::get_str(cx.point.attributes(), "p").unwrap_or("?").to_string();
+        assert_eq!(&p, cx.metric.name, "point with its own metric");
+        let kind = match cx.point {
+            DataPointMut::Number(_) => "n",
+            DataPointMut::Histogram(_) => "h",
+            DataPointMut::ExponentialHistogram(_) => "e",
+            DataPointMut::Summary(_) => "q",
+        };
+        seen.push(format!(
+            "{}/{}:{kind}:{:?}:{:?}:{:?}",
+            resource_name(cx.resource.attributes()),
+            p,
+            cx.metric.kind,
+            cx.metric.aggregation_temporality.as_deref(),
+            cx.metric.is_monotonic.as_deref()
+        ));
+        cx.point.attributes_mut().push(kv("seen", "1"));
+        cx.metric.metadata.push(kv("m", "1"));
+        if let Some(t) = cx.metric.aggregation_temporality {
+            *t = 1;
+        }
+    });
+    assert_eq!(
+        seen,
+        [
+            "r0/g:n:Gauge:None:None",
+            "r0/g:n:Gauge:None:None",
+            "r0/s:n:Sum:Some(2):Some(true)",
+            "r0/h:h:Histogram:Some(1):None",
+            "r1/e:e:ExponentialHistogram:Some(2):None",
+            "r1/q:q:Summary:None:None",
+            "r1/q:q:Summary:None:None",
+        ]
+    );
+    assert!(data_points(&req).all(|p| crate::attrs::get_str(p.point.attributes(), "seen") == Some("1")));
+    let g = &req.resource_metrics[0].scope_metrics[0].metrics[0];
+    assert_eq!(g.metadata.len(), 2, "one metadata entry per point of g");
+    assert!(
+        matches!(&req.resource_metrics[0].scope_metrics[0].metrics[1].data, Some(Data::Sum(s)) if s.aggregation_temporality == 1)
+    );
+    assert_eq!(data_points(&req).count(), Metrics::from(req.clone()).item_count());
+
+    let mut visited = 0;
+    let r = try_for_each_data_point_mut(&mut req, |cx| {
+        visited += 1;
+        if cx.metric.name == "g" {
+            Err("g")
+        } else {
+            Ok(())
+        }
+    });
+    assert_eq!((r, visited), (Err("g"), 1));
+    assert_eq!(point_names(&req).len(), 7, "nothing lost on error");
+}
+
+#[test]
+fn retain_data_points_prunes_metrics_scopes_and_resources() {
+    let mut req = request();
+    let removed = retain_data_points(&mut req, |cx| matches!(cx.point, DataPointMut::Number(_)));
+    assert_eq!(removed, 4);
+    assert_eq!(point_names(&req), ["g", "g", "s"]);
+    let names: Vec<&str> = metrics(&req).map(|m| m.metric.name.as_str()).collect();
+    // h, e, q lost their points; `zero` had none; `none` has no data and stays.
+    assert_eq!(names, ["g", "s", "none"]);
+
+    let mut req = request();
+    assert_eq!(retain_data_points(&mut req, |cx| resource_name(cx.resource.attributes()) == "r1"), 4);
+    assert_eq!(req.resource_metrics.len(), 1, "r0 left empty");
+    let names: Vec<&str> = metrics(&req).map(|m| m.metric.name.as_str()).collect();
+    assert_eq!(names, ["e", "q", "none"]);
+}
+
+#[test]
+fn retain_metrics_counts_the_points_removed() {
+    let mut req = request();
+    assert_eq!(retain_metrics(&mut req, |cx| cx.metric.name != "q" && cx.metric.name != "g"), 4);
+    let names: Vec<&str> = metrics(&req).map(|m| m.metric.name.as_str()).collect();
+    assert_eq!(names, ["s", "h", "e", "none", "zero"]);
+    let groups = split_metrics_by_resource(req, |rm| rm.scope_metrics.len());
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0].1.resource_metrics.len(), 2);
+}
