@@ -3,8 +3,10 @@
 //! come back the same way while the client still waits for its answer.
 
 mod fanout;
+mod router;
 
 pub use fanout::Fanout;
+pub use router::{AnyRouter, Router, RouterError};
 
 use std::sync::Arc;
 use std::time::Duration;
