@@ -14,6 +14,6 @@
 mod stateless;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use stateless::{create_stateless, ProcessError, SignalProcessor};
