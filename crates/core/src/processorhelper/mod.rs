@@ -11,9 +11,11 @@
 //!   for processors that hold data across calls (`tail_sampling`, the span-to-metrics
 //!   connectors, a future `batch`).
 
+pub mod stateful;
 mod stateless;
 
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use stateful::{create_stateful, Output, StatefulProcessor, StatefulSettings};
 pub use stateless::{create_stateless, ProcessError, SignalProcessor};
