@@ -8,6 +8,7 @@ pub mod confignet;
 pub mod consumer;
 pub mod exporterhelper;
 pub mod graph;
+pub mod processorhelper;
 pub mod storage;
 pub mod telemetry;
 pub mod testing;

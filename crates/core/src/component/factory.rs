@@ -12,8 +12,9 @@ use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use switchyard_pdata::{Logs, Metrics, Profiles, Signal, Traces};
 
-use super::{ComponentId, Extension, Host, Kind, Stability};
-use crate::consumer::{AnyConsumer, DynConsumer};
+use super::{ComponentId, Extension, Host, Kind, PipelineId, Stability};
+use crate::config::suggestion;
+use crate::consumer::{AnyConsumer, AnyRouter, DynConsumer};
 use crate::telemetry::Telemetry;
 
 /// A component's configuration: deserialized from the YAML body (null = `Default`), then validated.
@@ -177,6 +178,45 @@ pub trait ExporterFactory: Send + Sync + 'static {
     ) -> Result<(AnyConsumer, Box<dyn Component>), BuildError>;
 }
 
+/// The pipelines a connector is wired to, as the service section lists them: what its
+/// config is checked against (a `routing` table may only name pipelines it feeds).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConnectorPipelines {
+    /// Pipelines that list it as an exporter (it consumes their data), in config order.
+    pub from: Vec<PipelineId>,
+    /// Pipelines that list it as a receiver (it feeds them), in config order.
+    pub to: Vec<PipelineId>,
+    /// Every pipeline of the service section, to tell a typo from a pipeline not wired to it.
+    pub defined: Vec<PipelineId>,
+}
+
+impl ConnectorPipelines {
+    /// True if the connector feeds pipeline `id`.
+    pub fn feeds(&self, id: &PipelineId) -> bool {
+        self.to.contains(id)
+    }
+
+    /// The standard error for a config `field` naming a pipeline the connector does not
+    /// feed (`None` if it does): either the pipeline does not exist (with a did-you-mean
+    /// among the fed ones) or it does not list the connector as a receiver.
+    pub fn check_fed(&self, field: impl Into<String>, id: &PipelineId) -> Option<FieldError> {
+        if self.feeds(id) {
+            return None;
+        }
+        let fed: Vec<String> = self.to.iter().map(ToString::to_string).collect();
+        let fed_list = if fed.is_empty() { "none".to_string() } else { fed.join(", ") };
+        let message = if self.defined.contains(id) {
+            format!(
+                "pipeline \"{id}\" is not fed by this connector: it must list the connector under receivers (fed: {fed_list})"
+            )
+        } else {
+            let hint = suggestion(&id.to_string(), fed.iter().map(String::as_str));
+            format!("pipeline \"{id}\" is not configured{hint} (fed by this connector: {fed_list})")
+        };
+        Some(FieldError::new(field, message))
+    }
+}
+
 /// Creates connectors: one instance per (connector id, from-signal, to-signal).
 pub trait ConnectorFactory: Send + Sync + 'static {
     /// The config struct.
@@ -185,13 +225,21 @@ pub trait ConnectorFactory: Send + Sync + 'static {
     fn component_type(&self) -> &'static str;
     /// Stability of the pair (exporter side `from`, receiver side `to`); `None` = unsupported.
     fn stability(&self, from: Signal, to: Signal) -> Option<Stability>;
-    /// Creates the connector: consumes `from` data, emits into `next` (a `to` consumer).
+    /// Checks the config against the pipelines the connector is wired to; called once per
+    /// connector id while the graph is built (so by `validate` too), after [`ComponentConfig::validate`]
+    /// passed. Each error's `field` is a key path in the connector's body
+    /// (`table::0::pipelines::1`), so the user sees the file and line it is about.
+    fn validate_pipelines(&self, _cfg: &Self::Config, _pipelines: &ConnectorPipelines) -> Vec<FieldError> {
+        Vec::new()
+    }
+    /// Creates the connector: consumes `from` data and emits into `next`, the router over
+    /// the pipelines of `next.signal()` it feeds (by pipeline id, or all at once).
     fn create(
         &self,
         set: Settings,
         cfg: &Self::Config,
         from: Signal,
-        next: AnyConsumer,
+        next: AnyRouter,
     ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError>;
 }
 

@@ -79,8 +79,10 @@ fn validate_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A pipeline id such as `traces` or `traces/tempo`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A pipeline id such as `traces` or `traces/tempo`. Deserializes from its string form, so
+/// a connector config can hold a list of pipeline ids (`pipelines: [traces/a]`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub struct PipelineId {
     signal: Signal,
     name: Option<String>,
@@ -108,6 +110,13 @@ impl PipelineId {
     /// The pipeline's signal.
     pub fn signal(&self) -> Signal {
         self.signal
+    }
+}
+
+impl TryFrom<String> for PipelineId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        PipelineId::parse(&s)
     }
 }
 

@@ -6,11 +6,12 @@ mod id;
 mod registry;
 
 pub use factory::{
-    AnyConfig, BuildError, Component, ComponentConfig, ConnectorFactory, ExporterFactory, ExtensionFactory, FieldError,
-    ProcessorFactory, ReceiverFactory, ReceiverOutputs, Settings, StartError,
+    AnyConfig, BuildError, Component, ComponentConfig, ConnectorFactory, ConnectorPipelines, ExporterFactory,
+    ExtensionFactory, FieldError, ProcessorFactory, ReceiverFactory, ReceiverOutputs, Settings, StartError,
 };
 pub use host::{Extension, Host};
 pub use id::{ComponentId, PipelineId};
+pub(crate) use registry::locate;
 pub use registry::{ErasedFactory, Registry, RegistryError};
 
 use std::fmt;

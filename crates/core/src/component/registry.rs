@@ -10,8 +10,8 @@ use switchyard_pdata::Signal;
 
 use super::factory::*;
 use super::{Extension, Kind, Stability};
-use crate::config::{from_node, ConfigError, Node};
-use crate::consumer::AnyConsumer;
+use crate::config::{from_node, ConfigError, Location, Node};
+use crate::consumer::{AnyConsumer, AnyRouter};
 
 /// A factory of any kind, config type erased. The graph calls the `create_*` of its kind.
 pub trait ErasedFactory: Send + Sync {
@@ -56,13 +56,17 @@ pub trait ErasedFactory: Send + Sync {
     ) -> Result<(AnyConsumer, Box<dyn Component>), BuildError> {
         Err(BuildError::new(&set, "not an exporter"))
     }
+    /// Connectors only: checks the config against the pipelines it is wired to.
+    fn validate_connector(&self, _cfg: &AnyConfig, _pipelines: &ConnectorPipelines) -> Vec<FieldError> {
+        Vec::new()
+    }
     /// Connectors only.
     fn create_connector(
         &self,
         set: Settings,
         _cfg: &AnyConfig,
         _from: Signal,
-        _next: AnyConsumer,
+        _next: AnyRouter,
     ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
         Err(BuildError::new(&set, "not a connector"))
     }
@@ -77,22 +81,22 @@ fn parse_typed<C: ComponentConfig>(node: Option<&Node>, path: &str) -> Result<An
         Some(n) => from_node(n, path).map_err(|e| vec![e])?,
         None => C::default(),
     };
-    let errors: Vec<ConfigError> = cfg
-        .validate()
-        .into_iter()
-        .map(|fe| {
-            // Point at the field if it is written in the file, else at the component.
-            let parts: Vec<&str> = fe.field.split("::").filter(|p| !p.is_empty()).collect();
-            let loc = node.and_then(|n| n.find(&parts).or(Some(n))).map(|n| n.loc.clone());
-            let full = if fe.field.is_empty() { path.to_string() } else { format!("{path}::{}", fe.field) };
-            ConfigError { loc, path: full, message: fe.message }
-        })
-        .collect();
+    let errors: Vec<ConfigError> = cfg.validate().into_iter().map(|fe| locate(fe, node, None, path)).collect();
     if errors.is_empty() {
         Ok(AnyConfig(Box::new(cfg)))
     } else {
         Err(errors)
     }
+}
+
+/// A field error of the component at `path` (`connectors::routing`) as a config error,
+/// placed at the field when it is written in the body, else at the body, else at `key`
+/// (the component's key, for a null body).
+pub(crate) fn locate(fe: FieldError, body: Option<&Node>, key: Option<&Location>, path: &str) -> ConfigError {
+    let parts: Vec<&str> = fe.field.split("::").filter(|p| !p.is_empty()).collect();
+    let loc = body.and_then(|n| n.find(&parts).or(Some(n))).map(|n| n.loc.clone()).or_else(|| key.cloned());
+    let full = if fe.field.is_empty() { path.to_string() } else { format!("{path}::{}", fe.field) };
+    ConfigError { loc, path: full, message: fe.message }
 }
 
 fn typed<'a, C: 'static>(cfg: &'a AnyConfig, set: &Settings) -> Result<&'a C, BuildError> {
@@ -205,12 +209,18 @@ impl<F: ConnectorFactory> ErasedFactory for Connector<F> {
     fn parse_config(&self, node: Option<&Node>, path: &str) -> Result<AnyConfig, Vec<ConfigError>> {
         parse_typed::<F::Config>(node, path)
     }
+    fn validate_connector(&self, cfg: &AnyConfig, pipelines: &ConnectorPipelines) -> Vec<FieldError> {
+        match cfg.downcast::<F::Config>() {
+            Some(cfg) => self.0.validate_pipelines(cfg, pipelines),
+            None => vec![FieldError::new("", "internal error: config of another type")],
+        }
+    }
     fn create_connector(
         &self,
         set: Settings,
         cfg: &AnyConfig,
         from: Signal,
-        next: AnyConsumer,
+        next: AnyRouter,
     ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
         let cfg = typed::<F::Config>(cfg, &set)?;
         self.0.create(set, cfg, from, next)

@@ -79,6 +79,9 @@ pub struct ComponentDef {
     pub factory: Arc<dyn ErasedFactory>,
     /// Its decoded, validated config.
     pub config: AnyConfig,
+    /// Its body as written (`None` for a null body), kept so checks made after decoding (a
+    /// connector's table against its pipelines) can point at the line they are about.
+    pub body: Option<Node>,
 }
 
 /// A reference to a component from the service section.
@@ -200,8 +203,13 @@ pub fn parse_config(root: &Node, registry: &Registry) -> Result<Config, ConfigEr
             };
             match factory.parse_config(body, &path) {
                 Ok(config) => {
-                    let def =
-                        ComponentDef { id: id.clone(), loc: entry.key_loc.clone(), factory: factory.clone(), config };
+                    let def = ComponentDef {
+                        id: id.clone(),
+                        loc: entry.key_loc.clone(),
+                        factory: factory.clone(),
+                        config,
+                        body: body.cloned(),
+                    };
                     components.insert((kind, id), def);
                 }
                 Err(errs) => {

@@ -3,8 +3,10 @@
 //! come back the same way while the client still waits for its answer.
 
 mod fanout;
+mod router;
 
 pub use fanout::Fanout;
+pub use router::{AnyRouter, Router, RouterError};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,25 +75,42 @@ impl ConsumeError {
     pub fn is_retryable(&self) -> bool {
         !matches!(self, ConsumeError::Permanent { .. })
     }
-}
 
-/// What a consumer does with the data it receives.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Capabilities {
-    /// It modifies the data in place, so a shared batch must be copied for it.
-    pub mutates_data: bool,
+    /// The errors of several consumers of one batch as one (`None` if there are none), as
+    /// the Collector's fan-out joins them: permanent if any is permanent (retrying would
+    /// never satisfy that consumer), else throttled if any is, else retryable; the longest
+    /// retry hint wins; the messages are joined with `; `. A single error is returned as it is.
+    pub fn join(errors: Vec<ConsumeError>) -> Option<ConsumeError> {
+        if errors.len() <= 1 {
+            return errors.into_iter().next();
+        }
+        let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+        let retry_after = errors
+            .iter()
+            .filter_map(|e| match e {
+                ConsumeError::Retryable { retry_after, .. } => *retry_after,
+                ConsumeError::Throttled { retry_after, .. } => Some(*retry_after),
+                ConsumeError::Permanent { .. } => None,
+            })
+            .max();
+        Some(if errors.iter().any(|e| matches!(e, ConsumeError::Permanent { .. })) {
+            ConsumeError::Permanent { message }
+        } else if errors.iter().any(|e| matches!(e, ConsumeError::Throttled { .. })) {
+            ConsumeError::Throttled { message, retry_after: retry_after.unwrap_or_default() }
+        } else {
+            ConsumeError::Retryable { message, retry_after }
+        })
+    }
 }
 
 /// Something that takes batches of one signal.
 ///
 /// `consume` returns once the data is safely handed on (queued by every exporter, or
 /// refused); it may wait (backpressure). The data is shared: a consumer that changes it
-/// calls [`SignalData::make_mut`], which copies only if someone else holds it.
+/// calls [`SignalData::make_mut`], which copies only if someone else holds it, so no
+/// consumer has to declare that it mutates (see [`Fanout`] for why the Collector's
+/// `MutatesData` capability has no equivalent here).
 pub trait Consumer<S: SignalData>: Send + Sync {
-    /// What this consumer does with data.
-    fn capabilities(&self) -> Capabilities {
-        Capabilities::default()
-    }
     /// Takes one batch.
     fn consume<'a>(&'a self, cx: &'a RequestContext, data: S) -> BoxFuture<'a, Result<(), ConsumeError>>;
 }

@@ -7,9 +7,11 @@ use std::sync::Arc;
 use switchyard_pdata::Signal;
 
 use super::Graph;
-use crate::component::{Component, ComponentId, Host, Kind, PipelineId, ReceiverOutputs, Settings};
+use crate::component::{
+    locate, Component, ComponentId, ConnectorPipelines, Host, Kind, PipelineId, ReceiverOutputs, Settings,
+};
 use crate::config::{Config, ConfigError, ConfigErrors, PipelineDef};
-use crate::consumer::{AnyConsumer, DynConsumer, Fanout};
+use crate::consumer::{AnyConsumer, AnyRouter, DynConsumer, Fanout};
 use crate::telemetry::Telemetry;
 
 struct Builder<'a> {
@@ -77,7 +79,8 @@ impl<'a> Builder<'a> {
     }
 
     /// Each connector must be an exporter in some pipeline and a receiver in another, with
-    /// a signal pair its factory supports on each side.
+    /// a signal pair its factory supports on each side; then its config is checked against
+    /// the pipelines it is wired to (errors placed at the offending field).
     fn check_connectors(&mut self) {
         for ((kind, id), def) in &self.cfg.components {
             if *kind != Kind::Connector {
@@ -118,7 +121,29 @@ impl<'a> Builder<'a> {
                     ));
                 }
             }
+            let pipelines = ConnectorPipelines {
+                from: self.pipelines_where(id, |p| &p.exporters),
+                to: self.pipelines_where(id, |p| &p.receivers),
+                defined: self.cfg.service.pipelines.keys().cloned().collect(),
+            };
+            for fe in def.factory.validate_connector(&def.config, &pipelines) {
+                self.errors.push(locate(fe, def.body.as_ref(), Some(&def.loc), &path));
+            }
         }
+    }
+
+    fn pipelines_where(
+        &self,
+        id: &ComponentId,
+        side: impl Fn(&PipelineDef) -> &Vec<crate::config::Ref>,
+    ) -> Vec<PipelineId> {
+        self.cfg
+            .service
+            .pipelines
+            .values()
+            .filter(|p| side(p).iter().any(|r| &r.id == id))
+            .map(|p| p.id.clone())
+            .collect()
     }
 
     fn signals_where(&self, id: &ComponentId, side: impl Fn(&PipelineDef) -> &Vec<crate::config::Ref>) -> Vec<Signal> {
@@ -209,7 +234,8 @@ impl<'a> Builder<'a> {
     }
 
     /// The consumer a pipeline of `from` signal exports into when it lists connector `id`:
-    /// one connector instance per supported receiver-side signal.
+    /// one connector instance per supported receiver-side signal, each given a router over
+    /// the pipelines of that signal which list the connector as a receiver.
     fn connector_input(&mut self, id: &ComponentId, from: Signal) -> Option<AnyConsumer> {
         let def = self.cfg.get(Kind::Connector, id)?;
         let mut inputs = Vec::new();
@@ -228,8 +254,12 @@ impl<'a> Builder<'a> {
                 .values()
                 .filter(|p| p.id.signal() == to && p.receivers.iter().any(|r| &r.id == id))
                 .collect();
-            let heads: Vec<AnyConsumer> = targets.into_iter().filter_map(|p| self.pipeline(p)).collect();
-            let next = fanout(to, heads)?;
+            let routes: Vec<(PipelineId, AnyConsumer)> =
+                targets.into_iter().filter_map(|p| self.pipeline(p).map(|head| (p.id.clone(), head))).collect();
+            if routes.is_empty() {
+                continue; // every target failed to build (a cycle): already reported
+            }
+            let Some(next) = AnyRouter::from_any(to, routes) else { continue };
             match def.factory.create_connector(self.settings(Kind::Connector, id), &def.config, from, next) {
                 Ok((consumer, component)) => {
                     if let Some(c) = component {

@@ -5,14 +5,17 @@
 //! first processor of every pipeline that lists it; each pipeline has its own processor
 //! instances, in order; a pipeline ends in a fan-out to its exporters, and an exporter is
 //! one instance per (id, signal) shared by all pipelines that list it. A connector is the
-//! exporter of one pipeline and the receiver of others. Data moves by direct calls; the
-//! first buffer is each exporter's queue.
+//! exporter of one pipeline and the receiver of others; it emits into a router over the
+//! pipelines it feeds, by pipeline id ([`crate::consumer::Router`]). Data moves by direct
+//! calls; the first buffer is each exporter's queue.
 //!
 //! Start order: extensions, exporters, processors and connectors (downstream first),
 //! receivers. Shutdown is the reverse, so receivers stop taking data before batches are
 //! flushed into exporters that are still running.
 
 mod build;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::time::Duration;

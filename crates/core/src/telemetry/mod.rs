@@ -10,7 +10,7 @@ mod server;
 
 pub use log_throttle::LogThrottle;
 pub use metrics::{Counter, Gauge, Histogram, MetricsRegistry};
-pub use obs::{DropReason, ExporterObs, GuardObs, ReceiverObs};
+pub use obs::{DropReason, ExporterObs, GuardObs, ProcessorObs, ReceiverObs};
 pub use process::{cpu_seconds, rss_bytes, total_memory_bytes};
 pub use server::{serve_metrics, MetricsServer};
 

@@ -45,3 +45,10 @@ pub const RECEIVER_OPEN_CONNECTIONS: &str = "switchyard_receiver_open_connection
 /// Requests a receiver turned away before decoding them, by `reason` (`unauthenticated`,
 /// `too_large`, `json_depth`, `malformed`): Switchyard's own.
 pub const RECEIVER_REJECTED_REQUESTS: &str = "switchyard_receiver_rejected_requests";
+/// Items handed to a processor, by `processor` and `otel_signal` (the Collector's
+/// `otel.signal` attribute, with the dot the Prometheus exposition turns into `_`).
+pub const PROCESSOR_INCOMING_ITEMS: &str = "otelcol_processor_incoming_items";
+/// Items a processor passed on, by `processor` and `otel_signal` (0 for a batch it failed or dropped).
+pub const PROCESSOR_OUTGOING_ITEMS: &str = "otelcol_processor_outgoing_items";
+/// Bytes a stateful processor holds (pending batches, buffered traces), by `processor`: Switchyard's own.
+pub const PROCESSOR_HELD_BYTES: &str = "switchyard_processor_held_bytes";

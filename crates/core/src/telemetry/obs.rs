@@ -115,6 +115,42 @@ impl ReceiverObs {
     }
 }
 
+/// The Collector's processorhelper counters of one processor for one signal: items in and
+/// items out, so a dashboard shows what each processor dropped (`incoming - outgoing`).
+#[derive(Clone)]
+pub struct ProcessorObs {
+    /// Items handed to the processor.
+    pub incoming: Counter,
+    /// Items it passed on.
+    pub outgoing: Counter,
+}
+
+impl ProcessorObs {
+    /// Registers (or finds) the counters of `processor` for `signal`.
+    pub fn new(t: &Telemetry, processor: &ComponentId, signal: Signal) -> Self {
+        let id = processor.to_string();
+        let l = [("otel_signal", signal.as_str()), ("processor", id.as_str())];
+        ProcessorObs {
+            incoming: t.metrics.counter(
+                names::PROCESSOR_INCOMING_ITEMS,
+                "Number of items passed to the processor.",
+                &l,
+            ),
+            outgoing: t.metrics.counter(
+                names::PROCESSOR_OUTGOING_ITEMS,
+                "Number of items emitted from the processor.",
+                &l,
+            ),
+        }
+    }
+
+    /// Records one batch: `incoming` items in, `outgoing` passed on.
+    pub fn record(&self, incoming: usize, outgoing: usize) {
+        self.incoming.add(incoming as u64);
+        self.outgoing.add(outgoing as u64);
+    }
+}
+
 /// Why an exporter dropped data: the `reason` label of `switchyard_exporter_dropped_<item>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DropReason {

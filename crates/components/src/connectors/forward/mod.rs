@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 use switchyard_core::component::{BuildError, Component, ComponentConfig, ConnectorFactory, Settings, Stability};
-use switchyard_core::consumer::AnyConsumer;
+use switchyard_core::consumer::{AnyConsumer, AnyRouter};
 use switchyard_pdata::Signal;
 
 /// The Collector type string.
@@ -27,17 +27,17 @@ impl ConnectorFactory for ForwardConnectorFactory {
     fn stability(&self, from: Signal, to: Signal) -> Option<Stability> {
         (from == to).then_some(Stability::Beta)
     }
-    /// The connector is its downstream fan-out: no copy, no task.
+    /// The connector is the fan-out to every pipeline it feeds: no copy, no task.
     fn create(
         &self,
         set: Settings,
         _cfg: &ForwardConnectorConfig,
         from: Signal,
-        next: AnyConsumer,
+        next: AnyRouter,
     ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
         if next.signal() != from {
             return Err(BuildError::new(&set, format!("forward connects {from} only to {from}")));
         }
-        Ok((next, None))
+        Ok((next.all(), None))
     }
 }

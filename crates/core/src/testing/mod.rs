@@ -1,5 +1,10 @@
-//! Test helpers for component authors: a consumer that records what it gets, and a
-//! lifecycle check every component runs.
+//! Test helpers for component authors: a consumer that records what it gets, a
+//! lifecycle check every component runs, and a harness that builds whole graphs from YAML
+//! with recording exporters ([`GraphHarness`]).
+
+mod graph;
+
+pub use graph::{GraphHarness, TestComponentConfig, SINK_TYPE, SOURCE_TYPE};
 
 use std::sync::{Arc, Mutex, PoisonError};
 
