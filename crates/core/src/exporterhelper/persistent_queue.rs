@@ -377,4 +377,43 @@ mod tests {
         assert_eq!(cx2.metadata.as_deref(), Some(&h));
         assert!(decode::<Traces>(&rec[crate::storage::HEADER_LEN..rec.len() - 3]).is_none());
     }
+
+    /// With `fsync`, an acknowledgement is written at once and synced about
+    /// [`ACK_SYNC_INTERVAL`] later, in one sync for every ack of that interval.
+    #[tokio::test(start_paused = true)]
+    async fn acknowledgements_are_synced_shortly_after_delivery() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = crate::storage::WalOptions {
+            fsync: true,
+            segment_bytes: 1 << 20,
+            capacity: crate::storage::Capacity::Records(100),
+        };
+        let (wal, recovered) = Wal::open(dir.path(), opts).unwrap();
+        let obs = ExporterObs::new(
+            &crate::telemetry::Telemetry::default(),
+            &ComponentId::new("otlp"),
+            switchyard_pdata::Signal::Traces,
+        );
+        let q: PersistentQueue<Traces> =
+            PersistentQueue::new(ComponentId::new("otlp"), wal, &recovered, true, Sizer::Requests, false, obs);
+        let cx = RequestContext::default();
+        for _ in 0..3 {
+            q.push(&cx, &crate::testing::traces(2)).await.unwrap();
+        }
+        let stop = CancellationToken::new();
+        for _ in 0..3 {
+            let item = q.pop(&stop).await.unwrap();
+            for d in item.done {
+                d.complete(&super::super::request::Outcome::Delivered);
+            }
+        }
+        // No await since the acks (the clock is paused): the sync is scheduled, not done.
+        assert!(q.handle.wal.acks_unsynced(), "written at once, synced a little later");
+        let started = std::time::Instant::now();
+        while q.handle.wal.acks_unsynced() && started.elapsed() < std::time::Duration::from_secs(10) {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(!q.handle.wal.acks_unsynced(), "synced after the interval");
+        assert_eq!(q.handle.wal.usage().records, 0);
+    }
 }

@@ -15,7 +15,7 @@ use switchyard_pdata::Traces;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::tests::{one_span, port, settings};
+use super::tests::{config_from, one_span, port, settings};
 use super::{OtlpReceiverConfig, OtlpReceiverFactory};
 
 const READ_TIMEOUT_S: u64 = 4;
@@ -24,11 +24,9 @@ const TRICKLE_EVERY: Duration = Duration::from_millis(300);
 const TRICKLER_LIMIT: Duration = Duration::from_secs(20);
 
 fn config(grpc: u16, http: u16) -> OtlpReceiverConfig {
-    let yaml = format!(
+    config_from(&format!(
         "protocols:\n  grpc:\n    endpoint: 127.0.0.1:{grpc}\n    read_timeout: {READ_TIMEOUT_S}s\n  http:\n    endpoint: 127.0.0.1:{http}\n    read_timeout: {READ_TIMEOUT_S}s\n    max_request_body_size: 62914560\n"
-    );
-    switchyard_core::config::from_node(&switchyard_core::config::parse("t.yaml", &yaml).expect("yaml"), "otlp")
-        .expect("config")
+    ))
 }
 
 #[derive(Debug, PartialEq)]
@@ -208,10 +206,9 @@ async fn trickling_clients_are_cut_at_read_timeout_and_starve_no_one() {
 async fn two_hundred_oversized_bodies_each_read_their_413() {
     let sink = SinkConsumer::<Traces>::new();
     let http = port();
-    let yaml = format!("protocols:\n  http:\n    endpoint: 127.0.0.1:{http}\n    max_request_body_size: 1048576\n");
-    let cfg: OtlpReceiverConfig =
-        switchyard_core::config::from_node(&switchyard_core::config::parse("t.yaml", &yaml).expect("yaml"), "otlp")
-            .expect("config");
+    let cfg = config_from(&format!(
+        "protocols:\n  http:\n    endpoint: 127.0.0.1:{http}\n    max_request_body_size: 1048576\n"
+    ));
     let out = ReceiverOutputs { traces: Some(sink.clone()), ..Default::default() };
     let receiver = OtlpReceiverFactory.create(settings(), &cfg, out).expect("create");
     receiver.start(&Host::default()).await.expect("start");
