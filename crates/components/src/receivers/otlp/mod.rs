@@ -73,7 +73,16 @@ impl Component for OtlpReceiver {
         Box::pin(async move {
             let mut tasks = self.tasks.lock().await;
             let admission = Arc::new(Semaphore::new(max_requests_in_process()));
-            let in_flight = BytesInFlight::new(BYTES_IN_FLIGHT);
+            // Never smaller than the largest request allowed: one such request must always
+            // fit, or it would be told to retry forever.
+            let largest = self.cfg.protocols.http.get().map_or(0, |h| h.max_request_body_size).max(
+                self.cfg
+                    .protocols
+                    .grpc
+                    .get()
+                    .map_or(0, |g| g.max_recv_msg_size_mib.unwrap_or(4) as usize * 1024 * 1024 + 5),
+            );
+            let in_flight = BytesInFlight::new(BYTES_IN_FLIGHT.max(largest));
             if let Some(g) = self.cfg.protocols.grpc.get() {
                 let deps = grpc::GrpcDeps {
                     obs: ReceiverObs::new(&self.set.telemetry, &self.set.id, "grpc"),

@@ -18,7 +18,7 @@ use tokio::net::TcpStream;
 use super::tests::{config_from, one_span, port, settings};
 use super::{OtlpReceiverConfig, OtlpReceiverFactory};
 
-const READ_TIMEOUT_S: u64 = 4;
+const READ_TIMEOUT_S: u64 = 12;
 const TRICKLE_EVERY: Duration = Duration::from_millis(300);
 /// A trickler gives up after this long: far past the read timeout plus the lingering close.
 const TRICKLER_LIMIT: Duration = Duration::from_secs(20);
@@ -168,6 +168,7 @@ async fn trickling_clients_are_cut_at_read_timeout_and_starve_no_one() {
     assert_eq!(r.expect("POST").status(), 400, "50 MiB fits beside the tricklers' 8 MB");
     // 60 MiB does not fit while the announced 8 MB are held...
     let bigger = vec![0xffu8; 60 << 20];
+    assert!(started.elapsed() < Duration::from_secs(READ_TIMEOUT_S - 2), "tricklers still hold their room");
     let r = client.post(&url).header("content-type", "application/x-protobuf").body(bigger.clone()).send().await;
     assert_eq!(r.expect("POST").status(), 429, "60 MiB does not fit beside 8 MB");
 
