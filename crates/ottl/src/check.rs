@@ -154,6 +154,20 @@ pub enum CheckErrorKind {
         /// The context searched.
         context: &'static str,
     },
+    /// Valid OTTL that Switchyard does not run yet (a function or path not built); refused
+    /// at load time rather than ignored.
+    #[error("{what} is not supported by Switchyard yet")]
+    NotImplemented {
+        /// What, e.g. "function `XXH128`".
+        what: String,
+    },
+    /// An argument of the wrong shape for its parameter, found while compiling (e.g. a
+    /// regular expression that does not compile, or a path where a literal is required).
+    #[error("{message}")]
+    InvalidArgument {
+        /// What is wrong.
+        message: String,
+    },
     /// An uppercase symbol that is not an enum of this context.
     #[error("unknown enum `{name}` in the {context} context")]
     UnknownEnum {
@@ -190,6 +204,19 @@ impl fmt::Display for CheckError {
 }
 
 impl std::error::Error for CheckError {}
+
+impl CheckError {
+    /// An error at `span` of `text` (the statement or condition).
+    pub fn new(text: &str, span: Span, kind: CheckErrorKind) -> Self {
+        CheckError {
+            kind,
+            span,
+            position: Position::locate(text, span.start),
+            suggestion: None,
+            snippet: caret_snippet(text, span),
+        }
+    }
+}
 
 /// Checks a statement; an empty result means it is valid in `options.context`.
 pub fn check_statement(statement: &Statement, options: &CheckOptions) -> Vec<CheckError> {

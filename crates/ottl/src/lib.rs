@@ -8,7 +8,7 @@
 //! flat syntax and filter's `*_conditions` do ([`infer`]), and checks a parsed statement
 //! against a context ([`check`]) so config loading fails early with a did-you-mean.
 //!
-//! There is no evaluator here yet; the tree is shaped so one can follow upstream semantics.
+//! [`eval`] compiles checked trees and runs them against `pdata` requests.
 //!
 //! ```text
 //! let stmt = parse_statement(r#"set(attributes["env"], "prod") where name == "x""#)?;
@@ -18,6 +18,7 @@
 pub mod ast;
 pub mod check;
 mod error;
+pub mod eval;
 pub mod functions;
 mod grammar;
 pub mod infer;

@@ -29,6 +29,7 @@
 //! `split_*_by_resource`) moves items into groups and copies only the envelopes, once per
 //! group, in the order groups first appear.
 
+mod envelopes;
 mod logs;
 mod metrics;
 mod traces;
@@ -37,6 +38,7 @@ mod tree;
 #[cfg(test)]
 mod tests;
 
+pub use envelopes::EnvelopeWalk;
 pub use logs::{
     for_each_log_record_mut, log_records, retain_log_records, split_logs_by_resource, split_logs_by_trace_id,
     try_for_each_log_record_mut, LogContext, LogRecordRef,

@@ -1,0 +1,1 @@
+//! Evaluator unit tests (the conformance cases run in tests/conformance_eval.rs).
