@@ -7,6 +7,7 @@ pub mod extensions;
 #[cfg(any(feature = "exporter-kafka", feature = "receiver-kafka"))]
 pub mod kafka_client;
 pub mod otlp_signal;
+pub mod ottl;
 pub mod processors;
 pub mod receivers;
 mod registry;

@@ -3,7 +3,16 @@
 //! expressions compile here, once). A name not found in any module is refused by config
 //! validation as not supported, never ignored.
 
+mod collections;
 mod core;
+mod editors;
+mod hash;
+mod ids;
+mod metrics;
+mod parse;
+mod strings;
+mod time;
+mod types;
 
 use super::compile::Args;
 use super::expr::{ConverterFn, EditorFn};
@@ -16,12 +25,19 @@ pub(crate) type ConverterBuilder = fn(&Args<'_>) -> Result<ConverterFn, CheckErr
 
 /// The editor named `name`, if built.
 pub(crate) fn editor(name: &str) -> Option<EditorBuilder> {
-    core::editor(name)
+    core::editor(name).or_else(|| editors::editor(name)).or_else(|| metrics::editor(name))
 }
 
 /// The converter named `name`, if built.
 pub(crate) fn converter(name: &str) -> Option<ConverterBuilder> {
     core::converter(name)
+        .or_else(|| strings::converter(name))
+        .or_else(|| types::converter(name))
+        .or_else(|| hash::converter(name))
+        .or_else(|| ids::converter(name))
+        .or_else(|| collections::converter(name))
+        .or_else(|| parse::converter(name))
+        .or_else(|| time::converter(name))
 }
 
 /// Whether Switchyard runs the function `name` (for docs and the conformance report).
