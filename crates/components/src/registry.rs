@@ -11,6 +11,8 @@ pub fn registry() -> Result<Registry, RegistryError> {
     r.processor(crate::processors::batch::BatchProcessorFactory)?;
     #[cfg(feature = "processor-memory_limiter")]
     r.processor(crate::processors::memory_limiter::MemoryLimiterProcessorFactory)?;
+    #[cfg(feature = "processor-transform")]
+    r.processor(crate::processors::transform::TransformProcessorFactory)?;
     #[cfg(feature = "exporter-otlp")]
     r.exporter(crate::exporters::otlp::OtlpExporterFactory)?;
     #[cfg(feature = "exporter-otlphttp")]
