@@ -98,6 +98,9 @@ pub async fn run(args: &ConfigArgs) -> Result<ExitCode> {
         }
     };
     init_logging(&cfg.service.telemetry.logs);
+    if cfg.service.telemetry.logs.processors.is_some() {
+        tracing::warn!("service.telemetry.logs.processors is ignored: Switchyard writes its own logs to stderr/stdout only (no OTLP export of its logs yet).");
+    }
     if args.configs.is_empty() {
         tracing::info!("No --config given: running the embedded default (OTLP gRPC on localhost:4317 and HTTP on localhost:4318 -> debug exporter).");
     }

@@ -1,8 +1,13 @@
-//! `${env:NAME}` expansion with the Collector's semantics (see reference/collector-config.md §6.3).
+//! `${env:NAME}` and `${file:PATH}` expansion with the Collector's semantics (see
+//! reference/collector-config.md §6.3).
 //!
 //! Runs on scalar values only (never keys), after merging. `$$` is an escaped `$`;
 //! `${NAME}` means `${env:NAME}`; `${env:NAME:-default}` gives `default` only when NAME is
 //! unset; an unset variable without default expands to empty with a warning.
+//! `${file:PATH}` is the file's content (PATH relative to the working directory, as the
+//! Collector's file provider reads it); a value that is exactly one `${file:...}` whose
+//! content is a YAML mapping or sequence becomes that tree, so a whole component config can
+//! live in its own file (errors inside it then point into that file).
 
 use super::diagnostics::ConfigError;
 use super::document::{Node, Value};
@@ -42,7 +47,18 @@ pub fn expand_tree(node: &mut Node, env: &dyn Env, errors: &mut Vec<ConfigError>
                     format!("environment variable \"{name}\" is not set and has no default; using an empty value"),
                 ));
             }
+            let file_ref = text.trim().starts_with("${file:");
             match expand(text, env) {
+                Ok((expanded, true)) if file_ref => {
+                    let source = text.trim().trim_start_matches("${file:").trim_end_matches('}').to_string();
+                    match super::document::parse(&source, &expanded) {
+                        Ok(tree) if matches!(tree.value, Value::Map(_) | Value::Seq(_)) => *node = tree,
+                        _ => {
+                            *plain = true;
+                            *text = expanded;
+                        }
+                    }
+                }
                 Ok((expanded, whole)) => {
                     // A value that is exactly one `${...}` is typed like YAML (123 is an int),
                     // anything else stays a string, as in the Collector.
@@ -136,8 +152,11 @@ fn resolve(inner: &str, env: &dyn Env, depth: usize) -> Result<String, String> {
         Some((s, r)) if s.len() >= 2 && s.chars().all(|c| c.is_ascii_alphanumeric()) => (s, r),
         _ => ("env", inner.as_str()),
     };
+    if scheme == "file" {
+        return std::fs::read_to_string(rest).map_err(|e| format!("cannot read \"{rest}\" for \"${{{inner}}}\": {e}"));
+    }
     if scheme != "env" {
-        return Err(format!("unsupported config provider \"{scheme}\" in \"${{{inner}}}\" (supported: env)"));
+        return Err(format!("unsupported config provider \"{scheme}\" in \"${{{inner}}}\" (supported: env, file)"));
     }
     let (name, default) = match rest.split_once(":-") {
         Some((n, d)) => (n, Some(d)),
@@ -201,7 +220,8 @@ mod tests {
     #[test]
     fn invalid_names_and_providers() {
         assert!(x("${1}").unwrap_err().contains("invalid name"));
-        assert!(x("${file:/etc/passwd}").unwrap_err().contains("unsupported config provider"));
+        assert!(x("${http://example.com/x}").unwrap_err().contains("unsupported config provider"));
+        assert!(x("${file:/nonexistent/switchyard}").unwrap_err().contains("cannot read"));
         assert!(x("${env:HOST").unwrap_err().contains("unterminated"));
     }
 }

@@ -39,6 +39,9 @@ pub struct LogsConfig {
     pub disable_stacktrace: bool,
     /// Accepted for compatibility.
     pub initial_fields: Option<IgnoredAny>,
+    /// Log record processors exporting the Collector's own logs over OTLP: accepted so such
+    /// configs run, but Switchyard logs only to stderr/stdout (a warning says so).
+    pub processors: Option<IgnoredAny>,
 }
 
 impl Default for LogsConfig {
@@ -53,21 +56,26 @@ impl Default for LogsConfig {
             disable_caller: false,
             disable_stacktrace: false,
             initial_fields: None,
+            processors: None,
         }
     }
 }
 
-/// Log level names as the Collector spells them.
+/// Log level names as the Collector spells them (zap reads them in any case).
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum LogLevel {
     /// Everything.
+    #[serde(alias = "DEBUG", alias = "Debug")]
     Debug,
     /// The default.
+    #[serde(alias = "INFO", alias = "Info")]
     Info,
     /// Warnings and errors.
+    #[serde(alias = "WARN", alias = "Warn")]
     Warn,
     /// Errors only.
+    #[serde(alias = "ERROR", alias = "Error")]
     Error,
 }
 
