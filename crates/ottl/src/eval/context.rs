@@ -71,7 +71,13 @@ impl<'a> EvalContext<'a> {
 
     /// The `span` context.
     pub fn span(cx: SpanContext<'a>) -> Self {
-        EvalContext { resource: cx.resource, scope: Some(cx.scope), item: Item::Span(cx.span), cache: Vec::new(), deferred: Vec::new() }
+        EvalContext {
+            resource: cx.resource,
+            scope: Some(cx.scope),
+            item: Item::Span(cx.span),
+            cache: Vec::new(),
+            deferred: Vec::new(),
+        }
     }
 
     /// The `spanevent` context; `index` is the event's position in its span (`event_index`).
@@ -87,12 +93,24 @@ impl<'a> EvalContext<'a> {
 
     /// The `log` context.
     pub fn log(cx: LogContext<'a>) -> Self {
-        EvalContext { resource: cx.resource, scope: Some(cx.scope), item: Item::Log(cx.log), cache: Vec::new(), deferred: Vec::new() }
+        EvalContext {
+            resource: cx.resource,
+            scope: Some(cx.scope),
+            item: Item::Log(cx.log),
+            cache: Vec::new(),
+            deferred: Vec::new(),
+        }
     }
 
     /// The `metric` context.
     pub fn metric(cx: MetricContext<'a>) -> Self {
-        EvalContext { resource: cx.resource, scope: Some(cx.scope), item: Item::Metric(cx.metric), cache: Vec::new(), deferred: Vec::new() }
+        EvalContext {
+            resource: cx.resource,
+            scope: Some(cx.scope),
+            item: Item::Metric(cx.metric),
+            cache: Vec::new(),
+            deferred: Vec::new(),
+        }
     }
 
     /// The `datapoint` context.

@@ -138,13 +138,17 @@ impl StatementGroup {
             // the points ask for is applied to the metric after its last point.
             Context::DataPoint => walk::try_for_each_metric_appending(req, |mut cx, added| {
                 let mut ops = Vec::new();
-                let result =
-                    walk::try_for_each_point_of_metric_mut(cx.resource.reborrow(), cx.scope.reborrow(), cx.metric, |p| {
+                let result = walk::try_for_each_point_of_metric_mut(
+                    cx.resource.reborrow(),
+                    cx.scope.reborrow(),
+                    cx.metric,
+                    |p| {
                         let mut ecx = EvalContext::data_point(p);
                         let r = self.run(&mut ecx, on_error);
                         ops.append(&mut ecx.deferred);
                         r
-                    });
+                    },
+                );
                 added.extend(ops.into_iter().filter_map(|op| (op.0)(cx.metric)));
                 result
             }),

@@ -48,6 +48,11 @@ fn set(args: &Args<'_>) -> Result<EditorFn, CheckError> {
     let value = args.expr(1)?;
     Ok(Box::new(move |cx| {
         let v = value.eval(cx)?.into_owned();
+        // Upstream's `set` skips nil (a missing attribute, a converter with no result):
+        // no field takes nil, and a keyed path must not gain an empty entry.
+        if v.is_nil() {
+            return Ok(());
+        }
         target.set(cx, v)
     }))
 }

@@ -264,10 +264,9 @@ fn merge_maps(args: &Args<'_>) -> Result<EditorFn, CheckError> {
         "update" => Strategy::Update,
         "upsert" => Strategy::Upsert,
         other => {
-            return Err(args.error(
-                2,
-                format!("invalid value for strategy, {other}, must be 'insert', 'update' or 'upsert'"),
-            ))
+            return Err(
+                args.error(2, format!("invalid value for strategy, {other}, must be 'insert', 'update' or 'upsert'"))
+            )
         }
     };
     Ok(Box::new(move |cx| {
@@ -296,9 +295,8 @@ fn merge_maps(args: &Args<'_>) -> Result<EditorFn, CheckError> {
 
 fn glob_arg(args: &Args<'_>, i: usize) -> Result<regex::Regex, CheckError> {
     let pattern = args.string(i)?;
-    glob::compile(&pattern).map_err(|e| {
-        args.error(i, format!("the pattern supplied to {} is not a valid pattern: {e}", args.name()))
-    })
+    glob::compile(&pattern)
+        .map_err(|e| args.error(i, format!("the pattern supplied to {} is not a valid pattern: {e}", args.name())))
 }
 
 /// The optional `function` and `replacementFormat` arguments (hashing the replacement)
@@ -306,7 +304,7 @@ fn glob_arg(args: &Args<'_>, i: usize) -> Result<regex::Regex, CheckError> {
 fn refuse_hash_args(args: &Args<'_>, first: usize) -> Result<(), CheckError> {
     for i in first..first + 2 {
         if args.has(i) {
-            return Err(args.error(i, format!("{} with a hash function is not supported by Switchyard yet", args.name())));
+            return Err(args.not_implemented(i, format!("`{}` with a hash function", args.name())));
         }
     }
     Ok(())

@@ -78,7 +78,8 @@ fn convert_gauge_to_sum(args: &Args<'_>) -> Result<EditorFn, CheckError> {
         on_metric(cx, move |m| {
             if let Some(Data::Gauge(g)) = &mut m.data {
                 let data_points = std::mem::take(&mut g.data_points);
-                m.data = Some(Data::Sum(Sum { data_points, aggregation_temporality: temporality, is_monotonic: monotonic }));
+                m.data =
+                    Some(Data::Sum(Sum { data_points, aggregation_temporality: temporality, is_monotonic: monotonic }));
             }
             None
         });
@@ -133,7 +134,11 @@ fn summary_to_sum(args: &Args<'_>, part: SummaryPart, default_suffix: &str) -> R
                 name: format!("{}{suffix}", m.name),
                 description: m.description.clone(),
                 unit: m.unit.clone(),
-                data: Some(Data::Sum(Sum { data_points, aggregation_temporality: temporality, is_monotonic: monotonic })),
+                data: Some(Data::Sum(Sum {
+                    data_points,
+                    aggregation_temporality: temporality,
+                    is_monotonic: monotonic,
+                })),
                 ..Default::default()
             })
         });
@@ -256,7 +261,7 @@ fn scale_histogram_point(p: &mut HistogramDataPoint, factor: f64) {
 fn merge_histogram_buckets(args: &Args<'_>) -> Result<EditorFn, CheckError> {
     let bound = float_arg(args, 0)?;
     if args.has(1) {
-        return Err(args.error(1, "merge_histogram_buckets with a method is not supported by Switchyard yet"));
+        return Err(args.not_implemented(1, "`merge_histogram_buckets` with a method"));
     }
     Ok(Box::new(move |cx| {
         if let Item::DataPoint { point: DataPointMut::Histogram(p), .. } = &mut cx.item {

@@ -42,7 +42,9 @@ pub(super) fn set_semconv_span_name(args: &Args<'_>) -> Result<EditorFn, CheckEr
         return Err(args.error(0, format!("failed to parse semconv version {version:?}")));
     };
     if v < MIN_VERSION || v > MAX_VERSION {
-        return Err(args.error(0, format!("unsupported semconv version {version:?}: must be between 1.37.0 and 1.40.0")));
+        return Err(
+            args.error(0, format!("unsupported semconv version {version:?}: must be between 1.37.0 and 1.40.0"))
+        );
     }
     let original = args.opt_string(1)?;
     if original.as_deref() == Some("") {
@@ -70,9 +72,7 @@ pub(crate) fn semconv_span_name(span: &Span) -> Cow<'_, str> {
     let a = &span.attributes;
     let derived = match SpanKind::try_from(span.kind) {
         Ok(SpanKind::Server) => http(a, "http.route").or_else(|| rpc(a)).or_else(|| messaging(a)),
-        Ok(SpanKind::Client) => {
-            http(a, "url.template").or_else(|| rpc(a)).or_else(|| db(a)).or_else(|| messaging(a))
-        }
+        Ok(SpanKind::Client) => http(a, "url.template").or_else(|| rpc(a)).or_else(|| db(a)).or_else(|| messaging(a)),
         Ok(SpanKind::Consumer | SpanKind::Producer) => messaging(a),
         _ => None,
     };
