@@ -50,7 +50,10 @@ pub struct EvalContext<'a> {
 }
 
 /// A deferred change to the enclosing metric; a returned metric is appended to the scope.
-pub(crate) struct MetricOp(pub(crate) Box<dyn FnOnce(&mut Metric) -> Option<Metric> + Send>);
+pub(crate) struct MetricOp(pub(crate) Box<MetricOpFn>);
+
+/// The change itself.
+pub(crate) type MetricOpFn = dyn FnOnce(&mut Metric) -> Option<Metric> + Send;
 
 impl std::fmt::Debug for MetricOp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

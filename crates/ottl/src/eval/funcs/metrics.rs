@@ -8,6 +8,13 @@
 //! ([`EvalContext::defer`]) and applied after the metric's last point; new metrics are
 //! appended to the end of the scope and then walked too, as upstream's loop does.
 
+// Builders return the shared `EditorBuilder` signature, whose error is the checker's
+// `CheckError` (large, but built only at config load).
+#![allow(clippy::result_large_err)]
+
+#[cfg(test)]
+mod tests;
+
 use switchyard_pdata::proto::metrics::v1::metric::Data;
 use switchyard_pdata::proto::metrics::v1::number_data_point::Value as Number;
 use switchyard_pdata::proto::metrics::v1::{

@@ -36,6 +36,7 @@ fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
     Some((major, minor, patch))
 }
 
+#[allow(clippy::result_large_err)] // the shared builder signature
 pub(super) fn set_semconv_span_name(args: &Args<'_>) -> Result<EditorFn, CheckError> {
     let version = args.string(0)?;
     let Some(v) = parse_version(&version) else {
