@@ -1,5 +1,5 @@
 //! The ottlfuncs editors beyond the core set: `append`, `delete_index`, `flatten`, `limit`,
-//! `merge_maps`, the glob editors `replace_match` and `replace_all_matches`, and the
+//! `merge_maps`, `stringify_all`, the glob editors `replace_match` and `replace_all_matches`, and the
 //! transform processor's `set_semconv_span_name` (in [`semconv`]).
 
 // Builders return the shared `EditorBuilder` signature, whose error is the checker's
@@ -32,6 +32,7 @@ pub(super) fn editor(name: &str) -> Option<EditorBuilder> {
         "replace_match" => replace_match,
         "replace_all_matches" => replace_all_matches,
         "set_semconv_span_name" => semconv::set_semconv_span_name,
+        "stringify_all" => stringify_all,
         _ => return None,
     })
 }
@@ -354,6 +355,23 @@ fn replace_all_matches(args: &Args<'_>) -> Result<EditorFn, CheckError> {
                 if glob.is_match(s) {
                     s.clone_from(&rep);
                 }
+            }
+        }
+        Ok(())
+    }))
+}
+
+/// `stringify_all(target)`: every top-level value of the map that is not a string becomes
+/// its string form (the Collector's `AsString`: JSON for maps and lists, base64 for bytes,
+/// `""` for the empty value).
+fn stringify_all(args: &Args<'_>) -> Result<EditorFn, CheckError> {
+    let target = args.path(0)?;
+    Ok(Box::new(move |cx| {
+        for kv in target.map_mut(cx)?.iter_mut() {
+            let value = kv.value.get_or_insert_with(AnyValue::default);
+            if !matches!(value.value, Some(any_value::Value::StringValue(_))) {
+                let text = switchyard_pdata::value::as_string(value).into_owned();
+                value.value = Some(any_value::Value::StringValue(text));
             }
         }
         Ok(())

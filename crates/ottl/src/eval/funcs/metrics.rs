@@ -1,7 +1,7 @@
 //! The transform processor's metric editors: kind conversions (`convert_gauge_to_sum`,
 //! `convert_sum_to_gauge`, `convert_summary_count_val_to_sum`,
 //! `convert_summary_sum_val_to_sum`), `copy_metric`, `scale_metric` and
-//! `merge_histogram_buckets`.
+//! `merge_histogram_buckets`, and `extract_sum_metric`/`extract_count_metric`.
 //!
 //! In the metric context an editor changes the metric directly. In the datapoint context a
 //! conversion needs the whole metric while only one point is at hand, so it is queued
@@ -15,6 +15,7 @@
 #[cfg(test)]
 mod tests;
 
+use switchyard_pdata::proto::common::v1::KeyValue;
 use switchyard_pdata::proto::metrics::v1::metric::Data;
 use switchyard_pdata::proto::metrics::v1::number_data_point::Value as Number;
 use switchyard_pdata::proto::metrics::v1::{
@@ -38,6 +39,8 @@ pub(super) fn editor(name: &str) -> Option<EditorBuilder> {
         "copy_metric" => copy_metric,
         "scale_metric" => scale_metric,
         "merge_histogram_buckets" => merge_histogram_buckets,
+        "extract_sum_metric" => extract_sum_metric,
+        "extract_count_metric" => extract_count_metric,
         _ => return None,
     })
 }
@@ -286,4 +289,112 @@ fn merge_bucket(p: &mut HistogramDataPoint, bound: f64) {
     p.bucket_counts[i + 1] += p.bucket_counts[i];
     p.bucket_counts.remove(i);
     p.explicit_bounds.remove(i);
+}
+
+/// What `extract_*_metric` reads from each (exponential) histogram or summary point.
+#[derive(Clone, Copy)]
+enum Extract {
+    Sum,
+    Count,
+}
+
+fn extract_metric(args: &Args<'_>, what: Extract) -> Result<EditorFn, CheckError> {
+    let monotonic = bool_arg(args, 0)?;
+    let (default_suffix, name) = match what {
+        Extract::Sum => (".sum", "extract_sum_metric"),
+        Extract::Count => (".count", "extract_count_metric"),
+    };
+    let suffix = args.opt_string(1)?.unwrap_or_else(|| default_suffix.to_string());
+    Ok(Box::new(move |cx| {
+        let m = cx.metric_mut().ok_or_else(|| EvalError::new(format!("{name} needs the metric context")))?;
+        let point = |attributes: &[KeyValue], start: u64, time: u64, value: Number| NumberDataPoint {
+            attributes: attributes.to_vec(),
+            start_time_unix_nano: start,
+            time_unix_nano: time,
+            value: Some(value),
+            ..Default::default()
+        };
+        // Histogram sums are optional: a point without one gives no sum point.
+        let pick = |sum: Option<f64>, count: u64| match what {
+            Extract::Sum => sum.map(Number::AsDouble),
+            Extract::Count => Some(Number::AsInt(count as i64)),
+        };
+        let (temporality, data_points): (i32, Vec<NumberDataPoint>) = match &m.data {
+            Some(Data::Histogram(h)) => (
+                h.aggregation_temporality,
+                h.data_points
+                    .iter()
+                    .filter_map(|p| {
+                        pick(p.sum, p.count).map(|v| point(&p.attributes, p.start_time_unix_nano, p.time_unix_nano, v))
+                    })
+                    .collect(),
+            ),
+            Some(Data::ExponentialHistogram(h)) => (
+                h.aggregation_temporality,
+                h.data_points
+                    .iter()
+                    .filter_map(|p| {
+                        pick(p.sum, p.count).map(|v| point(&p.attributes, p.start_time_unix_nano, p.time_unix_nano, v))
+                    })
+                    .collect(),
+            ),
+            // Summaries have no temporality; upstream takes them as cumulative.
+            Some(Data::Summary(s)) => (
+                AggregationTemporality::Cumulative as i32,
+                s.data_points
+                    .iter()
+                    .filter_map(|p| {
+                        pick(Some(p.sum), p.count)
+                            .map(|v| point(&p.attributes, p.start_time_unix_nano, p.time_unix_nano, v))
+                    })
+                    .collect(),
+            ),
+            _ => (0, Vec::new()),
+        };
+        if temporality == AggregationTemporality::Unspecified as i32 {
+            return Err(EvalError::new(format!(
+                "{name} requires an input metric of type Histogram, ExponentialHistogram or Summary, got {}",
+                kind_name(&m.data)
+            )));
+        }
+        if data_points.is_empty() {
+            return Ok(());
+        }
+        let new = Metric {
+            name: format!("{}{suffix}", m.name),
+            description: m.description.clone(),
+            // A count has no unit of the measured values.
+            unit: match what {
+                Extract::Sum => m.unit.clone(),
+                Extract::Count => "1".to_string(),
+            },
+            data: Some(Data::Sum(Sum { data_points, aggregation_temporality: temporality, is_monotonic: monotonic })),
+            ..Default::default()
+        };
+        cx.defer(move |_| Some(new));
+        Ok(())
+    }))
+}
+
+/// pdata's name of a metric type, for messages.
+fn kind_name(data: &Option<Data>) -> &'static str {
+    match data {
+        None => "Empty",
+        Some(Data::Gauge(_)) => "Gauge",
+        Some(Data::Sum(_)) => "Sum",
+        Some(Data::Histogram(_)) => "Histogram",
+        Some(Data::ExponentialHistogram(_)) => "ExponentialHistogram",
+        Some(Data::Summary(_)) => "Summary",
+    }
+}
+
+/// `extract_sum_metric(monotonic, suffix)`: adds a sum `<name>.sum` of each point's sum.
+fn extract_sum_metric(args: &Args<'_>) -> Result<EditorFn, CheckError> {
+    extract_metric(args, Extract::Sum)
+}
+
+/// `extract_count_metric(monotonic, suffix)`: adds a sum `<name>.count` (unit `1`) of
+/// each point's count.
+fn extract_count_metric(args: &Args<'_>) -> Result<EditorFn, CheckError> {
+    extract_metric(args, Extract::Count)
 }

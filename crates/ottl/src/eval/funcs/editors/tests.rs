@@ -264,3 +264,27 @@ fn set_semconv_span_name_checks_its_arguments() {
     let kind = compile_error(Context::Span, r#"set_semconv_span_name("1.38.0", "")"#);
     assert!(kind.to_string().contains("cannot be an empty string"), "{kind}");
 }
+
+#[test]
+fn stringify_all_turns_top_level_values_into_strings() {
+    let attrs = vec![
+        ("s", s("text")),
+        ("n", i(42)),
+        ("d", AnyValue { value: Some(any_value::Value::DoubleValue(1.5)) }),
+        ("b", AnyValue { value: Some(any_value::Value::BoolValue(true)) }),
+        ("m", map(vec![("k", i(1))])),
+        ("l", list(vec![s("a"), i(2)])),
+    ];
+    let out = on_log(attrs, &["stringify_all(attributes)"]).expect("runs");
+    assert_eq!(
+        out,
+        sorted(vec![
+            ("b", s("true")),
+            ("d", s("1.5")),
+            ("l", s(r#"["a",2]"#)),
+            ("m", s(r#"{"k":1}"#)),
+            ("n", s("42")),
+            ("s", s("text")),
+        ])
+    );
+}

@@ -250,3 +250,35 @@ fn sum_without_conversion_is_untouched() {
     let out = run(Context::Metric, vec![sum.clone()], &[r#"convert_gauge_to_sum("cumulative", false)"#]).expect("runs");
     assert_eq!(out, vec![sum]);
 }
+
+#[test]
+fn extract_sum_and_count_metrics_from_histograms_and_summaries() {
+    let mut h = histogram(vec![1.0], vec![2, 3]);
+    h.unit = "ms".into();
+    let out = run(
+        Context::Metric,
+        vec![h, summary("q"), gauge("g")],
+        &[
+            r#"extract_sum_metric(true) where name == "h" or name == "q""#,
+            r#"extract_count_metric(false, "_n") where name == "h""#,
+        ],
+    )
+    .expect("runs");
+    let names: Vec<&str> = out.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["h", "q", "g", "h.sum", "h_n", "q.sum"]);
+    let Some(Data::Sum(sum)) = &out[3].data else { panic!("not a sum") };
+    assert_eq!((sum.aggregation_temporality, sum.is_monotonic), (2, true));
+    assert_eq!(sum.data_points[0].value, Some(Number::AsDouble(10.0)));
+    assert_eq!(out[3].unit, "ms");
+    let Some(Data::Sum(count)) = &out[4].data else { panic!("not a sum") };
+    assert_eq!((count.data_points[0].value, count.is_monotonic), (Some(Number::AsInt(5)), false));
+    assert_eq!(out[4].unit, "1");
+    let Some(Data::Sum(qsum)) = &out[5].data else { panic!("not a sum") };
+    assert_eq!((qsum.aggregation_temporality, qsum.data_points[0].value), (2, Some(Number::AsDouble(12.34))));
+
+    let err = run(Context::Metric, vec![gauge("g")], &["extract_count_metric(true)"]).unwrap_err();
+    assert!(
+        err.contains("requires an input metric of type Histogram, ExponentialHistogram or Summary, got Gauge"),
+        "{err}"
+    );
+}
