@@ -102,6 +102,12 @@ fn truncate_all(args: &Args<'_>) -> Result<EditorFn, CheckError> {
     if limit < 0 {
         return Err(args.error(1, format!("invalid limit for truncate_all function, {limit} cannot be negative")));
     }
+    // `utf8_safe` is how Switchyard always cuts; a truncation marker is not added yet, and
+    // is refused rather than ignored.
+    args.opt_bool(2)?;
+    if args.has(3) {
+        return Err(args.not_implemented(3, "`truncate_all` with a truncation marker"));
+    }
     let limit = limit as usize;
     Ok(Box::new(move |cx| {
         for kv in target.map_mut(cx)?.iter_mut() {
