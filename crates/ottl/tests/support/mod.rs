@@ -2,8 +2,6 @@
 //! `value_typing` convention), fixtures built as OTLP requests, expectation paths applied
 //! to an expected copy, and an attribute-order-insensitive comparison.
 
-#![allow(dead_code)]
-
 pub mod expect;
 pub mod fixtures;
 
