@@ -188,6 +188,13 @@ impl<'c> Args<'c> {
         self.compiler.error(span, CheckErrorKind::InvalidArgument { message: message.into() })
     }
 
+    /// An argument form the Collector accepts but Switchyard does not run yet (reported as
+    /// [`CheckErrorKind::NotImplemented`], like a missing function).
+    pub(crate) fn not_implemented(&self, i: usize, what: impl Into<String>) -> CheckError {
+        let span = self.slots.get(i).copied().flatten().map_or(self.call.span, |a| a.span);
+        self.compiler.error(span, CheckErrorKind::NotImplemented { what: what.into() })
+    }
+
     fn arg(&self, i: usize) -> Result<&'c ast::Argument, CheckError> {
         self.slots
             .get(i)

@@ -41,22 +41,46 @@ pub struct EvalContext<'a> {
     pub(crate) scope: Option<ScopeMut<'a>>,
     pub(crate) item: Item<'a>,
     pub(crate) cache: Vec<KeyValue>,
+    /// Changes to the enclosing metric that must wait until the record's walk is over: a
+    /// data point cannot change its metric's kind while the points are being walked, and
+    /// new metrics (`copy_metric`, `convert_summary_*_to_sum`) go to the end of the scope.
+    /// `StatementGroup::run_metrics` applies them, in order, after the metric (metric
+    /// context) or after the metric's last point (datapoint context).
+    pub(crate) deferred: Vec<MetricOp>,
+}
+
+/// A deferred change to the enclosing metric; a returned metric is appended to the scope.
+pub(crate) struct MetricOp(pub(crate) Box<MetricOpFn>);
+
+/// The change itself.
+pub(crate) type MetricOpFn = dyn FnOnce(&mut Metric) -> Option<Metric> + Send;
+
+impl std::fmt::Debug for MetricOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricOp")
+    }
 }
 
 impl<'a> EvalContext<'a> {
     /// The `resource` context.
     pub fn resource(resource: ResourceMut<'a>) -> Self {
-        EvalContext { resource, scope: None, item: Item::Resource, cache: Vec::new() }
+        EvalContext { resource, scope: None, item: Item::Resource, cache: Vec::new(), deferred: Vec::new() }
     }
 
     /// The `scope` context.
     pub fn scope(resource: ResourceMut<'a>, scope: ScopeMut<'a>) -> Self {
-        EvalContext { resource, scope: Some(scope), item: Item::Scope, cache: Vec::new() }
+        EvalContext { resource, scope: Some(scope), item: Item::Scope, cache: Vec::new(), deferred: Vec::new() }
     }
 
     /// The `span` context.
     pub fn span(cx: SpanContext<'a>) -> Self {
-        EvalContext { resource: cx.resource, scope: Some(cx.scope), item: Item::Span(cx.span), cache: Vec::new() }
+        EvalContext {
+            resource: cx.resource,
+            scope: Some(cx.scope),
+            item: Item::Span(cx.span),
+            cache: Vec::new(),
+            deferred: Vec::new(),
+        }
     }
 
     /// The `spanevent` context; `index` is the event's position in its span (`event_index`).
@@ -66,17 +90,30 @@ impl<'a> EvalContext<'a> {
             scope: Some(cx.scope),
             item: Item::SpanEvent { span: cx.span, event: cx.event, index },
             cache: Vec::new(),
+            deferred: Vec::new(),
         }
     }
 
     /// The `log` context.
     pub fn log(cx: LogContext<'a>) -> Self {
-        EvalContext { resource: cx.resource, scope: Some(cx.scope), item: Item::Log(cx.log), cache: Vec::new() }
+        EvalContext {
+            resource: cx.resource,
+            scope: Some(cx.scope),
+            item: Item::Log(cx.log),
+            cache: Vec::new(),
+            deferred: Vec::new(),
+        }
     }
 
     /// The `metric` context.
     pub fn metric(cx: MetricContext<'a>) -> Self {
-        EvalContext { resource: cx.resource, scope: Some(cx.scope), item: Item::Metric(cx.metric), cache: Vec::new() }
+        EvalContext {
+            resource: cx.resource,
+            scope: Some(cx.scope),
+            item: Item::Metric(cx.metric),
+            cache: Vec::new(),
+            deferred: Vec::new(),
+        }
     }
 
     /// The `datapoint` context.
@@ -86,6 +123,7 @@ impl<'a> EvalContext<'a> {
             scope: Some(cx.scope),
             item: Item::DataPoint { metric: cx.metric, point: cx.point },
             cache: Vec::new(),
+            deferred: Vec::new(),
         }
     }
 
@@ -124,6 +162,11 @@ impl<'a> EvalContext<'a> {
             Item::Metric(m) => Some(m),
             _ => None,
         }
+    }
+
+    /// Queues a change to the enclosing metric (see [`EvalContext::deferred`]).
+    pub(crate) fn defer(&mut self, op: impl FnOnce(&mut Metric) -> Option<Metric> + Send + 'static) {
+        self.deferred.push(MetricOp(Box::new(op)));
     }
 
     fn missing(&self, level: Context) -> EvalError {

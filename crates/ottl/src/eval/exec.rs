@@ -122,12 +122,36 @@ impl StatementGroup {
         match self.context {
             Context::Resource => req.try_for_each_resource_mut(|r| self.run(&mut EvalContext::resource(r), on_error)),
             Context::Scope => req.try_for_each_scope_mut(|r, s| self.run(&mut EvalContext::scope(r, s), on_error)),
-            Context::Metric => {
-                walk::try_for_each_metric_mut(req, |cx| self.run(&mut EvalContext::metric(cx), on_error))
-            }
-            Context::DataPoint => {
-                walk::try_for_each_data_point_mut(req, |cx| self.run(&mut EvalContext::data_point(cx), on_error))
-            }
+            // Metric editors may change the metric's kind or add metrics to its scope; the
+            // walk appends those at the end of the scope right after the metric and visits
+            // them in turn, as the Collector's loop over the growing metric slice does.
+            Context::Metric => walk::try_for_each_metric_appending(req, |cx, added| {
+                let mut ecx = EvalContext::metric(cx);
+                let result = self.run(&mut ecx, on_error);
+                let ops = std::mem::take(&mut ecx.deferred);
+                if let Some(metric) = ecx.metric_mut() {
+                    added.extend(ops.into_iter().filter_map(|op| (op.0)(metric)));
+                }
+                result
+            }),
+            // A point cannot change its metric while the metric's points are walked: what
+            // the points ask for is applied to the metric after its last point.
+            Context::DataPoint => walk::try_for_each_metric_appending(req, |mut cx, added| {
+                let mut ops = Vec::new();
+                let result = walk::try_for_each_point_of_metric_mut(
+                    cx.resource.reborrow(),
+                    cx.scope.reborrow(),
+                    cx.metric,
+                    |p| {
+                        let mut ecx = EvalContext::data_point(p);
+                        let r = self.run(&mut ecx, on_error);
+                        ops.append(&mut ecx.deferred);
+                        r
+                    },
+                );
+                added.extend(ops.into_iter().filter_map(|op| (op.0)(cx.metric)));
+                result
+            }),
             other => Err(wrong_signal(other, "metrics")),
         }
     }

@@ -278,6 +278,54 @@ pub fn try_for_each_data_point_mut<E>(
     })
 }
 
+/// Calls `f` on every metric in order, with a list `f` may push new metrics to. They are
+/// appended to the end of the metric's scope as soon as `f` returns, and are visited in turn:
+/// the transform processor loops over a scope's metric slice while its functions
+/// (`copy_metric`, `convert_summary_*_to_sum`) append to it. Stops at the first error.
+pub fn try_for_each_metric_appending<E>(
+    req: &mut ExportMetricsServiceRequest,
+    mut f: impl FnMut(MetricContext<'_>, &mut Vec<Metric>) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut added = Vec::new();
+    for rm in &mut req.resource_metrics {
+        for sm in &mut rm.scope_metrics {
+            let mut k = 0;
+            while k < sm.metrics.len() {
+                let cx = MetricContext {
+                    resource: ResourceMut::new(&mut rm.resource, &mut rm.schema_url),
+                    scope: ScopeMut::new(&mut sm.scope, &mut sm.schema_url),
+                    metric: &mut sm.metrics[k],
+                };
+                let result = f(cx, &mut added);
+                sm.metrics.append(&mut added);
+                result?;
+                k += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Calls `f` on every point of one metric (with that metric's resource and scope), stopping
+/// at its first error: the data point walk of a caller that also needs the whole metric
+/// after its points (see [`try_for_each_metric_appending`]).
+pub fn try_for_each_point_of_metric_mut<E>(
+    mut resource: ResourceMut<'_>,
+    mut scope: ScopeMut<'_>,
+    metric: &mut Metric,
+    mut f: impl FnMut(DataPointContext<'_>) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut failed = None;
+    retain_points(metric, |metric, point| {
+        if failed.is_none() {
+            let cx = DataPointContext { resource: resource.reborrow(), scope: scope.reborrow(), metric, point };
+            failed = f(cx).err();
+        }
+        true
+    });
+    failed.map_or(Ok(()), Err)
+}
+
 /// Keeps the metrics `keep` returns true for and prunes scopes and resources left empty.
 /// Returns how many data points went with the removed metrics (the unit the Collector
 /// counts metrics in).

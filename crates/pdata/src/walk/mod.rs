@@ -45,8 +45,9 @@ pub use logs::{
 };
 pub use metrics::{
     data_points, for_each_data_point_mut, for_each_metric_mut, metrics, retain_data_points, retain_metrics,
-    split_metrics_by_resource, try_for_each_data_point_mut, try_for_each_metric_mut, DataPointContext, DataPointMut,
-    DataPointRef, DataPointView, MetricContext, MetricInfoMut, MetricKind, MetricRef,
+    split_metrics_by_resource, try_for_each_data_point_mut, try_for_each_metric_appending, try_for_each_metric_mut,
+    try_for_each_point_of_metric_mut, DataPointContext, DataPointMut, DataPointRef, DataPointView, MetricContext,
+    MetricInfoMut, MetricKind, MetricRef,
 };
 pub use traces::{
     for_each_span_event_mut, for_each_span_link_mut, for_each_span_mut, retain_span_events, retain_span_links,

@@ -48,6 +48,11 @@ fn set(args: &Args<'_>) -> Result<EditorFn, CheckError> {
     let value = args.expr(1)?;
     Ok(Box::new(move |cx| {
         let v = value.eval(cx)?.into_owned();
+        // Upstream's `set` skips nil (a missing attribute, a converter with no result):
+        // no field takes nil, and a keyed path must not gain an empty entry.
+        if v.is_nil() {
+            return Ok(());
+        }
         target.set(cx, v)
     }))
 }
@@ -96,6 +101,12 @@ fn truncate_all(args: &Args<'_>) -> Result<EditorFn, CheckError> {
     let limit = args.int(1)?;
     if limit < 0 {
         return Err(args.error(1, format!("invalid limit for truncate_all function, {limit} cannot be negative")));
+    }
+    // `utf8_safe` is how Switchyard always cuts; a truncation marker is not added yet, and
+    // is refused rather than ignored.
+    args.opt_bool(2)?;
+    if args.has(3) {
+        return Err(args.not_implemented(3, "`truncate_all` with a truncation marker"));
     }
     let limit = limit as usize;
     Ok(Box::new(move |cx| {

@@ -169,3 +169,67 @@ fn retain_metrics_counts_the_points_removed() {
     assert_eq!(groups.len(), 1);
     assert_eq!(groups[0].1.resource_metrics.len(), 2);
 }
+
+#[test]
+fn appending_walk_visits_metrics_added_to_their_scope() {
+    let mut req = request();
+    let mut seen = Vec::new();
+    try_for_each_metric_appending(&mut req, |cx, added| {
+        seen.push(format!(
+            "{}/{}/{}",
+            resource_name(cx.resource.attributes()),
+            cx.scope.get().map_or("", |s| s.name.as_str()),
+            cx.metric.name
+        ));
+        if cx.metric.name == "s" || cx.metric.name == "q" {
+            added.push(metric(&format!("{}.copy", cx.metric.name), None));
+        }
+        Ok::<(), ()>(())
+    })
+    .expect("no error");
+    assert_eq!(
+        seen,
+        [
+            "r0/s0/g",
+            "r0/s0/s",
+            "r0/s0/h",
+            "r0/s0/s.copy",
+            "r1/s1/e",
+            "r1/s1/q",
+            "r1/s1/none",
+            "r1/s1/zero",
+            "r1/s1/q.copy"
+        ]
+    );
+    let names: Vec<&str> = req.resource_metrics[0].scope_metrics[0].metrics.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["g", "s", "h", "s.copy"]);
+
+    // A failing call still keeps what it added, and stops the walk.
+    let mut req = request();
+    let r = try_for_each_metric_appending(&mut req, |cx, added| {
+        added.push(metric("x", None));
+        if cx.metric.name == "g" {
+            Err("stop")
+        } else {
+            Ok(())
+        }
+    });
+    assert_eq!(r, Err("stop"));
+    assert_eq!(req.resource_metrics[0].scope_metrics[0].metrics.len(), 4);
+}
+
+#[test]
+fn point_walk_of_one_metric_hands_out_its_envelopes() {
+    let mut req = request();
+    let rm = &mut req.resource_metrics[1];
+    let sm = &mut rm.scope_metrics[0];
+    let (resource, scope) =
+        (ResourceMut::new(&mut rm.resource, &mut rm.schema_url), ScopeMut::new(&mut sm.scope, &mut sm.schema_url));
+    let mut seen = Vec::new();
+    try_for_each_point_of_metric_mut(resource, scope, &mut sm.metrics[1], |cx| {
+        seen.push(format!("{}/{:?}", cx.metric.name, cx.metric.kind));
+        cx.resource.get().map(|_| ()).ok_or(())
+    })
+    .expect("no error");
+    assert_eq!(seen, ["q/Summary", "q/Summary"]);
+}
