@@ -29,7 +29,10 @@ fn statements(c: &mut Criterion) {
     g.throughput(Throughput::Elements(SPANS as u64));
     for (name, text) in [
         ("set", r#"set(attributes["env"], "production")"#),
-        ("set_where_attribute", r#"set(attributes["matched"], true) where attributes["attr.str.0"] == "some string value 0""#),
+        (
+            "set_where_attribute",
+            r#"set(attributes["matched"], true) where attributes["attr.str.0"] == "some string value 0""#,
+        ),
         ("where_attribute_false", r#"set(attributes["matched"], true) where attributes["attr.str.0"] == "nope""#),
         ("replace_pattern", r#"replace_pattern(name, "/items/[0-9]+", "/items/{id}")"#),
         ("truncate_all", "truncate_all(attributes, 8)"),

@@ -68,7 +68,14 @@ service:
         &format!("http://127.0.0.1:{grpc}"),
         N,
         &rid,
-        &["--signals", "traces,metrics", "--span-attr", "http.target=/healthz|/api/orders|/api/items", "--span-attr", &long_attr],
+        &[
+            "--signals",
+            "traces,metrics",
+            "--span-attr",
+            "http.target=/healthz|/api/orders|/api/items",
+            "--span-attr",
+            &long_attr,
+        ],
     );
     assert!(out.status.success(), "client: {}", String::from_utf8_lossy(&out.stdout));
 
@@ -76,7 +83,13 @@ service:
     let arrived = wait_until(Duration::from_secs(15), || {
         sink.items("traces", Some(&rid)) == kept && sink.items("metrics", Some(&rid)) == 3 * N
     });
-    assert!(arrived, "spans {} of {kept}, points {}\n{}", sink.items("traces", Some(&rid)), sink.items("metrics", Some(&rid)), gw.logs());
+    assert!(
+        arrived,
+        "spans {} of {kept}, points {}\n{}",
+        sink.items("traces", Some(&rid)),
+        sink.items("metrics", Some(&rid)),
+        gw.logs()
+    );
 
     let spans: Vec<_> = sink
         .requests()

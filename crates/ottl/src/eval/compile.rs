@@ -111,8 +111,8 @@ impl Compiler<'_> {
         let Some(build) = funcs::converter(name) else {
             return Err(self.not_implemented(call.name.span, format!("the converter `{name}`")));
         };
-        let mut args = Args::new(self, call)?;
-        let f = build(&mut args)?;
+        let args = Args::new(self, call)?;
+        let f = build(&args)?;
         Ok(Expr::Call(Converter { name: name.to_string(), f }, self.keys(&call.keys)?))
     }
 
@@ -122,8 +122,8 @@ impl Compiler<'_> {
         let Some(build) = funcs::editor(name) else {
             return Err(self.not_implemented(call.name.span, format!("the editor `{name}`")));
         };
-        let mut args = Args::new(self, call)?;
-        build(&mut args)
+        let args = Args::new(self, call)?;
+        build(&args)
     }
 }
 
