@@ -49,7 +49,9 @@ pub(crate) fn to_snake(s: &str) -> String {
             let next_cap = next.is_ascii_uppercase();
             let next_low = next.is_ascii_lowercase();
             let next_num = next.is_ascii_digit();
-            if (is_cap && (next_low || next_num)) || (is_low && (next_cap || next_num)) || (is_num && (next_cap || next_low))
+            if (is_cap && (next_low || next_num))
+                || (is_low && (next_cap || next_num))
+                || (is_num && (next_cap || next_low))
             {
                 if is_cap && next_low && i > 0 && bytes[i - 1].is_ascii_uppercase() {
                     out.push(b'_');

@@ -102,7 +102,10 @@ mod tests {
         let v6 = Cidr::parse("2001:db8::/32").unwrap_or_else(|e| panic!("{e}"));
         assert!(!parse_ip("10.0.0.1").is_some_and(|ip| v6.contains(&ip)));
         for bad in ["10.0.0.0", "10.0.0.0/33", "10.0.0.0/x", "nope/8", "10.0.0.0/08"] {
-            assert_eq!(Cidr::parse(bad).err().map(|e| e.message().to_string()), Some(format!("invalid CIDR address: {bad}")));
+            assert_eq!(
+                Cidr::parse(bad).err().map(|e| e.message().to_string()),
+                Some(format!("invalid CIDR address: {bad}"))
+            );
         }
     }
 }

@@ -180,10 +180,10 @@ enum SortKey {
 
 fn sort_key(items: &[AnyValue]) -> Option<SortKey> {
     use any_value::Value as V;
-    let (mut ints, mut doubles, mut strings) = (false, false, false);
+    let (mut doubles, mut strings) = (false, false);
     for item in items {
         match &item.value {
-            Some(V::IntValue(_)) => ints = true,
+            Some(V::IntValue(_)) => {}
             Some(V::DoubleValue(_)) => doubles = true,
             Some(V::StringValue(_) | V::BoolValue(_)) | None => strings = true,
             _ => return None,
@@ -196,8 +196,6 @@ fn sort_key(items: &[AnyValue]) -> Option<SortKey> {
     };
     Some(if strings {
         SortKey::Str(items.iter().map(|v| as_string(v).into_owned()).collect())
-    } else if ints && doubles {
-        SortKey::Double(items.iter().map(number).collect())
     } else if doubles {
         SortKey::Double(items.iter().map(number).collect())
     } else {
@@ -392,10 +390,14 @@ mod tests {
             ok(r#"Sort([3, 1.5, 2])"#),
             Value::List(Cow::Owned(vec![double_value(1.5), int_value(2), int_value(3)]))
         );
-        assert_eq!(ok(r#"Sort([10, 9, 100])"#), Value::List(Cow::Owned(vec![int_value(9), int_value(10), int_value(100)])));
+        assert_eq!(
+            ok(r#"Sort([10, 9, 100])"#),
+            Value::List(Cow::Owned(vec![int_value(9), int_value(10), int_value(100)]))
+        );
         assert_eq!(ok(r#"Sort("not a list")"#), s("not a list"));
         assert_eq!(ok(r#"Sort([{"a": 1}, 2])"#), ok(r#"[{"a": 1}, 2]"#));
-        assert!(compile_error(r#"Sort([1], "up")"#).contains(r#"invalid arguments: up. Order should be either "asc" or "desc""#));
+        assert!(compile_error(r#"Sort([1], "up")"#)
+            .contains(r#"invalid arguments: up. Order should be either "asc" or "desc""#));
     }
 
     #[test]

@@ -10,8 +10,8 @@ use switchyard_pdata::proto::common::v1::any_value;
 use super::{gofmt, Args, ConverterBuilder, EditorBuilder};
 use crate::check::CheckError;
 use crate::eval::expr::{ConverterFn, EditorFn, Expr};
-use crate::eval::EvalContext;
 use crate::eval::value::Value;
+use crate::eval::EvalContext;
 use crate::eval::EvalError;
 
 pub(super) fn editor(name: &str) -> Option<EditorBuilder> {
@@ -134,7 +134,8 @@ struct ReplaceFn {
     format: Option<Expr>,
 }
 
-const FORMAT_ERROR: &str = "replacementFormat must be format string containing a single %s and no other format specifiers";
+const FORMAT_ERROR: &str =
+    "replacementFormat must be format string containing a single %s and no other format specifiers";
 
 /// Upstream's check: the format contains `%s` and no other `%` directive (`%%` included).
 fn valid_format(format: &str) -> bool {

@@ -121,9 +121,7 @@ fn format_arg(out: &mut String, verb: char, spec: Spec, arg: &Arg<'_>) {
             return;
         }
         (Value::Bool(b), 'v' | 't') => b.to_string(),
-        (Value::Int(i) | Value::Duration(i), 'd') => {
-            signed(spec, *i < 0, i.unsigned_abs().to_string())
-        }
+        (Value::Int(i) | Value::Duration(i), 'd') => signed(spec, *i < 0, i.unsigned_abs().to_string()),
         (Value::Int(i), 'v') => signed(spec, *i < 0, i.unsigned_abs().to_string()),
         (Value::Int(i), 'x' | 'X' | 'o' | 'b') => {
             let u = i.unsigned_abs();
@@ -156,7 +154,9 @@ fn format_arg(out: &mut String, verb: char, spec: Spec, arg: &Arg<'_>) {
         (Value::Bytes(b), 's') => String::from_utf8_lossy(b).into_owned(),
         (Value::Bytes(b), 'x') => hex_id(b),
         (Value::Bytes(b), 'X') => hex_id(b).to_uppercase(),
-        (Value::Map(_) | Value::List(_), 'v' | 's') => as_string(&arg.value.clone().into_owned().into_any()).into_owned(),
+        (Value::Map(_) | Value::List(_), 'v' | 's') => {
+            as_string(&arg.value.clone().into_owned().into_any()).into_owned()
+        }
         (Value::Time(t), 'v' | 's') => gotime::time_string(*t),
         (Value::Duration(d), 'v' | 's') => gotime::duration_string(*d),
         _ => return bad_verb(out, verb, arg),
@@ -287,10 +287,25 @@ mod tests {
     #[test]
     fn verbs_and_errors_as_go() {
         assert_eq!(sprintf("%v %v %v", &[v(Value::Int(-3)), v(Value::Bool(true)), v(Value::Nil)]), "-3 true <nil>");
-        assert_eq!(sprintf("%.2f|%f|%5.1f", &[v(Value::Double(3.14159)), v(Value::Double(1.0)), v(Value::Double(2.25))]), "3.14|1.000000|  2.2");
-        assert_eq!(sprintf("%v %v %v", &[v(Value::Double(1.0)), v(Value::Double(1e6)), v(Value::Double(0.0001))]), "1 1e+06 0.0001");
-        assert_eq!(sprintf("%v %g %e", &[v(Value::Double(123456.0)), v(Value::Double(1e-5)), v(Value::Double(1234.5))]), "123456 1e-05 1.234500e+03");
-        assert_eq!(sprintf("%x %X %q %-4s|", &[v(Value::Int(255)), v(Value::str("hi")), v(Value::str("a\"b")), v(Value::str("x"))]), "ff 6869 \"a\\\"b\" x   |");
+        assert_eq!(
+            sprintf("%.2f|%f|%5.1f", &[v(Value::Double(1.23456)), v(Value::Double(1.0)), v(Value::Double(2.25))]),
+            "1.23|1.000000|  2.2"
+        );
+        assert_eq!(
+            sprintf("%v %v %v", &[v(Value::Double(1.0)), v(Value::Double(1e6)), v(Value::Double(0.0001))]),
+            "1 1e+06 0.0001"
+        );
+        assert_eq!(
+            sprintf("%v %g %e", &[v(Value::Double(123456.0)), v(Value::Double(1e-5)), v(Value::Double(1234.5))]),
+            "123456 1e-05 1.234500e+03"
+        );
+        assert_eq!(
+            sprintf(
+                "%x %X %q %-4s|",
+                &[v(Value::Int(255)), v(Value::str("hi")), v(Value::str("a\"b")), v(Value::str("x"))]
+            ),
+            "ff 6869 \"a\\\"b\" x   |"
+        );
         assert_eq!(sprintf("%d", &[v(Value::str("x"))]), "%!d(string=x)");
         assert_eq!(sprintf("%s %s", &[v(Value::str("x"))]), "x %!s(MISSING)");
         assert_eq!(sprintf("%s", &[v(Value::str("x")), v(Value::Int(1))]), "x%!(EXTRA int64=1)");

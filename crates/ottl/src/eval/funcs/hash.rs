@@ -220,8 +220,9 @@ fn decode(args: &Args<'_>) -> Result<ConverterFn, CheckError> {
         let name = like::string(&e)?;
         let out = match decoding(name).ok_or_else(|| EvalError::new(unsupported_encoding(name)))? {
             Decoding::Base64(engine) => {
-                let bytes =
-                    engine.decode(input).map_err(|e| EvalError::new(format!("could not decode: {}", base64_error(e))))?;
+                let bytes = engine
+                    .decode(input)
+                    .map_err(|e| EvalError::new(format!("could not decode: {}", base64_error(e))))?;
                 String::from_utf8_lossy(&bytes).into_owned()
             }
             Decoding::Utf8 => String::from_utf8_lossy(input).into_owned(),
@@ -278,7 +279,8 @@ mod tests {
 
     #[test]
     fn replace_function_and_format_checked_at_load() {
-        assert!(compile_error(r#"replace_pattern(attributes["a"], "x", "y", FNV)"#).contains("FNV cannot be the replacement function"));
+        assert!(compile_error(r#"replace_pattern(attributes["a"], "x", "y", FNV)"#)
+            .contains("FNV cannot be the replacement function"));
         assert!(compile_error(r#"replace_pattern(attributes["a"], "x", "y", SHA1, "%d")"#)
             .contains("replacementFormat must be format string containing a single %s"));
     }
@@ -302,7 +304,10 @@ mod tests {
         assert_eq!(ok(r#"XXH128("")"#), s("99aa06d3014798d86001c324468d497f"));
         assert_eq!(err(r#"SHA256(attributes["int"])"#), "expected string but got int64");
         assert_eq!(err(r#"MD5(attributes["nope"])"#), "expected string but got nil");
-        assert_eq!(string_hasher("SHA256").map(|f| f("@")).as_deref(), Some("c3641f8544d7c02f3580b07c0f9887f0c6a27ff5ab1d4a3e29caf197cfc299ae"));
+        assert_eq!(
+            string_hasher("SHA256").map(|f| f("@")).as_deref(),
+            Some("c3641f8544d7c02f3580b07c0f9887f0c6a27ff5ab1d4a3e29caf197cfc299ae")
+        );
         assert!(string_hasher("FNV").is_none());
     }
 
@@ -337,7 +342,10 @@ mod tests {
     fn decode_encodings() {
         assert_eq!(ok(r#"Decode("cGFzcw==", "base64")"#), s("pass"));
         assert_eq!(ok(r#"Decode("cGFzcw", "base64-raw")"#), s("pass"));
-        assert_eq!(ok(r#"Decode("aHR0cHM6Ly93d3cuZ29vZ2xlLmNvbS9zZWFyY2g_cT1oZWxsbw==", "base64-url")"#), s("https://www.google.com/search?q=hello"));
+        assert_eq!(
+            ok(r#"Decode("aHR0cHM6Ly93d3cuZ29vZ2xlLmNvbS9zZWFyY2g_cT1oZWxsbw==", "base64-url")"#),
+            s("https://www.google.com/search?q=hello")
+        );
         assert_eq!(ok(r#"Decode(0xe9, "latin1")"#), s("é"));
         assert_eq!(ok(r#"Decode("plain", "utf-8")"#), s("plain"));
         assert!(compile_error(r#"Decode("x", "invalid-encoding")"#).contains("unsupported encoding 'invalid-encoding'"));

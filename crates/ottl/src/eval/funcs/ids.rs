@@ -112,6 +112,25 @@ mod tests {
     }
 
     #[test]
+    fn unset_ids_equal_the_zero_id() {
+        let cond = crate::parse_condition(
+            "span_id == SpanID(0x0000000000000000) and trace_id == TraceID(0x00000000000000000000000000000000)",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let cond = crate::eval::compile_condition(&cond, &crate::CheckOptions::new(crate::Context::Log))
+            .unwrap_or_else(|e| panic!("{}", e[0]));
+        let mut req = super::super::testutil::request();
+        let log = &mut req.resource_logs[0].scope_logs[0].log_records[0];
+        log.span_id.clear();
+        log.trace_id.clear();
+        let mut held = None;
+        switchyard_pdata::walk::for_each_log_record_mut(&mut req, |cx| {
+            held = Some(cond.eval(&crate::eval::EvalContext::log(cx)));
+        });
+        assert_eq!(held, Some(Ok(true)));
+    }
+
+    #[test]
     fn uuids_are_fresh_and_versioned() {
         let Value::Str(a) = ok("UUID()") else { panic!("not a string") };
         let Value::Str(b) = ok("UUID()") else { panic!("not a string") };

@@ -162,10 +162,7 @@ fn trim(args: &Args<'_>) -> Result<ConverterFn, CheckError> {
 }
 
 /// A converter of a string and a second string argument.
-fn string_pair(
-    args: &Args<'_>,
-    f: fn(&str, &str) -> Value<'static>,
-) -> Result<ConverterFn, CheckError> {
+fn string_pair(args: &Args<'_>, f: fn(&str, &str) -> Value<'static>) -> Result<ConverterFn, CheckError> {
     let target = args.expr(0)?;
     let other = args.expr(1)?;
     Ok(Box::new(move |cx| {
@@ -275,7 +272,10 @@ mod tests {
             "invalid range for substring function, start(5)+length(10) cannot be greater than the length of target string(9)"
         );
         assert_eq!(err(r#"Substring("abc", -1, 1)"#), "invalid start for substring function, -1 cannot be negative");
-        assert_eq!(err(r#"Substring("abc", 0, 0)"#), "invalid length for substring function, 0 cannot be negative or zero");
+        assert_eq!(
+            err(r#"Substring("abc", 0, 0)"#),
+            "invalid length for substring function, 0 cannot be negative or zero"
+        );
         assert_eq!(ok(r#"Substring("héllo", 1, 3, true)"#), s("éll"));
         assert_eq!(ok(r#"Substring("héllo", 3, 2, true)"#), s("lo"));
         assert!(err(r#"Substring("héllo", 3, 3, true)"#).contains("rune length of target string(5)"));

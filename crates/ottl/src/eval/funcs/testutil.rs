@@ -64,8 +64,8 @@ pub(crate) fn request() -> ExportLogsServiceRequest {
 /// Evaluates a value expression in the log context (panics if it does not compile).
 pub(crate) fn eval(expression: &str) -> Result<Value<'static>, EvalError> {
     let parsed = parse_value_expression(expression).unwrap_or_else(|e| panic!("{expression}: {e}"));
-    let compiled = compile_value(&parsed, &CheckOptions::new(Context::Log))
-        .unwrap_or_else(|e| panic!("{expression}: {}", e[0]));
+    let compiled =
+        compile_value(&parsed, &CheckOptions::new(Context::Log)).unwrap_or_else(|e| panic!("{expression}: {}", e[0]));
     let mut req = request();
     let mut out = None;
     walk::for_each_log_record_mut(&mut req, |cx| {
@@ -105,8 +105,8 @@ pub(crate) fn compile_error(text: &str) -> String {
 /// Runs a statement on the record; returns its result and the record's attributes after.
 pub(crate) fn run(statement: &str) -> (Result<bool, EvalError>, Vec<KeyValue>) {
     let parsed = parse_statement(statement).unwrap_or_else(|e| panic!("{statement}: {e}"));
-    let compiled =
-        compile_statement(&parsed, &CheckOptions::new(Context::Log)).unwrap_or_else(|e| panic!("{statement}: {}", e[0]));
+    let compiled = compile_statement(&parsed, &CheckOptions::new(Context::Log))
+        .unwrap_or_else(|e| panic!("{statement}: {}", e[0]));
     let mut req = request();
     let mut result = Ok(false);
     walk::for_each_log_record_mut(&mut req, |cx| result = compiled.execute(&mut EvalContext::log(cx)));
