@@ -10,16 +10,12 @@ use switchyard_pdata::value::{as_string, str_value};
 
 use super::cidr::Cidr;
 use super::gofmt::{sprintf, Arg};
-use super::{like, Args, ConverterBuilder, EditorBuilder};
+use super::{like, Args, ConverterBuilder};
 use crate::ast::CompareOp;
 use crate::check::CheckError;
 use crate::eval::expr::{ConverterFn, Expr};
 use crate::eval::value::{compare, Value};
 use crate::eval::EvalError;
-
-pub(super) fn editor(_name: &str) -> Option<EditorBuilder> {
-    None
-}
 
 pub(super) fn converter(name: &str) -> Option<ConverterBuilder> {
     Some(match name {

@@ -8,9 +8,9 @@
 
 use std::fmt::Write as _;
 
-use switchyard_pdata::value::{as_string, hex_id};
+use switchyard_pdata::value::{hex_id, JsonEscape};
 
-use super::gotime;
+use super::{gotime, like};
 use crate::eval::value::Value;
 
 /// One argument and whether it is a pdata id (printed via its `String()`, hex).
@@ -154,9 +154,7 @@ fn format_arg(out: &mut String, verb: char, spec: Spec, arg: &Arg<'_>) {
         (Value::Bytes(b), 's') => String::from_utf8_lossy(b).into_owned(),
         (Value::Bytes(b), 'x') => hex_id(b),
         (Value::Bytes(b), 'X') => hex_id(b).to_uppercase(),
-        (Value::Map(_) | Value::List(_), 'v' | 's') => {
-            as_string(&arg.value.clone().into_owned().into_any()).into_owned()
-        }
+        (Value::Map(_) | Value::List(_), 'v' | 's') => like::json(&arg.value, JsonEscape::None),
         (Value::Time(t), 'v' | 's') => gotime::time_string(*t),
         (Value::Duration(d), 'v' | 's') => gotime::duration_string(*d),
         _ => return bad_verb(out, verb, arg),

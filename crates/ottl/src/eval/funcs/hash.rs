@@ -14,15 +14,11 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 use switchyard_pdata::value::hex_id;
 
-use super::{like, Args, ConverterBuilder, EditorBuilder};
+use super::{like, Args, ConverterBuilder};
 use crate::check::CheckError;
 use crate::eval::expr::{ConverterFn, Expr};
 use crate::eval::value::Value;
 use crate::eval::EvalError;
-
-pub(super) fn editor(_name: &str) -> Option<EditorBuilder> {
-    None
-}
 
 pub(super) fn converter(name: &str) -> Option<ConverterBuilder> {
     Some(match name {

@@ -3,15 +3,11 @@
 
 use std::borrow::Cow;
 
-use super::{like, Args, ConverterBuilder, EditorBuilder};
+use super::{like, Args, ConverterBuilder};
 use crate::check::CheckError;
 use crate::eval::expr::{ConverterFn, Expr};
 use crate::eval::value::Value;
 use crate::eval::EvalError;
-
-pub(super) fn editor(_name: &str) -> Option<EditorBuilder> {
-    None
-}
 
 pub(super) fn converter(name: &str) -> Option<ConverterBuilder> {
     Some(match name {

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 
 use switchyard_pdata::proto::common::v1::{AnyValue, KeyValue};
-use switchyard_pdata::value::{double_string, hex_id, write_json_value, JsonEscape};
+use switchyard_pdata::value::{double_string, hex_id, sorted_unique, write_json_object, write_json_value, JsonEscape};
 
 use crate::eval::expr::Expr;
 use crate::eval::fields::Field;
@@ -79,11 +79,7 @@ pub(crate) fn string_like<'v>(v: &'v Value<'_>, id: bool) -> Result<Option<Cow<'
             Cow::Owned(format!("[{}]", parts.join(",")))
         }
         Value::Bytes(b) => Cow::Owned(hex_id(b)),
-        Value::Map(_) | Value::List(_) => {
-            let mut out = String::new();
-            write_json_value(&mut out, &v.clone().into_owned().into_any(), JsonEscape::Html);
-            Cow::Owned(out)
-        }
+        Value::Map(_) | Value::List(_) => Cow::Owned(json(v, JsonEscape::Html)),
         Value::Int(i) => Cow::Owned(i.to_string()),
         Value::Double(d) if d.is_finite() => Cow::Owned(double_string(*d)),
         Value::Double(_) => return Err(unsupported(v)),
@@ -91,6 +87,27 @@ pub(crate) fn string_like<'v>(v: &'v Value<'_>, id: bool) -> Result<Option<Cow<'
         Value::Time(t) => Cow::Owned(format!("\"{}\"", super::gotime::rfc3339_nano(*t))),
         Value::Duration(d) => Cow::Owned(d.to_string()),
     }))
+}
+
+/// A map or list as Go's JSON of its `AsRaw()` (sorted keys), written from the borrowed
+/// entries without copying them; anything else as `null`.
+pub(crate) fn json(v: &Value<'_>, escape: JsonEscape) -> String {
+    let mut out = String::new();
+    match v {
+        Value::Map(m) => write_json_object(&mut out, sorted_unique(m.iter()), escape),
+        Value::List(l) => {
+            out.push('[');
+            for (i, item) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json_value(&mut out, item, escape);
+            }
+            out.push(']');
+        }
+        _ => out.push_str("null"),
+    }
+    out
 }
 
 /// `IntLikeGetter`: a string that is not a base-10 integer gives `nil` (not an error), as

@@ -7,15 +7,11 @@ use std::borrow::Cow;
 use switchyard_pdata::value::str_value;
 
 use super::gofmt::{self, Arg};
-use super::{case, like, Args, ConverterBuilder, EditorBuilder};
+use super::{case, like, Args, ConverterBuilder};
 use crate::check::CheckError;
 use crate::eval::expr::{ConverterFn, Expr};
 use crate::eval::value::{compare, Value};
 use crate::eval::EvalError;
-
-pub(super) fn editor(_name: &str) -> Option<EditorBuilder> {
-    None
-}
 
 pub(super) fn converter(name: &str) -> Option<ConverterBuilder> {
     Some(match name {

@@ -3,14 +3,10 @@
 
 use std::borrow::Cow;
 
-use super::{like, Args, ConverterBuilder, EditorBuilder};
+use super::{like, Args, ConverterBuilder};
 use crate::check::CheckError;
 use crate::eval::expr::ConverterFn;
 use crate::eval::value::Value;
-
-pub(super) fn editor(_name: &str) -> Option<EditorBuilder> {
-    None
-}
 
 pub(super) fn converter(name: &str) -> Option<ConverterBuilder> {
     Some(match name {
