@@ -128,8 +128,9 @@ fn replace_with(re: &Regex, s: &str, replacement: &str) -> Option<String> {
 /// The optional `function` (a converter by name, e.g. `SHA256`) and `replacement_format`
 /// of the pattern editors: each replacement is expanded, passed through the function, put
 /// into the format's `%s`, and every occurrence of the matched text is replaced by it, as
-/// upstream's `applyOptReplaceFunction` does.
-struct ReplaceFn {
+/// upstream's `applyOptReplaceFunction` does. [`replace_fn`] reads both arguments (the
+/// function at `i`, the format at `i + 1`) for any editor that has them.
+pub(super) struct ReplaceFn {
     function: fn(&str) -> String,
     format: Option<Expr>,
 }
@@ -154,7 +155,7 @@ fn valid_format(format: &str) -> bool {
     has_s && !format.contains('\n')
 }
 
-fn replace_fn(args: &Args<'_>, i: usize) -> Result<Option<ReplaceFn>, CheckError> {
+pub(super) fn replace_fn(args: &Args<'_>, i: usize) -> Result<Option<ReplaceFn>, CheckError> {
     if !args.has(i) {
         return Ok(None);
     }
@@ -178,31 +179,39 @@ fn replace_fn(args: &Args<'_>, i: usize) -> Result<Option<ReplaceFn>, CheckError
 }
 
 impl ReplaceFn {
+    /// The replacement format, evaluated and checked (once per record).
+    pub(super) fn format(&self, cx: &EvalContext<'_>) -> Result<Option<String>, EvalError> {
+        let Some(e) = &self.format else { return Ok(None) };
+        let v = e.eval(cx)?;
+        let Some(f) = v.as_str() else {
+            return Err(EvalError::new(format!("expected string but got {}", v.type_name())));
+        };
+        if !valid_format(f) {
+            return Err(EvalError::new(FORMAT_ERROR));
+        }
+        Ok(Some(f.to_string()))
+    }
+
+    /// One replacement through the function and into the format (`replace_match` and
+    /// `replace_all_matches` use this on their whole replacement).
+    pub(super) fn finish(&self, format: Option<&str>, replacement: &str) -> String {
+        let value = (self.function)(replacement);
+        match format {
+            Some(f) => gofmt::sprintf(f, &[gofmt::Arg { value: Value::Str(Cow::Owned(value)), id: false }]),
+            None => value,
+        }
+    }
+
     /// `s` with each match's expanded, hashed and formatted replacement, or `None` when
     /// nothing matched.
     fn apply(&self, cx: &EvalContext<'_>, re: &Regex, s: &str, replacement: &str) -> Result<Option<String>, EvalError> {
-        let format = match &self.format {
-            None => None,
-            Some(e) => {
-                let v = e.eval(cx)?;
-                let Some(f) = v.as_str() else {
-                    return Err(EvalError::new(format!("expected string but got {}", v.type_name())));
-                };
-                if !valid_format(f) {
-                    return Err(EvalError::new(FORMAT_ERROR));
-                }
-                Some(f.to_string())
-            }
-        };
+        let format = self.format(cx)?;
         let mut updated: Option<String> = None;
         for caps in re.captures_iter(s) {
             let Some(full) = caps.get(0) else { continue };
             let mut expanded = String::new();
             caps.expand(replacement, &mut expanded);
-            let mut value = (self.function)(&expanded);
-            if let Some(f) = &format {
-                value = gofmt::sprintf(f, &[gofmt::Arg { value: Value::Str(Cow::Owned(value)), id: false }]);
-            }
+            let value = self.finish(format.as_deref(), &expanded);
             let current = updated.as_deref().unwrap_or(s);
             updated = Some(current.replace(full.as_str(), &value));
         }
