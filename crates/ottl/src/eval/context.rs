@@ -348,11 +348,11 @@ fn span_get(span: &Span, f: Field) -> Result<Value<'_>, EvalError> {
         F::Attributes => Value::Map(Cow::Borrowed(&span.attributes)),
         F::DroppedAttributesCount => Value::Int(span.dropped_attributes_count.into()),
         F::Name => Value::str(span.name.as_str()),
-        F::TraceId => Value::Bytes(Cow::Borrowed(&span.trace_id)),
+        F::TraceId => id_value(&span.trace_id, &ZERO_ID),
         F::TraceIdString => Value::Str(Cow::Owned(hex_id(&span.trace_id))),
-        F::SpanId => Value::Bytes(Cow::Borrowed(&span.span_id)),
+        F::SpanId => id_value(&span.span_id, &ZERO_ID[..8]),
         F::SpanIdString => Value::Str(Cow::Owned(hex_id(&span.span_id))),
-        F::ParentSpanId => Value::Bytes(Cow::Borrowed(&span.parent_span_id)),
+        F::ParentSpanId => id_value(&span.parent_span_id, &ZERO_ID[..8]),
         F::ParentSpanIdString => Value::Str(Cow::Owned(hex_id(&span.parent_span_id))),
         F::TraceState => Value::str(span.trace_state.as_str()),
         F::Kind => Value::Int(span.kind.into()),
@@ -405,6 +405,15 @@ fn span_set(span: &mut Span, f: Field, value: Value<'_>) -> Result<(), EvalError
 }
 
 /// Parses a hex id of `len` bytes (for `trace_id.string` and `span_id.string` setters).
+/// An all-zero id, what pdata's `TraceID()`/`SpanID()` give for an unset id.
+pub(crate) const ZERO_ID: [u8; 16] = [0; 16];
+
+/// An id field as pdata reads it: an unset (empty) id is the all-zero id of its size, so
+/// `parent_span_id == SpanID(0x0000000000000000)` holds for a root span, as upstream.
+pub(crate) fn id_value<'a>(id: &'a [u8], zero: &'static [u8]) -> Value<'a> {
+    Value::Bytes(Cow::Borrowed(if id.is_empty() { zero } else { id }))
+}
+
 pub(crate) fn parse_id(s: &str, len: usize) -> Result<Vec<u8>, EvalError> {
     match const_hex::decode(s) {
         Ok(b) if b.len() == len => Ok(b),

@@ -7,10 +7,11 @@ use regex::Regex;
 use switchyard_pdata::attrs;
 use switchyard_pdata::proto::common::v1::any_value;
 
-use super::{Args, ConverterBuilder, EditorBuilder};
+use super::{gofmt, Args, ConverterBuilder, EditorBuilder};
 use crate::check::CheckError;
-use crate::eval::expr::{ConverterFn, EditorFn};
+use crate::eval::expr::{ConverterFn, EditorFn, Expr};
 use crate::eval::value::Value;
+use crate::eval::EvalContext;
 use crate::eval::EvalError;
 
 pub(super) fn editor(name: &str) -> Option<EditorBuilder> {
@@ -135,13 +136,105 @@ fn replace_with(re: &Regex, s: &str, replacement: &str) -> Option<String> {
     }
 }
 
+/// The optional `function` (a converter by name, e.g. `SHA256`) and `replacement_format`
+/// of the pattern editors: each replacement is expanded, passed through the function, put
+/// into the format's `%s`, and every occurrence of the matched text is replaced by it, as
+/// upstream's `applyOptReplaceFunction` does. [`replace_fn`] reads both arguments (the
+/// function at `i`, the format at `i + 1`) for any editor that has them.
+pub(super) struct ReplaceFn {
+    function: fn(&str) -> String,
+    format: Option<Expr>,
+}
+
+const FORMAT_ERROR: &str =
+    "replacementFormat must be format string containing a single %s and no other format specifiers";
+
+/// Upstream's check: the format contains `%s` and no other `%` directive (`%%` included).
+fn valid_format(format: &str) -> bool {
+    let mut has_s = false;
+    let mut bytes = format.bytes().peekable();
+    while let Some(b) = bytes.next() {
+        if b == b'%' {
+            match bytes.peek() {
+                Some(b's') => has_s = true,
+                Some(_) => return false,
+                None => {}
+            }
+        }
+    }
+    // Go's `.` does not match a newline, so a `%s` only counts without one.
+    has_s && !format.contains('\n')
+}
+
+pub(super) fn replace_fn(args: &Args<'_>, i: usize) -> Result<Option<ReplaceFn>, CheckError> {
+    if !args.has(i) {
+        return Ok(None);
+    }
+    let name = args.function_name(i)?;
+    let Some(function) = super::hash::string_hasher(&name) else {
+        return Err(args.error(
+            i,
+            format!(
+                "{name} cannot be the replacement function of {}: Switchyard supports the string hashes SHA1, SHA256, SHA512, MD5, Murmur3Hash, Murmur3Hash128, XXH3 and XXH128",
+                args.name()
+            ),
+        ));
+    };
+    let format = args.opt_expr(i + 1)?;
+    if let Some(f) = format.as_ref().and_then(Expr::literal_str) {
+        if !valid_format(f) {
+            return Err(args.error(i + 1, FORMAT_ERROR));
+        }
+    }
+    Ok(Some(ReplaceFn { function, format }))
+}
+
+impl ReplaceFn {
+    /// The replacement format, evaluated and checked (once per record).
+    pub(super) fn format(&self, cx: &EvalContext<'_>) -> Result<Option<String>, EvalError> {
+        let Some(e) = &self.format else { return Ok(None) };
+        let v = e.eval(cx)?;
+        let Some(f) = v.as_str() else {
+            return Err(EvalError::new(format!("expected string but got {}", v.type_name())));
+        };
+        if !valid_format(f) {
+            return Err(EvalError::new(FORMAT_ERROR));
+        }
+        Ok(Some(f.to_string()))
+    }
+
+    /// One replacement through the function and into the format (`replace_match` and
+    /// `replace_all_matches` use this on their whole replacement).
+    pub(super) fn finish(&self, format: Option<&str>, replacement: &str) -> String {
+        let value = (self.function)(replacement);
+        match format {
+            Some(f) => gofmt::sprintf(f, &[gofmt::Arg { value: Value::Str(Cow::Owned(value)), id: false }]),
+            None => value,
+        }
+    }
+
+    /// `s` with each match's expanded, hashed and formatted replacement, or `None` when
+    /// nothing matched.
+    fn apply(&self, cx: &EvalContext<'_>, re: &Regex, s: &str, replacement: &str) -> Result<Option<String>, EvalError> {
+        let format = self.format(cx)?;
+        let mut updated: Option<String> = None;
+        for caps in re.captures_iter(s) {
+            let Some(full) = caps.get(0) else { continue };
+            let mut expanded = String::new();
+            caps.expand(replacement, &mut expanded);
+            let value = self.finish(format.as_deref(), &expanded);
+            let current = updated.as_deref().unwrap_or(s);
+            updated = Some(current.replace(full.as_str(), &value));
+        }
+        Ok(updated)
+    }
+}
+
 fn replace_pattern(args: &Args<'_>) -> Result<EditorFn, CheckError> {
     let target = args.path(0)?;
     let re = regex_arg(args, 1)?;
     let replacement = args.expr(2)?;
-    if args.has(3) {
-        return Err(args.error(3, "replace_pattern with a hash function is not supported by Switchyard yet"));
-    }
+    let function = replace_fn(args, 3)?;
     Ok(Box::new(move |cx| {
         let new = {
             let Value::Str(s) = target.get(cx)? else { return Ok(()) };
@@ -149,7 +242,10 @@ fn replace_pattern(args: &Args<'_>) -> Result<EditorFn, CheckError> {
             let Some(rep) = rep.as_str() else {
                 return Err(EvalError::new("replacement must be a string"));
             };
-            replace_with(&re, &s, rep)
+            match &function {
+                Some(f) => f.apply(cx, &re, &s, rep)?,
+                None => replace_with(&re, &s, rep),
+            }
         };
         match new {
             Some(n) => target.set(cx, Value::Str(Cow::Owned(n))),
@@ -166,23 +262,49 @@ fn replace_all_patterns(args: &Args<'_>) -> Result<EditorFn, CheckError> {
     }
     let re = regex_arg(args, 2)?;
     let replacement = args.expr(3)?;
-    if args.has(4) {
-        return Err(args.error(4, "replace_all_patterns with a hash function is not supported by Switchyard yet"));
-    }
+    let function = replace_fn(args, 4)?;
     Ok(Box::new(move |cx| {
         let rep = replacement.eval(cx)?.into_owned();
         let Some(rep) = rep.as_str() else {
             return Err(EvalError::new("replacement must be a string"));
         };
-        for kv in target.map_mut(cx)?.iter_mut() {
+        // The new strings are computed against the unchanged record first: the function's
+        // format may read the record, which the map borrow below excludes.
+        let mut changes: Vec<(usize, String)> = Vec::new();
+        {
+            let map = match target.get(cx)? {
+                Value::Map(m) => m,
+                other => return Err(EvalError::new(format!("expected pcommon.Map but got {}", other.type_name()))),
+            };
+            for (i, kv) in map.iter().enumerate() {
+                let text = if mode == "key" {
+                    Some(kv.key.as_str())
+                } else {
+                    match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                        Some(any_value::Value::StringValue(s)) => Some(s.as_str()),
+                        _ => None,
+                    }
+                };
+                let Some(text) = text else { continue };
+                let new = match &function {
+                    Some(f) => f.apply(cx, &re, text, rep)?,
+                    None => replace_with(&re, text, rep),
+                };
+                if let Some(n) = new {
+                    changes.push((i, n));
+                }
+            }
+        }
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let map = target.map_mut(cx)?;
+        for (i, n) in changes {
+            let Some(kv) = map.get_mut(i) else { continue };
             if mode == "key" {
-                if let Some(n) = replace_with(&re, &kv.key, rep) {
-                    kv.key = n;
-                }
-            } else if let Some(any_value::Value::StringValue(s)) = kv.value.as_mut().and_then(|v| v.value.as_mut()) {
-                if let Some(n) = replace_with(&re, s, rep) {
-                    *s = n;
-                }
+                kv.key = n;
+            } else if let Some(v) = kv.value.as_mut() {
+                v.value = Some(any_value::Value::StringValue(n));
             }
         }
         Ok(())

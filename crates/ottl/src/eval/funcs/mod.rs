@@ -3,16 +3,24 @@
 //! expressions compile here, once). A name not found in any module is refused by config
 //! validation as not supported, never ignored.
 
+mod case;
+mod cidr;
 mod collections;
 mod core;
 mod editors;
+mod gofmt;
+mod gotime;
 mod hash;
 mod ids;
+mod like;
 mod metrics;
 mod parse;
 mod strings;
 mod time;
 mod types;
+
+#[cfg(test)]
+mod testutil;
 
 use super::compile::Args;
 use super::expr::{ConverterFn, EditorFn};
