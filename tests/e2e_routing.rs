@@ -90,9 +90,8 @@ fn seed_002_ai_spans_go_to_phoenix_and_the_rest_to_the_infra_backend() {
     let out = sdk_client("grpc", &endpoint, N, &infra, &["--signals", "traces"]);
     assert!(out.status.success(), "client: {}", String::from_utf8_lossy(&out.stdout));
 
-    let arrived = wait_until(Duration::from_secs(30), || {
-        phoenix.spans_of(&ai) == N && jaeger.items("traces", Some(&infra)) == N
-    });
+    let arrived =
+        wait_until(Duration::from_secs(30), || phoenix.spans_of(&ai) == N && jaeger.items("traces", Some(&infra)) == N);
     assert!(
         arrived,
         "phoenix has {} AI spans, the infra backend {} infra spans\n{}",
@@ -117,9 +116,15 @@ fn seed_002_ai_spans_go_to_phoenix_and_the_rest_to_the_infra_backend() {
 fn tenants_are_routed_by_header(cfg: &str) -> String {
     let (a, b) = (Sink::start(&[]), Sink::start(&[]));
     let grpc = free_port();
-    let cfg = cfg.replace("0.0.0.0:4317", &format!("127.0.0.1:{grpc}")).replace("0.0.0.0:4318", &format!("127.0.0.1:{}", free_port()));
+    let cfg = cfg
+        .replace("0.0.0.0:4317", &format!("127.0.0.1:{grpc}"))
+        .replace("0.0.0.0:4318", &format!("127.0.0.1:{}", free_port()));
     let (a_ep, b_ep) = (a.grpc_endpoint(), b.grpc_endpoint());
-    let gw = Gateway::start_with_env(&cfg, grpc, &[("TENANT_A_ENDPOINT", a_ep.as_str()), ("TENANT_B_ENDPOINT", b_ep.as_str())]);
+    let gw = Gateway::start_with_env(
+        &cfg,
+        grpc,
+        &[("TENANT_A_ENDPOINT", a_ep.as_str()), ("TENANT_B_ENDPOINT", b_ep.as_str())],
+    );
     let endpoint = format!("http://127.0.0.1:{grpc}");
     let pid = std::process::id();
     let runs = [(format!("ta{pid}"), "tenant-a"), (format!("tb{pid}"), "tenant-b"), (format!("tx{pid}"), "tenant-x")];
@@ -128,9 +133,16 @@ fn tenants_are_routed_by_header(cfg: &str) -> String {
         let out = sdk_client("grpc", &endpoint, N, rid, &["--signals", "traces", "--header", &header]);
         assert!(out.status.success(), "client ({tenant}): {}", String::from_utf8_lossy(&out.stdout));
     }
-    let arrived =
-        wait_until(Duration::from_secs(15), || a.items("traces", Some(&runs[0].0)) == N && b.items("traces", Some(&runs[1].0)) == N);
-    assert!(arrived, "tenant-a {} tenant-b {}\n{}", a.items("traces", Some(&runs[0].0)), b.items("traces", Some(&runs[1].0)), gw.logs());
+    let arrived = wait_until(Duration::from_secs(15), || {
+        a.items("traces", Some(&runs[0].0)) == N && b.items("traces", Some(&runs[1].0)) == N
+    });
+    assert!(
+        arrived,
+        "tenant-a {} tenant-b {}\n{}",
+        a.items("traces", Some(&runs[0].0)),
+        b.items("traces", Some(&runs[1].0)),
+        gw.logs()
+    );
     // Nothing crosses over, and the unknown tenant reaches neither.
     assert_eq!(a.items("traces", None), N, "tenant-a's backend got only tenant-a's spans");
     assert_eq!(b.items("traces", None), N, "tenant-b's backend got only tenant-b's spans");

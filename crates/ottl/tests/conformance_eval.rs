@@ -32,15 +32,11 @@ use support::{to_any, Y};
 
 /// Cases skipped for a reason other than a function being built elsewhere (which the
 /// compiler reports itself), each with its reason.
-const SKIP: &[(&str, &str)] = &[(
-    "ottl-019",
-    "replace_pattern's optional hash-function argument is refused at load time until the hash \
-     functions land (core.rs reports it as an invalid argument, not NotImplemented)",
-)];
+const SKIP: &[(&str, &str)] = &[];
 
 /// The least number of cases that must pass, so the test cannot pass by skipping all (the
-/// count when this test was written, before the converters arrived).
-const MIN_PASSED: usize = 46;
+/// count when the converters were merged).
+const MIN_PASSED: usize = 72;
 
 fn cases_file() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/ottl-cases.yaml")

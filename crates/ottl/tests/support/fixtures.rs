@@ -69,6 +69,11 @@ fn scope(f: &Y) -> (Option<InstrumentationScope>, String) {
 }
 
 fn id(y: &Y, key: &str) -> Vec<u8> {
+    // An all-digit span id such as `0102030405060708` reads as a YAML integer; its 16 hex
+    // digits come back with the leading zeros.
+    if let Some(i) = y.get(key).and_then(Y::int) {
+        return hex(&format!("{i:016}"));
+    }
     y.s(key).map(hex).unwrap_or_default()
 }
 
