@@ -11,8 +11,12 @@ mod ids;
 mod metrics;
 mod parse;
 mod strings;
+mod strptime;
+#[cfg(test)]
+mod testutil;
 mod time;
 mod types;
+mod want;
 
 use super::compile::Args;
 use super::expr::{ConverterFn, EditorFn};
