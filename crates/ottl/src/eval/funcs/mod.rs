@@ -5,7 +5,9 @@
 
 mod collections;
 mod core;
+mod csv;
 mod editors;
+mod grok;
 mod hash;
 mod ids;
 mod metrics;
@@ -17,6 +19,7 @@ mod testutil;
 mod time;
 mod types;
 mod want;
+mod web;
 
 use super::compile::Args;
 use super::expr::{ConverterFn, EditorFn};
