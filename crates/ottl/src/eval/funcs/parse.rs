@@ -285,8 +285,8 @@ pub(super) fn go_parse_int(s: &str, base: i64) -> Result<i64, String> {
             (8, &body[2..], true)
         } else if body.len() >= 3 && lower.starts_with("0x") {
             (16, &body[2..], true)
-        } else if body.starts_with('0') {
-            (8, &body[1..], true)
+        } else if let Some(octal) = body.strip_prefix('0') {
+            (8, octal, true)
         } else {
             (10, body, true)
         }
@@ -336,7 +336,7 @@ fn underscores_ok(s: &str) -> bool {
             prev = b'0';
         }
     }
-    prev != b'_' && !(b.first() == Some(&b'_'))
+    prev != b'_' && b.first() != Some(&b'_')
 }
 
 #[cfg(test)]
