@@ -12,6 +12,7 @@ mod hash;
 mod ids;
 mod metrics;
 mod parse;
+mod severity;
 mod strings;
 mod strptime;
 #[cfg(test)]

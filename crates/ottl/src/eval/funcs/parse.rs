@@ -1,6 +1,7 @@
 //! Parsing converters: `ParseJSON`, `ParseKeyValue`, `ToKeyValueString`, `ExtractPatterns`,
 //! `ParseInt`; `ParseCSV` ([`super::csv`]), `ExtractGrokPatterns` ([`super::grok`]), `URL`
-//! and `UserAgent` ([`super::web`]) are registered here too.
+//! and `UserAgent` ([`super::web`]), `ParseSeverity` ([`super::severity`]) are registered
+//! here too.
 
 use std::borrow::Cow;
 
@@ -9,7 +10,7 @@ use switchyard_pdata::attrs;
 use switchyard_pdata::proto::common::v1::{any_value, AnyValue, ArrayValue, KeyValue, KeyValueList};
 use switchyard_pdata::value::{as_string, str_value};
 
-use super::{csv, grok, want, web, ConverterBuilder};
+use super::{csv, grok, severity, want, web, ConverterBuilder};
 use crate::check::CheckError;
 use crate::eval::compile::Args;
 use crate::eval::expr::ConverterFn;
@@ -27,6 +28,7 @@ pub(super) fn converter(name: &str) -> Option<ConverterBuilder> {
         "ExtractGrokPatterns" => grok::extract_grok_patterns,
         "URL" => web::url,
         "UserAgent" => web::user_agent,
+        "ParseSeverity" => severity::parse_severity,
         _ => return None,
     })
 }
