@@ -400,11 +400,47 @@ pub(crate) fn parse(items: &[Item], format: &str, value: &str) -> Result<Parsed,
     Ok(p)
 }
 
+/// The directive an item came from, for error messages.
 fn describe(item: &Item) -> String {
-    match item {
-        Item::Lit(l) => l.clone(),
-        other => format!("{other:?}"),
-    }
+    let d = match item {
+        Item::Lit(l) => return l.clone(),
+        Item::Frac { sep, digits } => {
+            return format!(
+                "{sep}{}",
+                match digits {
+                    3 => "%L",
+                    6 => "%f",
+                    _ => "%s",
+                }
+            )
+        }
+        Item::Year4 => "%Y",
+        Item::Year2 => "%y",
+        Item::MonthZero => "%m",
+        Item::MonthSpace => "%o",
+        Item::MonthNum => "%q",
+        Item::MonthAbbr => "%b",
+        Item::MonthFull => "%B",
+        Item::DayZero => "%d",
+        Item::DaySpace => "%e",
+        Item::DayNum => "%g",
+        Item::WeekdayAbbr => "%a",
+        Item::WeekdayFull => "%A",
+        Item::Hour24 => "%H",
+        Item::Hour12Zero => "%I",
+        Item::Hour12 => "%l",
+        Item::AmPmUpper => "%p",
+        Item::AmPmLower => "%P",
+        Item::Minute => "%M",
+        Item::Second => "%S",
+        Item::Offset(OffsetStyle::Hhmm) => "%z",
+        Item::Offset(OffsetStyle::Hhmmss) => "%w",
+        Item::Offset(OffsetStyle::Hh) => "%i",
+        Item::Offset(OffsetStyle::HhColonMm) => "%j",
+        Item::Offset(OffsetStyle::HhColonMmColonSs) => "%k",
+        Item::ZoneName => "%Z",
+    };
+    d.to_string()
 }
 
 /// A literal in the format; a run of spaces matches one or more spaces (Go's `skip`).

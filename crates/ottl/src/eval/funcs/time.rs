@@ -228,10 +228,10 @@ fn default_zone(zulu: bool) -> Zone {
 fn parse_time(items: &[Item], format: &str, value: &str, zone: Zone) -> Result<i64, String> {
     let parsed = strptime::parse(items, format, value)?;
     let mut naive = parsed.naive()?;
-    let today = Local::now().naive_local();
     if !strptime::has_date(items) {
-        naive = today.date().and_time(naive.time());
+        naive = Local::now().date_naive().and_time(naive.time());
     } else if naive.year() <= 0 {
+        let today = Local::now().naive_local();
         naive = naive.with_year(today.year()).ok_or("day out of range")?;
         if naive > today + ChronoDuration::days(7) {
             naive = naive.with_year(today.year() - 1).ok_or("day out of range")?;
