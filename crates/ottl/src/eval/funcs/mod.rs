@@ -13,6 +13,7 @@ mod ids;
 mod metrics;
 mod parse;
 mod severity;
+mod strftime;
 mod strings;
 mod strptime;
 #[cfg(test)]

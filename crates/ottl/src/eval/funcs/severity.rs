@@ -154,7 +154,7 @@ mod tests {
         assert_eq!(ok(&format!(r#"ParseSeverity(503, {MAPPING})"#)), Value::str("error"));
         assert_eq!(ok(&format!(r#"ParseSeverity("err", {MAPPING})"#)), Value::str("error"));
         assert_eq!(
-            ok(&format!(r#"ParseSeverity(attributes["num"], {{"debug":[{{"range":{{"min":1,"max":9}}}}]}})"#)),
+            ok(r#"ParseSeverity(attributes["num"], {"debug":[{"range":{"min":1,"max":9}}]})"#),
             Value::str("debug")
         );
     }

@@ -11,6 +11,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Datelike, Duration as ChronoDuration, Local, NaiveDateTime, Offset, TimeZone, Timelike};
 use chrono_tz::{OffsetName, Tz};
 
+use super::strftime;
 use super::strptime::{self, Item};
 use super::{want, ConverterBuilder};
 use crate::check::CheckError;
@@ -135,7 +136,7 @@ fn format_time(args: &Args<'_>) -> Result<ConverterFn, CheckError> {
     let items = strptime::compile(&format).map_err(|e| args.error(1, e))?;
     Ok(Box::new(move |cx| {
         let t = want::time(&time.eval(cx)?)?;
-        Ok(Value::Str(strptime::format(&items, &utc(t)).into()))
+        Ok(Value::Str(strftime::format(&items, &utc(t)).into()))
     }))
 }
 
