@@ -21,7 +21,7 @@ pub(crate) fn format(items: &[Item], t: &NaiveDateTime) -> String {
                 out.push_str(l);
                 Ok(())
             }
-            Item::Year4 => write!(out, "{:04}", t.year()),
+            Item::Year4 | Item::YearFlex => write!(out, "{:04}", t.year()),
             Item::Year2 => write!(out, "{:02}", t.year().rem_euclid(100)),
             Item::MonthZero => write!(out, "{:02}", t.month()),
             Item::MonthSpace => write!(out, "{:>2}", t.month()),
@@ -51,7 +51,8 @@ pub(crate) fn format(items: &[Item], t: &NaiveDateTime) -> String {
             }
             Item::Offset(style) => {
                 out.push_str(match style {
-                    OffsetStyle::Hhmm => "+0000",
+                    // Upstream's `%z` is Go's `Z0700`, which writes UTC as `Z`.
+                    OffsetStyle::Hhmm => "Z",
                     OffsetStyle::Hhmmss => "+000000",
                     OffsetStyle::Hh => "+00",
                     OffsetStyle::HhColonMm => "+00:00",

@@ -2,10 +2,14 @@
 //!
 //! Upstream (internal/coreinternal/timeutils, ctimefmt) rewrites each directive into a Go
 //! layout element and lets Go's `time.Parse`/`Format` do the work. This module compiles a
-//! format once into [`Item`]s with the same meaning as those Go layout elements, so the
-//! accepted inputs match: fixed two-digit `%m %d %H %M %S`, one-or-two-digit `%q %g %l`, an
-//! optional fraction after the seconds, a run of spaces in the format matching one or more
-//! spaces, and fractions (`%L %f %s`) formatted as Go's `.999` (trailing zeros dropped).
+//! format once into [`Item`]s with the same meaning as those Go layout elements.
+//!
+//! Parsing follows upstream's current flexible parse (ctimefmt `Parse`, which retries Go
+//! layouts): numbers may drop their leading zero (`%m %d %H %I %M %S` read one or two
+//! digits) and may be preceded by whitespace, `%z` reads `Z`, `±hhmm`, `±hh:mm` or `±hh`,
+//! `%D` takes a four- or two-digit year; as in Go, a fraction may follow the seconds even
+//! when the format has none, and a run of spaces in the format matches one or more spaces.
+//! Formatting writes fractions (`%L %f %s`) as Go's `.999` (trailing zeros dropped).
 
 use chrono::{NaiveDate, NaiveDateTime};
 
@@ -15,6 +19,8 @@ pub(crate) enum Item {
     Lit(String),
     Year4,
     Year2,
+    /// `%D`'s year: four digits, or else two.
+    YearFlex,
     /// `%m`: two digits.
     MonthZero,
     /// `%o`: space-padded.
@@ -110,7 +116,7 @@ pub(crate) fn compile(format: &str) -> Result<Vec<Item>, String> {
                 let digits = match d {
                     'L' => 3,
                     'f' => 6,
-                    _ => 8,
+                    _ => 9,
                 };
                 // Go reads nines as a fraction only right after '.' or ','; elsewhere they are
                 // literal text, as upstream's substitution leaves them.
@@ -119,11 +125,14 @@ pub(crate) fn compile(format: &str) -> Result<Vec<Item>, String> {
                         flush(&mut items, &mut lit);
                         items.push(Item::Frac { sep, digits });
                     }
+                    // Upstream's Validate refuses a fraction after anything else; at the very
+                    // start of the format Go reads the nines as literal text.
+                    None if items.is_empty() => lit.push_str(&"9".repeat(digits)),
                     other => {
-                        if let Some(o) = other {
-                            lit.push(o);
-                        }
-                        lit.push_str(&"9".repeat(digits));
+                        let before = other.map_or_else(|| last_directive(&items), String::from);
+                        return Err(format!(
+                            "invalid fractional seconds directive: '{before}%{d}'. must be preceded with '.' or ','"
+                        ));
                     }
                 }
                 continue;
@@ -160,7 +169,7 @@ pub(crate) fn compile(format: &str) -> Result<Vec<Item>, String> {
                     Item::Lit("/".into()),
                     Item::DayZero,
                     Item::Lit("/".into()),
-                    Item::Year4,
+                    Item::YearFlex,
                 ]);
                 continue;
             }
@@ -218,7 +227,7 @@ pub(crate) fn compile(format: &str) -> Result<Vec<Item>, String> {
                 continue;
             }
             other => {
-                unsupported.push(format!("unsupported ctimefmt.ToNative() directive: %{other}"));
+                unsupported.push(format!("unsupported ctimefmt.toNative() directive: %{other}"));
                 continue;
             }
         };
@@ -227,9 +236,15 @@ pub(crate) fn compile(format: &str) -> Result<Vec<Item>, String> {
     }
     flush(&mut items, &mut lit);
     if !unsupported.is_empty() {
-        return Err(format!("convert to go time format: [{}]", unsupported.join(" ")));
+        return Err(format!("invalid strptime format: [{}]", unsupported.join(" ")));
     }
     Ok(items)
+}
+
+/// The last character of the format before the current directive, when that was a
+/// directive (for the fraction error message, which quotes it).
+fn last_directive(items: &[Item]) -> String {
+    items.last().map(describe).and_then(|d| d.chars().last()).map(String::from).unwrap_or_default()
 }
 
 fn flush(items: &mut Vec<Item>, lit: &mut String) {
@@ -246,6 +261,7 @@ pub(crate) fn has_date(items: &[Item]) -> bool {
             i,
             Item::Year4
                 | Item::Year2
+                | Item::YearFlex
                 | Item::MonthZero
                 | Item::MonthSpace
                 | Item::MonthNum
@@ -293,6 +309,9 @@ pub(crate) fn parse(items: &[Item], format: &str, value: &str) -> Result<Parsed,
         |rest: &str, elem: &str| format!("parsing time {value:?} as {format:?}: cannot parse {rest:?} as {elem:?}");
     for (k, item) in items.iter().enumerate() {
         let before = rest;
+        if numeric(item) {
+            rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == '\u{b}');
+        }
         let ok: Option<&str> = match item {
             Item::Lit(l) => skip_literal(rest, l),
             Item::Year4 => digits_exact(rest, 4).map(|(n, r)| {
@@ -300,12 +319,22 @@ pub(crate) fn parse(items: &[Item], format: &str, value: &str) -> Result<Parsed,
                 r
             }),
             Item::Year2 => digits_exact(rest, 2).map(|(n, r)| {
-                p.year = if n >= 69 { 1900 + n as i32 } else { 2000 + n as i32 };
+                p.year = two_digit_year(n);
                 r
             }),
+            Item::YearFlex => match digits_exact(rest, 4) {
+                Some((n, r)) => {
+                    p.year = n as i32;
+                    Some(r)
+                }
+                None => digits_exact(rest, 2).map(|(n, r)| {
+                    p.year = two_digit_year(n);
+                    r
+                }),
+            },
             Item::MonthZero | Item::MonthNum | Item::MonthSpace => {
                 let r = if *item == Item::MonthSpace { rest.strip_prefix(' ').unwrap_or(rest) } else { rest };
-                getnum(r, *item == Item::MonthZero).and_then(|(n, r)| {
+                getnum(r).and_then(|(n, r)| {
                     p.month = n;
                     (1..=12).contains(&n).then_some(r)
                 })
@@ -320,18 +349,18 @@ pub(crate) fn parse(items: &[Item], format: &str, value: &str) -> Result<Parsed,
             }),
             Item::DayZero | Item::DayNum | Item::DaySpace => {
                 let r = if *item == Item::DaySpace { rest.strip_prefix(' ').unwrap_or(rest) } else { rest };
-                getnum(r, *item == Item::DayZero).map(|(n, r)| {
+                getnum(r).map(|(n, r)| {
                     p.day = n;
                     r
                 })
             }
             Item::WeekdayAbbr => lookup(rest, WEEKDAYS.iter().map(|m| &m[..3])).map(|(_, r)| r),
             Item::WeekdayFull => lookup(rest, WEEKDAYS.iter().copied()).map(|(_, r)| r),
-            Item::Hour24 => getnum(rest, false).and_then(|(n, r)| {
+            Item::Hour24 => getnum(rest).and_then(|(n, r)| {
                 p.hour = n;
                 (n < 24).then_some(r)
             }),
-            Item::Hour12Zero | Item::Hour12 => getnum(rest, *item == Item::Hour12Zero).and_then(|(n, r)| {
+            Item::Hour12Zero | Item::Hour12 => getnum(rest).and_then(|(n, r)| {
                 p.hour = n;
                 (n <= 12).then_some(r)
             }),
@@ -347,11 +376,11 @@ pub(crate) fn parse(items: &[Item], format: &str, value: &str) -> Result<Parsed,
                     None
                 }
             }
-            Item::Minute => getnum(rest, true).and_then(|(n, r)| {
+            Item::Minute => getnum(rest).and_then(|(n, r)| {
                 p.minute = n;
                 (n < 60).then_some(r)
             }),
-            Item::Second => getnum(rest, true).and_then(|(n, r)| {
+            Item::Second => getnum(rest).and_then(|(n, r)| {
                 p.second = n;
                 if n >= 60 {
                     return None;
@@ -416,6 +445,7 @@ fn describe(item: &Item) -> String {
         }
         Item::Year4 => "%Y",
         Item::Year2 => "%y",
+        Item::YearFlex => "%D",
         Item::MonthZero => "%m",
         Item::MonthSpace => "%o",
         Item::MonthNum => "%q",
@@ -469,15 +499,45 @@ fn digits_exact(s: &str, n: usize) -> Option<(u32, &str)> {
     Some((head.parse().ok()?, &s[n..]))
 }
 
-/// Go's `getnum`: one or two digits, exactly two when `fixed`.
-fn getnum(s: &str, fixed: bool) -> Option<(u32, &str)> {
+/// Go's `getnum` for an unpadded layout element: one or two digits.
+fn getnum(s: &str) -> Option<(u32, &str)> {
     let b = s.as_bytes();
     let d0 = *b.first().filter(|c| c.is_ascii_digit())?;
     match b.get(1).filter(|c| c.is_ascii_digit()) {
         Some(d1) => Some((u32::from(d0 - b'0') * 10 + u32::from(d1 - b'0'), &s[2..])),
-        None if fixed => None,
         None => Some((u32::from(d0 - b'0'), &s[1..])),
     }
+}
+
+/// Go's two-digit year: 69–99 are 1900s, 00–68 2000s.
+fn two_digit_year(n: u32) -> i32 {
+    if n >= 69 {
+        1900 + n as i32
+    } else {
+        2000 + n as i32
+    }
+}
+
+/// Items upstream's flexible parse lets whitespace precede (digits and `%z`).
+fn numeric(item: &Item) -> bool {
+    matches!(
+        item,
+        Item::Year4
+            | Item::Year2
+            | Item::YearFlex
+            | Item::MonthZero
+            | Item::MonthSpace
+            | Item::MonthNum
+            | Item::DayZero
+            | Item::DaySpace
+            | Item::DayNum
+            | Item::Hour24
+            | Item::Hour12Zero
+            | Item::Hour12
+            | Item::Minute
+            | Item::Second
+            | Item::Offset(OffsetStyle::Hhmm)
+    )
 }
 
 /// A case-insensitive name lookup (Go's `lookup`).
@@ -507,7 +567,21 @@ fn fraction(s: &str) -> Option<(u32, &str)> {
     Some((nanos, &s[1 + n..]))
 }
 
+/// A numeric offset. `%z` also reads `Z` (UTC), `±hh:mm` and `±hh`, as upstream's
+/// flexible parse retries `Z0700`, `Z07:00` and `Z07`.
 fn parse_offset(s: &str, style: OffsetStyle) -> Option<(i32, &str)> {
+    if style == OffsetStyle::Hhmm {
+        if let Some(r) = s.strip_prefix('Z') {
+            return Some((0, r));
+        }
+        return parse_fixed_offset(s, OffsetStyle::Hhmm)
+            .or_else(|| parse_fixed_offset(s, OffsetStyle::HhColonMm))
+            .or_else(|| parse_fixed_offset(s, OffsetStyle::Hh));
+    }
+    parse_fixed_offset(s, style)
+}
+
+fn parse_fixed_offset(s: &str, style: OffsetStyle) -> Option<(i32, &str)> {
     let sign = match s.as_bytes().first()? {
         b'+' => 1,
         b'-' => -1,
