@@ -101,38 +101,59 @@ fn json_to_any(v: serde_json::Value) -> AnyValue {
     AnyValue { value }
 }
 
-/// An optional delimiter literal; empty means the default, as upstream's `d.Get() != ""`.
-fn delimiter_arg(args: &Args<'_>, i: usize, default: &str) -> Result<String, CheckError> {
-    Ok(args.opt_string(i)?.filter(|d| !d.is_empty()).unwrap_or_else(|| default.to_string()))
-}
-
-/// `ParseKeyValue(target, Optional[delimiter], Optional[pair_delimiter])`.
+/// `ParseKeyValue(target, Optional[delimiter], Optional[pair_delimiter],
+/// Optional[ignore_malformed_tokens])`.
 fn parse_key_value(args: &Args<'_>) -> Result<ConverterFn, CheckError> {
     let target = args.expr(0)?;
-    let delimiter = delimiter_arg(args, 1, "=")?;
-    let pair_delimiter = delimiter_arg(args, 2, " ")?;
-    if pair_delimiter == delimiter {
-        return Err(
-            args.error(2, format!("pair delimiter {pair_delimiter:?} cannot be equal to delimiter {delimiter:?}"))
-        );
-    }
+    let (delimiter, pair_delimiter) = delimiters(args)?;
+    let ignore_malformed = args.opt_bool(3)?.unwrap_or(false);
     Ok(Box::new(move |cx| {
         let v = target.eval(cx)?;
         let source = want::string(&v)?;
         if source.is_empty() {
             return Err(EvalError::new("cannot parse from empty target"));
         }
-        let pairs = split_quoted(source, &pair_delimiter)
+        let mut pairs = split_quoted(source, &pair_delimiter)
             .map_err(|e| EvalError::new(format!("splitting source {source:?} into pairs failed: {e}")))?;
+        if ignore_malformed {
+            // Only tokens with exactly one delimiter and something on both sides.
+            pairs.retain(|p| {
+                p.matches(delimiter.as_str()).count() == 1
+                    && p.split_once(delimiter.as_str()).is_some_and(|(k, v)| !k.is_empty() && !v.is_empty())
+            });
+        }
         let mut parsed = Vec::with_capacity(pairs.len());
+        let mut errors = Vec::new();
         for p in &pairs {
-            let Some((k, v)) = p.split_once(delimiter.as_str()) else {
-                return Err(EvalError::new(format!("cannot split {p:?} into 2 items, got 1 item(s)")));
-            };
-            parsed.push((k.trim(), v.trim().to_string()));
+            match p.split_once(delimiter.as_str()) {
+                Some((k, v)) => parsed.push((k.trim(), v.trim().to_string())),
+                None => errors.push(format!("cannot split {p:?} into 2 items, got 1 item(s)")),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(EvalError::new(format!("failed to split pairs into key-values: {}", errors.join("; "))));
         }
         Ok(string_map(parsed))
     }))
+}
+
+/// The `delimiter` and `pair_delimiter` literals (default `=` and a space), which may be
+/// neither empty nor equal.
+fn delimiters(args: &Args<'_>) -> Result<(String, String), CheckError> {
+    let delimiter = args.opt_string(1)?.unwrap_or_else(|| "=".into());
+    if delimiter.is_empty() {
+        return Err(args.error(1, "delimiter cannot be set to an empty string"));
+    }
+    let pair_delimiter = args.opt_string(2)?.unwrap_or_else(|| " ".into());
+    if pair_delimiter.is_empty() {
+        return Err(args.error(2, "pair delimiter cannot be set to an empty string"));
+    }
+    if pair_delimiter == delimiter {
+        return Err(
+            args.error(2, format!("pair delimiter {pair_delimiter:?} cannot be equal to delimiter {delimiter:?}"))
+        );
+    }
+    Ok((delimiter, pair_delimiter))
 }
 
 /// Upstream's `parseutils.SplitString`: splits on `delimiter` outside quotes (`"` or `'`),
@@ -180,19 +201,7 @@ pub(super) fn split_quoted(input: &str, delimiter: &str) -> Result<Vec<String>, 
 /// `ToKeyValueString(target, Optional[delimiter], Optional[pair_delimiter], Optional[sort_output])`.
 fn to_key_value_string(args: &Args<'_>) -> Result<ConverterFn, CheckError> {
     let target = args.expr(0)?;
-    let delimiter = args.opt_string(1)?.unwrap_or_else(|| "=".into());
-    if delimiter.is_empty() {
-        return Err(args.error(1, "delimiter cannot be set to an empty string"));
-    }
-    let pair_delimiter = args.opt_string(2)?.unwrap_or_else(|| " ".into());
-    if pair_delimiter.is_empty() {
-        return Err(args.error(2, "pair delimiter cannot be set to an empty string"));
-    }
-    if pair_delimiter == delimiter {
-        return Err(
-            args.error(2, format!("pair delimiter {pair_delimiter:?} cannot be equal to delimiter {delimiter:?}"))
-        );
-    }
+    let (delimiter, pair_delimiter) = delimiters(args)?;
     let sort = args.opt_bool(3)?.unwrap_or(false);
     Ok(Box::new(move |cx| {
         let v = target.eval(cx)?;

@@ -50,6 +50,11 @@ fn parse_key_value_upstream_cases() {
     assert_eq!(get(&v, "func"), Some(Value::str("key value")));
     assert_eq!(get(&v, "k1"), Some(Value::str("v1=v1.1")));
     assert_eq!(map_len(&v), 3);
+    // ignore_malformed_tokens keeps only tokens with one delimiter and both sides set.
+    let v = ok(r#"ParseKeyValue("a=1 junk b= =c d=2=3 e=5", ignore_malformed_tokens=true)"#);
+    assert_eq!(get(&v, "a"), Some(Value::str("1")));
+    assert_eq!(get(&v, "e"), Some(Value::str("5")));
+    assert_eq!(map_len(&v), 2);
     let v = ok(r#"ParseKeyValue(attributes["kv"])"#);
     assert_eq!(get(&v, "b"), Some(Value::str("2")));
     // A backslash keeps a quote literal inside a quoted value.
@@ -60,7 +65,11 @@ fn parse_key_value_upstream_cases() {
 #[test]
 fn parse_key_value_errors() {
     assert_eq!(err(r#"ParseKeyValue("")"#), "cannot parse from empty target");
-    assert_eq!(err(r#"ParseKeyValue("k1=v1 k2")"#), r#"cannot split "k2" into 2 items, got 1 item(s)"#);
+    assert_eq!(
+        err(r#"ParseKeyValue("k1=v1 k2 k3")"#),
+        r#"failed to split pairs into key-values: cannot split "k2" into 2 items, got 1 item(s); cannot split "k3" into 2 items, got 1 item(s)"#
+    );
+    assert!(err(r#"ParseKeyValue("a=b", "")"#).contains("delimiter cannot be set to an empty string"));
     assert_eq!(
         err(r#"ParseKeyValue("k1=\"v1 k2=v2")"#),
         r#"splitting source "k1=\"v1 k2=v2" into pairs failed: never reached the end of a quoted value"#
