@@ -236,7 +236,7 @@ fn go_parse_bool(s: &str) -> Option<bool> {
 
 pub(super) fn extract_grok_patterns(args: &Args<'_>) -> Result<ConverterFn, CheckError> {
     let target = args.expr(0)?;
-    let pattern = args.string(1)?;
+    let pattern = args.expr(1)?;
     let named_only = args.opt_bool(2)?.unwrap_or(false);
     let mut custom = HashMap::new();
     if args.has(3) {
@@ -260,16 +260,27 @@ pub(super) fn extract_grok_patterns(args: &Args<'_>) -> Result<ConverterFn, Chec
             custom.insert(name.to_string(), body.to_string());
         }
     }
-    let compiled = compile(&pattern, named_only, &custom).map_err(|e| {
-        args.error(
-            1,
-            format!("the regex pattern supplied to ExtractGrokPatterns '{pattern}' is not a valid pattern: {e}"),
-        )
-    })?;
-    if named_only && compiled.fields.is_empty() {
-        return Err(args.error(1, "at least 1 named capture group must be supplied in the given regex"));
-    }
+    let build = move |p: &str| -> Result<Compiled, String> {
+        let c = compile(p, named_only, &custom).map_err(|e| {
+            format!("the regex pattern supplied to ExtractGrokPatterns '{p:?}' is not a valid pattern: {e}")
+        })?;
+        if named_only && c.fields.is_empty() {
+            return Err("at least 1 named capture group must be supplied in the given regex".into());
+        }
+        Ok(c)
+    };
+    // A literal pattern compiles at load; any other expression on each call, as upstream.
+    let literal = pattern.literal_str().map(&build).transpose().map_err(|e| args.error(1, e))?;
     Ok(Box::new(move |cx| {
+        let dynamic;
+        let compiled = match &literal {
+            Some(c) => c,
+            None => {
+                let p = pattern.eval(cx)?;
+                dynamic = build(want::string(&p)?).map_err(EvalError::new)?;
+                &dynamic
+            }
+        };
         let v = target.eval(cx)?;
         let s = want::string(&v)?;
         compiled.extract(s).map(|m| Value::Map(Cow::Owned(m))).map_err(EvalError::new)
@@ -330,6 +341,14 @@ mod tests {
         assert!(err(r#"ExtractGrokPatterns("x", "%{X}", true, ["A:B=x"])"#)
             .contains(r#"pattern ID "A:B" should not contain ':'"#));
         assert!(err(r#"ExtractGrokPatterns("x", "%{NOPE:x}")"#).contains(r#"pattern definition "NOPE" unknown"#));
+    }
+
+    #[test]
+    fn pattern_from_an_expression() {
+        let v = ok(r#"ExtractGrokPatterns("id 42", Concat(["id %{INT:id", ":int}"], ""), true)"#);
+        assert_eq!(get(&v, "id"), Some(Value::Int(42)));
+        assert!(err(r#"ExtractGrokPatterns("x", Concat(["%{WORD}"], ""), true)"#)
+            .contains("at least 1 named capture group"));
     }
 
     #[test]

@@ -232,16 +232,35 @@ fn to_key_value_string(args: &Args<'_>) -> Result<ConverterFn, CheckError> {
 }
 
 /// `ExtractPatterns(target, pattern)`: the named groups of the first match, as strings (a
-/// group that took no part is ""); no match gives an empty map.
+/// group that took no part is ""); no match gives an empty map. A literal pattern compiles
+/// at load; any other expression compiles on each call, as upstream's dynamic regex.
 fn extract_patterns(args: &Args<'_>) -> Result<ConverterFn, CheckError> {
+    const NO_NAMES: &str = "at least 1 named capture group must be supplied in the given regex";
     let target = args.expr(0)?;
-    let pattern = args.string(1)?;
-    let re = Regex::new(&pattern)
-        .map_err(|e| args.error(1, format!("the pattern supplied to ExtractPatterns is not a valid pattern: {e}")))?;
-    if re.capture_names().flatten().next().is_none() {
-        return Err(args.error(1, "at least 1 named capture group must be supplied in the given regex"));
-    }
+    let pattern = args.expr(1)?;
+    let literal = match pattern.literal_str() {
+        Some(p) => {
+            let re = compile_regex("ExtractPatterns", p).map_err(|e| args.error(1, e))?;
+            if re.capture_names().flatten().next().is_none() {
+                return Err(args.error(1, NO_NAMES));
+            }
+            Some(re)
+        }
+        None => None,
+    };
     Ok(Box::new(move |cx| {
+        let dynamic;
+        let re = match &literal {
+            Some(re) => re,
+            None => {
+                let p = pattern.eval(cx)?;
+                dynamic = compile_regex("ExtractPatterns", want::string(&p)?).map_err(EvalError::new)?;
+                if dynamic.capture_names().flatten().next().is_none() {
+                    return Err(EvalError::new(NO_NAMES));
+                }
+                &dynamic
+            }
+        };
         let v = target.eval(cx)?;
         let s = want::string(&v)?;
         let Some(caps) = re.captures(s) else {
@@ -253,6 +272,12 @@ fn extract_patterns(args: &Args<'_>) -> Result<ConverterFn, CheckError> {
             }),
         ))
     }))
+}
+
+/// Compiles a regex argument with upstream's message for a bad one.
+pub(super) fn compile_regex(function: &str, pattern: &str) -> Result<Regex, String> {
+    Regex::new(pattern)
+        .map_err(|e| format!("the regex pattern supplied to {function} '{pattern:?}' is not a valid pattern: {e}"))
 }
 
 /// `ParseInt(target, base)`: Go's `strconv.ParseInt(target, base, 64)`.

@@ -111,7 +111,11 @@ fn extract_patterns_cases() {
     assert!(err(r#"ExtractPatterns("aa123bb", "\\d+")"#)
         .contains("at least 1 named capture group must be supplied in the given regex"));
     assert!(err(r#"ExtractPatterns("x", "(?P<a>")"#)
-        .contains("the pattern supplied to ExtractPatterns is not a valid pattern"));
+        .contains(r#"the regex pattern supplied to ExtractPatterns '"(?P<a>"' is not a valid pattern"#));
+    // A pattern from an expression compiles per call.
+    let v = ok(r#"ExtractPatterns("aa123bb", Concat(["(?P<n>", "\\d+)"], ""))"#);
+    assert_eq!(get(&v, "n"), Some(Value::str("123")));
+    assert!(err(r#"ExtractPatterns("aa123bb", Concat(["\\d", "+"], ""))"#).contains("at least 1 named capture group"));
     assert_eq!(err(r#"ExtractPatterns(attributes["num"], "(?P<a>x)")"#), "expected string but got int64");
 }
 
