@@ -112,13 +112,12 @@ const DEFAULTS: &[(&str, &str)] = &[
     ),
 ];
 
-/// `%{NAME}`, `%{NAME:field}`, `%{NAME:field:type}`.
-fn reference() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| match Regex::new(r"%\{(\w+)(?::([\w+.]+)(?::(\w+))?)?\}") {
-        Ok(re) => re,
-        Err(e) => unreachable!("constant pattern: {e}"),
-    })
+/// `%{NAME}`, `%{NAME:field}`, `%{NAME:field:type}` (a constant pattern, compiled once).
+fn reference() -> Result<&'static Regex, String> {
+    static RE: OnceLock<Result<Regex, String>> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"%\{(\w+)(?::([\w+.]+)(?::(\w+))?)?\}").map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 /// How a captured field is typed.
@@ -149,16 +148,17 @@ struct Compiled {
 }
 
 fn compile(pattern: &str, named_only: bool, custom: &HashMap<String, String>) -> Result<Compiled, String> {
+    let reference = reference()?;
     let mut expanded = pattern.to_string();
     let mut generated: HashMap<String, (String, Kind)> = HashMap::new();
     // go-grok stops after 1000 rounds, which also ends a cyclic definition.
     for _ in 0..1000 {
-        if !reference().is_match(&expanded) {
+        if !reference.is_match(&expanded) {
             break;
         }
         let mut out = String::with_capacity(expanded.len());
         let mut last = 0;
-        for caps in reference().captures_iter(&expanded) {
+        for caps in reference.captures_iter(&expanded) {
             let (Some(all), Some(name)) = (caps.get(0), caps.get(1)) else { continue };
             let name = name.as_str();
             let body = custom
