@@ -208,7 +208,7 @@ static CATALOG: &[FunctionSpec] = &[
     conv("ParseCSV", &[p("target"), p("header"), o("delimiter"), o("header_delimiter"), o("mode")]),
     conv("ParseInt", &[p("target"), p("base")]),
     conv("ParseJSON", T),
-    conv("ParseKeyValue", &[p("target"), o("delimiter"), o("pair_delimiter")]),
+    conv("ParseKeyValue", &[p("target"), o("delimiter"), o("pair_delimiter"), o("ignore_malformed_tokens")]),
     conv("ParseSeverity", &[p("target"), p("severity_mapping")]),
     conv("ParseSimplifiedXML", T),
     conv("ParseXML", T),

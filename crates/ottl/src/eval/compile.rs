@@ -172,11 +172,6 @@ impl<'c> Args<'c> {
         &self.call.name.name
     }
 
-    /// The statement's context.
-    pub(crate) fn context(&self) -> Context {
-        self.compiler.context()
-    }
-
     /// Whether argument `i` was given.
     pub(crate) fn has(&self, i: usize) -> bool {
         self.slots.get(i).is_some_and(Option::is_some)

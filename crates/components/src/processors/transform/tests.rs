@@ -85,6 +85,18 @@ async fn flat_statements_infer_their_context_and_reach_the_resource() {
 }
 
 #[tokio::test]
+async fn is_root_span_marks_only_the_span_without_a_parent() {
+    let yaml = r#"  transform:
+    trace_statements:
+      - set(span.attributes["root"], true) where IsRootSpan()
+"#;
+    let child = Span { parent_span_id: vec![1; 8], ..span("child", vec![]) };
+    let spans = run_traces(yaml, traces(vec![span("root", vec![]), child])).await.expect("runs");
+    let roots: Vec<bool> = spans.iter().map(|s| attrs::get_bool(&s.attributes, "root") == Some(true)).collect();
+    assert_eq!(roots, [true, false]);
+}
+
+#[tokio::test]
 async fn group_conditions_gate_every_statement() {
     let yaml = r#"  transform:
     trace_statements:

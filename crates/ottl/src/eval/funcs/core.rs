@@ -32,6 +32,7 @@ pub(super) fn converter(name: &str) -> Option<ConverterBuilder> {
     Some(match name {
         "Concat" => concat,
         "IsMatch" => is_match,
+        "IsRootSpan" => is_root_span,
         _ => return None,
     })
 }
@@ -346,5 +347,13 @@ fn is_match(args: &Args<'_>) -> Result<ConverterFn, CheckError> {
             other => return Err(EvalError::new(format!("unsupported type: {}", other.type_name()))),
         };
         Ok(Value::Bool(matched))
+    }))
+}
+
+/// `IsRootSpan()` (span context): the span has no parent (an empty or all-zero parent id).
+fn is_root_span(_args: &Args<'_>) -> Result<ConverterFn, CheckError> {
+    Ok(Box::new(|cx| {
+        let span = cx.span_ref().ok_or_else(|| EvalError::new("IsRootSpan is only available in the span context"))?;
+        Ok(Value::Bool(span.parent_span_id.iter().all(|b| *b == 0)))
     }))
 }

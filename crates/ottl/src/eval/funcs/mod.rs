@@ -7,17 +7,26 @@ mod case;
 mod cidr;
 mod collections;
 mod core;
+mod csv;
 mod editors;
 mod gofmt;
 mod gotime;
+mod grok;
 mod hash;
 mod ids;
 mod like;
 mod metrics;
 mod parse;
+mod severity;
+mod strftime;
 mod strings;
+mod strptime;
+#[cfg(test)]
+mod testlog;
 mod time;
 mod types;
+mod want;
+mod web;
 
 #[cfg(test)]
 mod testutil;
