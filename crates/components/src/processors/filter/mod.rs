@@ -16,9 +16,7 @@ mod tests;
 
 pub use config::{ConditionGroup, ConditionsEntry, FilterProcessorConfig, LogFilters, MetricFilters, TraceFilters};
 
-use switchyard_core::component::{
-    BuildError, Component, FieldError, ProcessorFactory, Settings, Stability,
-};
+use switchyard_core::component::{BuildError, Component, FieldError, ProcessorFactory, Settings, Stability};
 use switchyard_core::consumer::{AnyConsumer, RequestContext};
 use switchyard_core::processorhelper::{create_stateless, ProcessError, SignalProcessor};
 use switchyard_core::telemetry::{names, Counter};
@@ -112,11 +110,7 @@ impl SignalProcessor for FilterProcessor {
         ev.finish().map_err(ProcessError::permanent)
     }
 
-    fn process_metrics(
-        &self,
-        _cx: &RequestContext,
-        req: &mut ExportMetricsServiceRequest,
-    ) -> Result<(), ProcessError> {
+    fn process_metrics(&self, _cx: &RequestContext, req: &mut ExportMetricsServiceRequest) -> Result<(), ProcessError> {
         if !self.plans.filters_metrics() {
             return Ok(());
         }

@@ -39,10 +39,8 @@ impl FilterSet {
                 for (i, p) in patterns.iter().enumerate() {
                     match Regex::new(p) {
                         Ok(re) => set.push(re),
-                        Err(e) => errors.push(FieldError::new(
-                            format!("{field}::{i}"),
-                            format!("error parsing regexp `{p}`: {e}"),
-                        )),
+                        Err(e) => errors
+                            .push(FieldError::new(format!("{field}::{i}"), format!("error parsing regexp `{p}`: {e}"))),
                     }
                 }
                 if errors.is_empty() {
@@ -221,7 +219,10 @@ fn json_to_any(v: &serde_json::Value) -> AnyValue {
         serde_json::Value::String(s) => Some(V::StringValue(s.clone())),
         serde_json::Value::Array(a) => Some(V::ArrayValue(ArrayValue { values: a.iter().map(json_to_any).collect() })),
         serde_json::Value::Object(m) => Some(V::KvlistValue(KeyValueList {
-            values: m.iter().map(|(k, v)| KeyValue { key: k.clone(), value: Some(json_to_any(v)), ..Default::default() }).collect(),
+            values: m
+                .iter()
+                .map(|(k, v)| KeyValue { key: k.clone(), value: Some(json_to_any(v)), ..Default::default() })
+                .collect(),
         })),
     };
     AnyValue { value }

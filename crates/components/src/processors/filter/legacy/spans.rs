@@ -82,7 +82,9 @@ struct SpanMatcher {
 
 impl SpanMatcher {
     fn compile(field: &str, p: &SpanMatchProperties) -> Result<Self, Vec<FieldError>> {
-        let invalid = |key: &str, what: &str| FieldError::new(format!("{field}::{key}"), format!("{what} should not be specified for trace spans"));
+        let invalid = |key: &str, what: &str| {
+            FieldError::new(format!("{field}::{key}"), format!("{what} should not be specified for trace spans"))
+        };
         let mut errors = Vec::new();
         if !p.log_bodies.is_empty() {
             errors.push(invalid("log_bodies", "log_bodies"));
@@ -105,7 +107,9 @@ impl SpanMatcher {
                 "at least one of \"services\", \"span_names\", \"span_kinds\", \"attributes\", \"libraries\" or \"resources\" must be specified",
             ));
         }
-        let needs_type = !(p.services.is_empty() && p.span_names.is_empty() && p.span_kinds.is_empty())
+        let needs_type = !p.services.is_empty()
+            || !p.span_names.is_empty()
+            || !p.span_kinds.is_empty()
             || !p.libraries.is_empty()
             || has_values(&p.attributes)
             || has_values(&p.resources);

@@ -247,13 +247,19 @@ fn gauge(name: &str) -> Metric {
     named(name, metric::Data::Gauge(Gauge { data_points: vec![number_point(1.0, &[])] }))
 }
 
+/// A resource's attributes and the names of its metrics.
+pub(crate) type ResourceSpec = (Vec<(String, String)>, Vec<String>);
+
 /// Resources with their attributes and metric names (one gauge point each).
-pub(crate) fn metrics_by_resource(resources: &[(&[(&str, &str)], &[&str])]) -> ExportMetricsServiceRequest {
+pub(crate) fn metrics_by_resource(resources: &[ResourceSpec]) -> ExportMetricsServiceRequest {
     ExportMetricsServiceRequest {
         resource_metrics: resources
             .iter()
             .map(|(attrs, names)| ResourceMetrics {
-                resource: resource(attrs),
+                resource: Some(Resource {
+                    attributes: attrs.iter().map(|(k, v)| kv(k, v)).collect(),
+                    ..Default::default()
+                }),
                 scope_metrics: vec![ScopeMetrics {
                     metrics: names.iter().map(|n| gauge(n)).collect(),
                     ..Default::default()
