@@ -104,6 +104,16 @@ fn a_valid_config_has_no_errors() {
 }
 
 #[test]
+fn a_mixed_prefix_condition_runs_at_its_lowest_level() {
+    // The replacement the docs give for an `expr` match: drops only the matching points.
+    let (p, _) = processor("metric_conditions:\n  - metric.name == \"operationA\" and datapoint.value_double == 1.0\n");
+    let mut req = fixtures::filter_metrics();
+    p.process_metrics(&RequestContext::default(), &mut req).expect("filters");
+    assert_eq!(super::super::process::count_data_points(&req), 8, "one of the nine points dropped");
+    assert_eq!(req.resource_metrics[0].scope_metrics[0].metrics[0].name, "operationA");
+}
+
+#[test]
 fn a_failing_condition_follows_its_groups_error_mode() {
     // `attributes[1]`: an int index into a map fails at run time.
     let ignore = "error_mode: propagate\ntrace_conditions:\n  - error_mode: ignore\n    conditions:\n      - span.attributes[1] == \"x\"\n      - span.name == \"operationA\"\n";
