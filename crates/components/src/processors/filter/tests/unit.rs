@@ -227,3 +227,33 @@ fn no_filter_for_a_signal_leaves_it_alone() {
     p.process_traces(&RequestContext::default(), &mut req).expect("passes");
     assert_eq!(req, before);
 }
+
+#[tokio::test]
+async fn through_the_factory_a_fully_filtered_batch_is_not_forwarded() {
+    use switchyard_core::component::ProcessorFactory;
+    use switchyard_core::consumer::{AnyConsumer, ConsumeError};
+    use switchyard_core::testing::SinkConsumer;
+    use switchyard_pdata::Traces;
+
+    let set = switchyard_core::testing::settings(Kind::Processor, "filter");
+    let sink = SinkConsumer::<Traces>::new();
+    let cfg = parse("error_mode: propagate\ntrace_conditions:\n  - span.name == \"operationA\"\n  - span.attributes[1] == \"x\" and span.name == \"operationB\"\n").expect("decodes");
+    let (consumer, component) =
+        super::super::FilterProcessorFactory.create(set, &cfg, AnyConsumer::Traces(sink.clone())).expect("creates");
+    assert!(component.is_none(), "stateless");
+    let AnyConsumer::Traces(c) = consumer else { panic!("a traces consumer") };
+    let cx = RequestContext::default();
+
+    // Only operationA spans: all dropped, nothing forwarded, success.
+    let mut only_a = fixtures::filter_traces();
+    for s in &mut only_a.resource_spans[0].scope_spans {
+        s.spans.truncate(1);
+    }
+    c.consume(&cx, Traces::from(only_a)).await.expect("success");
+    assert_eq!(sink.batches().len(), 0);
+
+    // operationB makes the second condition fail: propagate refuses the batch permanently.
+    let err = c.consume(&cx, Traces::from(fixtures::filter_traces())).await.expect_err("fails");
+    assert!(matches!(err, ConsumeError::Permanent { .. }), "{err:?}");
+    assert_eq!(sink.batches().len(), 0);
+}
