@@ -27,7 +27,8 @@ pub struct FilterProcessorConfig {
     pub metrics: MetricFilters,
     /// OTTL conditions per context (older form) or legacy `include`/`exclude`.
     pub logs: LogFilters,
-    /// Profile conditions (older form): not supported, refused when set.
+    /// Profile conditions (older form): checked, but the processor does not run in profiles
+    /// pipelines (the loader refuses that), so they never apply.
     pub profiles: ProfileFilters,
     /// Trace conditions with context inference (flat list or groups).
     pub trace_conditions: Vec<ConditionsEntry>,
@@ -35,7 +36,7 @@ pub struct FilterProcessorConfig {
     pub metric_conditions: Vec<ConditionsEntry>,
     /// Log conditions with context inference.
     pub log_conditions: Vec<ConditionsEntry>,
-    /// Profile conditions: not supported, refused when set.
+    /// Profile conditions: checked, never applied (see `profiles`).
     pub profile_conditions: Vec<ConditionsEntry>,
 }
 
@@ -83,7 +84,7 @@ pub struct LogFilters {
     pub log_record: Vec<String>,
 }
 
-/// `profiles:` (older OTTL form), refused when set.
+/// `profiles:` (older OTTL form): checked, never applied.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProfileFilters {
@@ -199,6 +200,7 @@ impl FilterProcessorConfig {
             ("trace_conditions", &self.trace_conditions),
             ("metric_conditions", &self.metric_conditions),
             ("log_conditions", &self.log_conditions),
+            ("profile_conditions", &self.profile_conditions),
         ] {
             let flat = set.iter().any(|c| matches!(c, ConditionsEntry::Flat(_)));
             let grouped = set.iter().any(|c| matches!(c, ConditionsEntry::Group(_)));
@@ -209,11 +211,12 @@ impl FilterProcessorConfig {
                 ));
             }
         }
-        if !self.profile_conditions.is_empty() {
-            e.push(FieldError::new("profile_conditions", "filtering profiles is not supported by Switchyard"));
-        }
-        if !(self.profiles.resource.is_empty() && self.profiles.profile.is_empty()) {
-            e.push(FieldError::new("profiles", "filtering profiles is not supported by Switchyard"));
+        let profiles_ottl = !(self.profiles.resource.is_empty() && self.profiles.profile.is_empty());
+        if !self.profile_conditions.is_empty() && profiles_ottl {
+            e.push(FieldError::new(
+                "profile_conditions",
+                "cannot use context inferred profile conditions \"profile_conditions\" and the settings \"profiles.resource\", \"profiles.profile\" at the same time",
+            ));
         }
         e
     }

@@ -91,11 +91,16 @@ impl Plans {
         keyed(&mut plans.metrics, "metrics::datapoint", Context::DataPoint, &cfg.metrics.datapoint);
         keyed(&mut plans.logs, "logs::resource", Context::Resource, &cfg.logs.resource);
         keyed(&mut plans.logs, "logs::log_record", Context::Log, &cfg.logs.log_record);
+        // Profiles are only checked: the factory does not take profiles pipelines.
+        let mut profiles = Levels::default();
+        keyed(&mut profiles, "profiles::resource", Context::Resource, &cfg.profiles.resource);
+        keyed(&mut profiles, "profiles::profile", Context::Profile, &cfg.profiles.profile);
 
         let inferred = [
             (&mut plans.traces, "trace_conditions", Signal::Traces, &cfg.trace_conditions),
             (&mut plans.metrics, "metric_conditions", Signal::Metrics, &cfg.metric_conditions),
             (&mut plans.logs, "log_conditions", Signal::Logs, &cfg.log_conditions),
+            (&mut profiles, "profile_conditions", Signal::Profiles, &cfg.profile_conditions),
         ];
         for (levels, key, signal, entries) in inferred {
             errors.extend(compile_entries(levels, key, signal, entries, top));

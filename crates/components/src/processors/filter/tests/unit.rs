@@ -92,7 +92,9 @@ fn legacy_properties_are_checked() {
     assert_eq!(e[0].field, "logs::include::severity_number::min");
     let e = errors("trace_conditions:\n  - context: log\n    conditions: ['body == \"a\"']\n");
     assert_eq!(e[0].field, "trace_conditions::0::context");
-    assert!(errors("profiles:\n  profile: ['true']\n").iter().any(|e| e.field == "profiles"));
+    let e = errors("profiles:\n  profile: ['nme == \"x\"']\n");
+    assert_eq!(e[0].field, "profiles::profile::0", "profile conditions are checked");
+    assert!(errors("profiles:\n  profile: ['IsMatch(resource.attributes[\"service.name\"], \"x.*\")']\n").is_empty());
 }
 
 #[test]
