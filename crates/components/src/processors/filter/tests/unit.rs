@@ -59,6 +59,10 @@ fn an_unknown_key_gets_a_suggestion() {
     assert!(e.contains("trace_conditions"), "{e}");
     let e = parse("spans:\n  include:\n    match_type: strict\n    span_name: [a]\n").expect_err("unknown key");
     assert!(e.contains("span_names"), "{e}");
+    let e = parse("trace_conditions:\n  - contxt: span\n    conditions: ['name == \"a\"']\n").expect_err("unknown key");
+    assert!(e.contains("trace_conditions[0]") && e.contains("did you mean \"context\""), "{e}");
+    let e = parse("error_mode: ignor\n").expect_err("unknown variant");
+    assert!(e.contains("ignore"), "{e}");
 }
 
 #[test]
