@@ -9,6 +9,8 @@ pub fn registry() -> Result<Registry, RegistryError> {
     r.receiver(crate::receivers::otlp::OtlpReceiverFactory)?;
     #[cfg(feature = "processor-batch")]
     r.processor(crate::processors::batch::BatchProcessorFactory)?;
+    #[cfg(feature = "processor-filter")]
+    r.processor(crate::processors::filter::FilterProcessorFactory)?;
     #[cfg(feature = "processor-memory_limiter")]
     r.processor(crate::processors::memory_limiter::MemoryLimiterProcessorFactory)?;
     #[cfg(feature = "processor-transform")]

@@ -2,6 +2,8 @@
 
 #[cfg(feature = "processor-batch")]
 pub mod batch;
+#[cfg(feature = "processor-filter")]
+pub mod filter;
 #[cfg(feature = "processor-memory_limiter")]
 pub mod memory_limiter;
 #[cfg(feature = "processor-transform")]

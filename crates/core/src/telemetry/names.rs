@@ -52,3 +52,10 @@ pub const PROCESSOR_INCOMING_ITEMS: &str = "otelcol_processor_incoming_items";
 pub const PROCESSOR_OUTGOING_ITEMS: &str = "otelcol_processor_outgoing_items";
 /// Bytes a stateful processor holds (pending batches, buffered traces), by `processor`: Switchyard's own.
 pub const PROCESSOR_HELD_BYTES: &str = "switchyard_processor_held_bytes";
+/// Spans the filter processor dropped, by `filter` (the processor id): the Collector's
+/// `otelcol_processor_filter_spans.filtered`, with the dot Prometheus turns into `_`.
+pub const PROCESSOR_FILTER_SPANS_FILTERED: &str = "otelcol_processor_filter_spans_filtered";
+/// Log records the filter processor dropped, by `filter` (`otelcol_processor_filter_logs.filtered`).
+pub const PROCESSOR_FILTER_LOGS_FILTERED: &str = "otelcol_processor_filter_logs_filtered";
+/// Data points the filter processor dropped, by `filter` (`otelcol_processor_filter_datapoints.filtered`).
+pub const PROCESSOR_FILTER_DATAPOINTS_FILTERED: &str = "otelcol_processor_filter_datapoints_filtered";
