@@ -27,6 +27,8 @@ pub fn registry() -> Result<Registry, RegistryError> {
     r.receiver(crate::receivers::kafka::KafkaReceiverFactory)?;
     #[cfg(feature = "connector-forward")]
     r.connector(crate::connectors::forward::ForwardConnectorFactory)?;
+    #[cfg(feature = "connector-routing")]
+    r.connector(crate::connectors::routing::RoutingConnectorFactory)?;
     #[cfg(feature = "extension-file_storage")]
     r.extension(crate::extensions::file_storage::FileStorageExtensionFactory)?;
     #[cfg(feature = "extension-health_check")]
@@ -88,6 +90,10 @@ mod tests {
                     (Kind::Exporter, "loki", Err(e)) => assert!(e[0].message.contains("push URL is required"), "{e:?}"),
                     (Kind::Exporter, "prometheusremotewrite", Err(e)) => {
                         assert!(e[0].message.contains("endpoint is required"), "{e:?}")
+                    }
+                    // As in the Collector: a routing table has no default.
+                    (Kind::Connector, "routing", Err(e)) => {
+                        assert!(e[0].message.contains("routing table is empty"), "{e:?}")
                     }
                     (_, ty, Err(e)) => panic!("default config of {} {ty} is invalid: {e:?}", kind.word()),
                 }
