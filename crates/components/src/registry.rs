@@ -11,6 +11,8 @@ pub fn registry() -> Result<Registry, RegistryError> {
     r.processor(crate::processors::batch::BatchProcessorFactory)?;
     #[cfg(feature = "processor-memory_limiter")]
     r.processor(crate::processors::memory_limiter::MemoryLimiterProcessorFactory)?;
+    #[cfg(feature = "processor-routing")]
+    r.processor(crate::processors::routing::RoutingProcessorFactory)?;
     #[cfg(feature = "exporter-otlp")]
     r.exporter(crate::exporters::otlp::OtlpExporterFactory)?;
     #[cfg(feature = "exporter-otlphttp")]
@@ -92,7 +94,7 @@ mod tests {
                         assert!(e[0].message.contains("endpoint is required"), "{e:?}")
                     }
                     // As in the Collector: a routing table has no default.
-                    (Kind::Connector, "routing", Err(e)) => {
+                    (Kind::Connector | Kind::Processor, "routing", Err(e)) => {
                         assert!(e[0].message.contains("routing table is empty"), "{e:?}")
                     }
                     (_, ty, Err(e)) => panic!("default config of {} {ty} is invalid: {e:?}", kind.word()),

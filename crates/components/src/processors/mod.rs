@@ -4,3 +4,5 @@
 pub mod batch;
 #[cfg(feature = "processor-memory_limiter")]
 pub mod memory_limiter;
+#[cfg(feature = "processor-routing")]
+pub mod routing;

@@ -146,14 +146,14 @@ pub(super) fn check_item(i: usize, item: &RoutingTableItem) -> Vec<FieldError> {
 /// A compiled routing statement: `route() where c` is its condition alone (`route` does
 /// nothing); any other editor runs when its condition holds, and the row matches when it
 /// ran, as upstream executes the whole statement.
-pub(super) enum RouteCheck {
+pub(crate) enum RouteCheck {
     /// A condition (a `condition` row, or the `where` of `route()`); `None` = always.
     Condition(Option<switchyard_ottl::eval::CompiledCondition>),
     /// A statement with a real editor.
     Statement(switchyard_ottl::eval::CompiledStatement),
 }
 
-pub(super) fn compile_route_statement(field: &str, text: &str, cx: Context) -> Result<RouteCheck, Vec<FieldError>> {
+pub(crate) fn compile_route_statement(field: &str, text: &str, cx: Context) -> Result<RouteCheck, Vec<FieldError>> {
     let parsed = switchyard_ottl::parse_statement(text)
         .map_err(|e| vec![FieldError::new(field, format!("invalid OTTL `{text}`: {e}"))])?;
     if parsed.editor.name.name == "route" && parsed.editor.args.is_empty() {

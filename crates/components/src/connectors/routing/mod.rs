@@ -8,11 +8,12 @@
 
 mod config;
 mod request;
-mod route;
+pub(crate) mod route;
 mod split;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use config::{compile_route_statement, RouteCheck};
 pub use config::{RouteContext, RoutingConnectorConfig, RoutingTableItem};
 pub use request::RequestCondition;
 
@@ -28,7 +29,6 @@ use switchyard_ottl::Component as OttlComponent;
 use switchyard_pdata::Signal;
 
 use crate::ottl::{compile_condition, OttlErrorReporter};
-use config::{compile_route_statement, RouteCheck};
 use route::{Check, Routable, Route, RoutingConsumer};
 
 /// The Collector type string.

@@ -3,7 +3,7 @@
 //! pipelines (or drops it, counted). First match wins, per item of the route's context.
 
 use futures::future::BoxFuture;
-use switchyard_core::consumer::{ConsumeError, Consumer, DynConsumer, RequestContext};
+use switchyard_core::consumer::{AnyConsumer, ConsumeError, Consumer, DynConsumer, RequestContext};
 use switchyard_core::telemetry::{Counter, LogThrottle};
 use switchyard_ottl::eval::{EvalContext, EvalError};
 use switchyard_pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
@@ -35,7 +35,7 @@ pub(super) struct Route<S: SignalData> {
 
 /// A signal the routing connector handles: how to evaluate a route context over its
 /// request, and how to move what matched.
-pub(super) trait Routable: SignalData {
+pub(crate) trait Routable: SignalData {
     /// Runs `f` on every unit of `context` in walk order and collects the answers; stops at
     /// the first error. `None` when the context has no units in this signal (a `span` route
     /// in a logs pipeline): the route never matches there.
@@ -48,6 +48,8 @@ pub(super) trait Routable: SignalData {
     fn take(req: &mut Self::Request, context: RouteContext, mask: &[bool]) -> Self::Request;
     /// No resource left.
     fn is_empty(req: &Self::Request) -> bool;
+    /// The consumer if it is of this signal.
+    fn typed(c: &AnyConsumer) -> Option<DynConsumer<Self>>;
 }
 
 fn collect(
@@ -93,6 +95,12 @@ impl Routable for Traces {
     fn is_empty(req: &ExportTraceServiceRequest) -> bool {
         req.resource_spans.is_empty()
     }
+    fn typed(c: &AnyConsumer) -> Option<DynConsumer<Self>> {
+        match c {
+            AnyConsumer::Traces(c) => Some(c.clone()),
+            _ => None,
+        }
+    }
 }
 
 impl Routable for Logs {
@@ -118,6 +126,12 @@ impl Routable for Logs {
     }
     fn is_empty(req: &ExportLogsServiceRequest) -> bool {
         req.resource_logs.is_empty()
+    }
+    fn typed(c: &AnyConsumer) -> Option<DynConsumer<Self>> {
+        match c {
+            AnyConsumer::Logs(c) => Some(c.clone()),
+            _ => None,
+        }
     }
 }
 
@@ -152,6 +166,12 @@ impl Routable for Metrics {
     }
     fn is_empty(req: &ExportMetricsServiceRequest) -> bool {
         req.resource_metrics.is_empty()
+    }
+    fn typed(c: &AnyConsumer) -> Option<DynConsumer<Self>> {
+        match c {
+            AnyConsumer::Metrics(c) => Some(c.clone()),
+            _ => None,
+        }
     }
 }
 
