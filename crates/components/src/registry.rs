@@ -13,6 +13,8 @@ pub fn registry() -> Result<Registry, RegistryError> {
     r.processor(crate::processors::filter::FilterProcessorFactory)?;
     #[cfg(feature = "processor-memory_limiter")]
     r.processor(crate::processors::memory_limiter::MemoryLimiterProcessorFactory)?;
+    #[cfg(feature = "processor-routing")]
+    r.processor(crate::processors::routing::RoutingProcessorFactory)?;
     #[cfg(feature = "processor-transform")]
     r.processor(crate::processors::transform::TransformProcessorFactory)?;
     #[cfg(feature = "exporter-otlp")]
@@ -31,6 +33,8 @@ pub fn registry() -> Result<Registry, RegistryError> {
     r.receiver(crate::receivers::kafka::KafkaReceiverFactory)?;
     #[cfg(feature = "connector-forward")]
     r.connector(crate::connectors::forward::ForwardConnectorFactory)?;
+    #[cfg(feature = "connector-routing")]
+    r.connector(crate::connectors::routing::RoutingConnectorFactory)?;
     #[cfg(feature = "extension-file_storage")]
     r.extension(crate::extensions::file_storage::FileStorageExtensionFactory)?;
     #[cfg(feature = "extension-health_check")]
@@ -92,6 +96,10 @@ mod tests {
                     (Kind::Exporter, "loki", Err(e)) => assert!(e[0].message.contains("push URL is required"), "{e:?}"),
                     (Kind::Exporter, "prometheusremotewrite", Err(e)) => {
                         assert!(e[0].message.contains("endpoint is required"), "{e:?}")
+                    }
+                    // As in the Collector: a routing table has no default.
+                    (Kind::Connector | Kind::Processor, "routing", Err(e)) => {
+                        assert!(e[0].message.contains("routing table is empty"), "{e:?}")
                     }
                     (_, ty, Err(e)) => panic!("default config of {} {ty} is invalid: {e:?}", kind.word()),
                 }

@@ -2,3 +2,5 @@
 
 #[cfg(feature = "connector-forward")]
 pub mod forward;
+#[cfg(feature = "connector-routing")]
+pub mod routing;

@@ -6,5 +6,7 @@ pub mod batch;
 pub mod filter;
 #[cfg(feature = "processor-memory_limiter")]
 pub mod memory_limiter;
+#[cfg(feature = "processor-routing")]
+pub mod routing;
 #[cfg(feature = "processor-transform")]
 pub mod transform;

@@ -135,6 +135,34 @@ pub trait ReceiverFactory: Send + Sync + 'static {
         -> Result<Box<dyn Component>, BuildError>;
 }
 
+/// Where a pipeline's data leaves it: its exporters (and connectors used as exporters) by
+/// component id, in config order, plus the processors placed after the one being created.
+///
+/// Given to every processor at creation; only a processor that picks exporters per batch
+/// itself uses it (the legacy `routing` processor, which the Collector let reach exporters
+/// through the host). Such a processor sends past the processors after it.
+#[derive(Clone, Default)]
+pub struct PipelineExporters {
+    /// The pipeline being built.
+    pub pipeline: Option<PipelineId>,
+    /// The exporters' consumers, by id, in the order the pipeline lists them.
+    pub exporters: Vec<(ComponentId, AnyConsumer)>,
+    /// The processors after this one in the pipeline, in order.
+    pub processors_after: Vec<ComponentId>,
+}
+
+impl PipelineExporters {
+    /// The consumer of one exporter of the pipeline.
+    pub fn get(&self, id: &ComponentId) -> Option<&AnyConsumer> {
+        self.exporters.iter().find(|(e, _)| e == id).map(|(_, c)| c)
+    }
+
+    /// The ids of the pipeline's exporters, in config order.
+    pub fn ids(&self) -> impl Iterator<Item = &ComponentId> {
+        self.exporters.iter().map(|(id, _)| id)
+    }
+}
+
 /// Creates processors: one instance per pipeline, wrapping the pipeline's next consumer.
 pub trait ProcessorFactory: Send + Sync + 'static {
     /// The config struct.
@@ -155,6 +183,17 @@ pub trait ProcessorFactory: Send + Sync + 'static {
         cfg: &Self::Config,
         next: AnyConsumer,
     ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError>;
+    /// What the graph calls: [`Self::create`], unless the processor needs the pipeline's
+    /// exporters by id (`exporters`), which only a routing processor does.
+    fn create_in_pipeline(
+        &self,
+        set: Settings,
+        cfg: &Self::Config,
+        next: AnyConsumer,
+        _exporters: &PipelineExporters,
+    ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
+        self.create(set, cfg, next)
+    }
 }
 
 /// Creates exporters: one instance per (exporter id, signal), shared by every pipeline using it.

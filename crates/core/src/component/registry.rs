@@ -47,6 +47,16 @@ pub trait ErasedFactory: Send + Sync {
     ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
         Err(BuildError::new(&set, "not a processor"))
     }
+    /// Processors only: what the graph calls, with the pipeline's exporters by id.
+    fn create_processor_in_pipeline(
+        &self,
+        set: Settings,
+        cfg: &AnyConfig,
+        next: AnyConsumer,
+        _exporters: &PipelineExporters,
+    ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
+        self.create_processor(set, cfg, next)
+    }
     /// Exporters only.
     fn create_exporter(
         &self,
@@ -160,6 +170,16 @@ impl<F: ProcessorFactory> ErasedFactory for Processor<F> {
     ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
         let cfg = typed::<F::Config>(cfg, &set)?;
         self.0.create(set, cfg, next)
+    }
+    fn create_processor_in_pipeline(
+        &self,
+        set: Settings,
+        cfg: &AnyConfig,
+        next: AnyConsumer,
+        exporters: &PipelineExporters,
+    ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
+        let cfg = typed::<F::Config>(cfg, &set)?;
+        self.0.create_in_pipeline(set, cfg, next, exporters)
     }
 }
 

@@ -8,7 +8,8 @@ use switchyard_pdata::Signal;
 
 use super::Graph;
 use crate::component::{
-    locate, Component, ComponentId, ConnectorPipelines, Host, Kind, PipelineId, ReceiverOutputs, Settings,
+    locate, Component, ComponentId, ConnectorPipelines, Host, Kind, PipelineExporters, PipelineId, ReceiverOutputs,
+    Settings,
 };
 use crate::config::{Config, ConfigError, ConfigErrors, PipelineDef};
 use crate::consumer::{AnyConsumer, AnyRouter, DynConsumer, Fanout};
@@ -177,7 +178,7 @@ impl<'a> Builder<'a> {
         }
         self.visiting.push(p.id.clone());
         let signal = p.id.signal();
-        let mut outs = Vec::new();
+        let mut exporters = PipelineExporters { pipeline: Some(p.id.clone()), ..Default::default() };
         let mut seen: Vec<&ComponentId> = Vec::new();
         for r in &p.exporters {
             // Listed twice is one edge, as in the Collector: the exporter gets each batch once.
@@ -190,13 +191,15 @@ impl<'a> Builder<'a> {
             } else {
                 self.connector_input(&r.id, signal)
             };
-            outs.extend(out);
+            exporters.exporters.extend(out.map(|c| (r.id.clone(), c)));
         }
         self.visiting.pop();
-        let mut next = fanout(signal, outs)?;
-        for r in p.processors.iter().rev() {
+        let mut next = fanout(signal, exporters.exporters.iter().map(|(_, c)| c.clone()).collect())?;
+        for (i, r) in p.processors.iter().enumerate().rev() {
             let def = self.cfg.get(Kind::Processor, &r.id)?;
-            match def.factory.create_processor(self.settings(Kind::Processor, &r.id), &def.config, next.clone()) {
+            exporters.processors_after = p.processors[i + 1..].iter().map(|r| r.id.clone()).collect();
+            let set = self.settings(Kind::Processor, &r.id);
+            match def.factory.create_processor_in_pipeline(set, &def.config, next.clone(), &exporters) {
                 Ok((consumer, component)) => {
                     if let Some(c) = component {
                         self.components.push((format!("processor \"{}\" in pipeline \"{}\"", r.id, p.id), c));

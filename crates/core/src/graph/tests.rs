@@ -305,3 +305,84 @@ service:
          but is never used as a receiver"
     );
 }
+
+/// `processors: pick:` — sends every batch to the pipeline's exporter `sink/b` only, by id
+/// (what the legacy routing processor needs), and records the processors it bypasses.
+struct PickProcessorFactory(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+struct Pick(DynConsumer<Traces>);
+
+impl Consumer<Traces> for Pick {
+    fn consume<'a>(&'a self, cx: &'a RequestContext, data: Traces) -> BoxFuture<'a, Result<(), ConsumeError>> {
+        self.0.consume(cx, data)
+    }
+}
+
+impl ProcessorFactory for PickProcessorFactory {
+    type Config = crate::testing::TestComponentConfig;
+    fn component_type(&self) -> &'static str {
+        "pick"
+    }
+    fn stability(&self, _signal: Signal) -> Option<Stability> {
+        Some(Stability::Development)
+    }
+    fn create(
+        &self,
+        set: Settings,
+        _cfg: &Self::Config,
+        _next: AnyConsumer,
+    ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
+        Err(BuildError::new(&set, "pick needs its pipeline's exporters"))
+    }
+    fn create_in_pipeline(
+        &self,
+        set: Settings,
+        _cfg: &Self::Config,
+        _next: AnyConsumer,
+        exporters: &crate::component::PipelineExporters,
+    ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
+        let mut seen = self.0.lock().unwrap();
+        seen.push(format!(
+            "{}: exporters [{}], after [{}]",
+            exporters.pipeline.as_ref().map(ToString::to_string).unwrap_or_default(),
+            exporters.ids().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+            exporters.processors_after.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+        ));
+        let b = crate::component::ComponentId::parse("sink/b").unwrap();
+        match exporters.get(&b) {
+            Some(AnyConsumer::Traces(c)) => Ok((AnyConsumer::Traces(std::sync::Arc::new(Pick(c.clone()))), None)),
+            _ => Err(BuildError::new(&set, "no traces exporter sink/b in this pipeline")),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_processor_can_reach_its_pipelines_exporters_by_id() {
+    let h = GraphHarness::new();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut r = registry(&h);
+    r.processor(PickProcessorFactory(seen.clone())).unwrap();
+    let yaml = "
+receivers: {source: }
+processors: {tag: , pick: }
+exporters: {sink/a: , sink/b: }
+service:
+  pipelines:
+    traces: {receivers: [source], processors: [pick, tag], exporters: [sink/a, sink/b, sink/a]}
+    traces/2: {receivers: [source], processors: [tag, pick], exporters: [sink/a]}
+";
+    let err = h.build(&r, yaml).err().expect("traces/2 has no sink/b");
+    assert!(err.to_string().contains("processors::pick: no traces exporter sink/b in this pipeline"), "{err}");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["traces: exporters [sink/a, sink/b], after [tag]", "traces/2: exporters [sink/a], after []"]
+    );
+    let h = GraphHarness::new();
+    let mut r = registry(&h);
+    r.processor(PickProcessorFactory(seen.clone())).unwrap();
+    let _g = h.build(&r, yaml.split("    traces/2").next().unwrap()).expect("valid");
+    h.source("source").traces.unwrap().consume(&RequestContext::default(), traces(2)).await.unwrap();
+    assert_eq!(h.sink::<Traces>("sink/a").unwrap().item_count(), 0, "not picked");
+    let b = h.sink::<Traces>("sink/b").unwrap().batches();
+    assert_eq!(env_of(&b[0]), [None, None], "straight to the exporter: the processor after it is bypassed");
+}
