@@ -116,6 +116,11 @@ const ALLOWED: &[(&str, &str)] = &[
         "file_storage needs its directory, as in the Collector (a path on the machine the config was written for)",
     ),
     ("profile statements are not supported by Switchyard yet", "the OTTL profile context is not built"),
+    ("\" does not support profiles", "the OTTL profile context is not built (filter on profiles)"),
+    (
+        "`merge_histogram_buckets` with a method is not supported",
+        "the method argument (Splunk's `limit_buckets`) is not in upstream's documentation; refused rather than guessed",
+    ),
 ];
 
 /// The error lines of a failed validate that are not about a missing component type.

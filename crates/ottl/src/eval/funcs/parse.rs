@@ -240,7 +240,7 @@ fn extract_patterns(args: &Args<'_>) -> Result<ConverterFn, CheckError> {
     let pattern = args.expr(1)?;
     let literal = match pattern.literal_str() {
         Some(p) => {
-            let re = compile_regex("ExtractPatterns", p).map_err(|e| args.error(1, e))?;
+            let re = compile_regex("ExtractPatterns", &go_group_names(p)).map_err(|e| args.error(1, e))?;
             if re.capture_names().flatten().next().is_none() {
                 return Err(args.error(1, NO_NAMES));
             }
@@ -254,7 +254,8 @@ fn extract_patterns(args: &Args<'_>) -> Result<ConverterFn, CheckError> {
             Some(re) => re,
             None => {
                 let p = pattern.eval(cx)?;
-                dynamic = compile_regex("ExtractPatterns", want::string(&p)?).map_err(EvalError::new)?;
+                dynamic =
+                    compile_regex("ExtractPatterns", &go_group_names(want::string(&p)?)).map_err(EvalError::new)?;
                 if dynamic.capture_names().flatten().next().is_none() {
                     return Err(EvalError::new(NO_NAMES));
                 }
@@ -266,12 +267,34 @@ fn extract_patterns(args: &Args<'_>) -> Result<ConverterFn, CheckError> {
         let Some(caps) = re.captures(s) else {
             return Ok(Value::Map(Cow::Owned(Vec::new())));
         };
-        Ok(string_map(
-            re.capture_names().enumerate().filter_map(|(i, name)| {
-                name.map(|n| (n, caps.get(i).map_or(String::new(), |m| m.as_str().to_string())))
-            }),
-        ))
+        Ok(string_map(re.capture_names().enumerate().filter_map(|(i, name)| {
+            name.map(|n| {
+                let n = n.strip_prefix(DIGIT_NAME).unwrap_or(n);
+                (n, caps.get(i).map_or(String::new(), |m| m.as_str().to_string()))
+            })
+        })))
     }))
+}
+
+/// Prefix given to capture-group names that start with a digit, which Go's RE2 accepts
+/// (`(?P<0>…)`, seen in HyperDX's config) and Rust's `regex` does not; it is removed again
+/// from the names `ExtractPatterns` returns.
+const DIGIT_NAME: &str = "__d";
+
+/// The pattern with every group name that starts with a digit prefixed by [`DIGIT_NAME`].
+fn go_group_names(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    let next = |s: &str| [s.find("(?P<").map(|i| i + 4), s.find("(?<").map(|i| i + 3)].into_iter().flatten().min();
+    while let Some(i) = next(rest) {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        if rest.starts_with(|c: char| c.is_ascii_digit()) {
+            out.push_str(DIGIT_NAME);
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Compiles a regex argument with upstream's message for a bad one.

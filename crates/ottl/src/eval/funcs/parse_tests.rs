@@ -108,6 +108,9 @@ fn extract_patterns_cases() {
     assert_eq!(get(&v, "numbers"), Some(Value::str("123")));
     assert_eq!(get(&v, "none"), Some(Value::str("")));
     assert_eq!(map_len(&ok(r#"ExtractPatterns("aaabb", "(?P<numbers>\\d+)")"#)), 0);
+    // Go accepts group names that start with a digit (HyperDX's `(?P<0>…)`); so do we.
+    let v = ok(r#"ExtractPatterns("x {\"a\":1} y", "(?P<0>(\\{.*\\}))")"#);
+    assert_eq!(v, ok(r#"{"0": "{\"a\":1}"}"#));
     assert!(err(r#"ExtractPatterns("aa123bb", "\\d+")"#)
         .contains("at least 1 named capture group must be supplied in the given regex"));
     assert!(err(r#"ExtractPatterns("x", "(?P<a>")"#)

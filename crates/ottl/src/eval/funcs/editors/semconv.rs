@@ -42,10 +42,11 @@ pub(super) fn set_semconv_span_name(args: &Args<'_>) -> Result<EditorFn, CheckEr
     let Some(v) = parse_version(&version) else {
         return Err(args.error(0, format!("failed to parse semconv version {version:?}")));
     };
-    if v < MIN_VERSION || v > MAX_VERSION {
-        return Err(
-            args.error(0, format!("unsupported semconv version {version:?}: must be between 1.37.0 and 1.40.0"))
-        );
+    // Newer versions (configs written for 2026 Collectors name 1.43.0) get the newest
+    // naming rules built here: the span naming conventions have not changed since 1.40.
+    let _ = MAX_VERSION;
+    if v < MIN_VERSION {
+        return Err(args.error(0, format!("unsupported semconv version {version:?}: must be 1.37.0 or later")));
     }
     let original = args.opt_string(1)?;
     if original.as_deref() == Some("") {
