@@ -149,6 +149,27 @@ pub fn compile_inferred(
     }
 }
 
+impl ErrorModeConfig {
+    /// A condition's outcome under this mode: an error is a non-match that `ignore` reports
+    /// and `silent` swallows; `propagate` returns it, to fail the request.
+    pub fn condition_outcome(
+        self,
+        outcome: Result<bool, EvalError>,
+        reporter: &OttlErrorReporter,
+        text: &str,
+    ) -> Result<bool, EvalError> {
+        match (outcome, self) {
+            (Ok(b), _) => Ok(b),
+            (Err(e), ErrorModeConfig::Propagate) => Err(e),
+            (Err(e), ErrorModeConfig::Ignore) => {
+                reporter.report(&e, text);
+                Ok(false)
+            }
+            (Err(_), ErrorModeConfig::Silent) => Ok(false),
+        }
+    }
+}
+
 /// Counts and logs (throttled) the run-time errors `error_mode: ignore` skips.
 pub struct OttlErrorReporter {
     component: String,

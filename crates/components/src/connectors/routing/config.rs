@@ -153,6 +153,20 @@ pub(crate) enum RouteCheck {
     Statement(switchyard_ottl::eval::CompiledStatement),
 }
 
+impl RouteCheck {
+    /// Whether the row matches this unit (running its editor, for a statement row).
+    pub(crate) fn eval(
+        &self,
+        cx: &mut switchyard_ottl::eval::EvalContext<'_>,
+    ) -> Result<bool, switchyard_ottl::eval::EvalError> {
+        match self {
+            RouteCheck::Condition(None) => Ok(true),
+            RouteCheck::Condition(Some(c)) => c.eval(cx),
+            RouteCheck::Statement(s) => s.execute(cx),
+        }
+    }
+}
+
 pub(crate) fn compile_route_statement(field: &str, text: &str, cx: Context) -> Result<RouteCheck, Vec<FieldError>> {
     let parsed = switchyard_ottl::parse_statement(text)
         .map_err(|e| vec![FieldError::new(field, format!("invalid OTTL `{text}`: {e}"))])?;

@@ -189,20 +189,8 @@ pub(super) struct RoutingConsumer<S: SignalData> {
 impl<S: Routable> RoutingConsumer<S> {
     /// Runs one route's OTTL on one unit, applying `error_mode` (an ignored error = no match).
     fn run(&self, check: &RouteCheck, text: &str, cx: &mut EvalContext<'_>) -> Result<bool, EvalError> {
-        let r = match check {
-            RouteCheck::Condition(None) => Ok(true),
-            RouteCheck::Condition(Some(c)) => c.eval(cx),
-            RouteCheck::Statement(s) => s.execute(cx),
-        };
-        match (r, self.error_mode) {
-            (Ok(b), _) => Ok(b),
-            (Err(e), ErrorModeConfig::Propagate) => Err(e),
-            (Err(e), ErrorModeConfig::Ignore) => {
-                self.reporter.report(&e, text);
-                Ok(false)
-            }
-            (Err(_), ErrorModeConfig::Silent) => Ok(false),
-        }
+        let r = check.eval(cx);
+        self.error_mode.condition_outcome(r, &self.reporter, text)
     }
 
     /// Splits `data` into (consumer, data) deliveries, in table order, default last.

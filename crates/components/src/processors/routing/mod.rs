@@ -189,20 +189,8 @@ impl<S: Routable> LegacyRouter<S> {
         for row in &self.rows {
             let Decide::Ottl(check, text) = &row.how else { continue };
             let mut run = |cx: &mut switchyard_ottl::eval::EvalContext<'_>| -> Result<bool, EvalError> {
-                let r = match check {
-                    RouteCheck::Condition(None) => Ok(true),
-                    RouteCheck::Condition(Some(c)) => c.eval(cx),
-                    RouteCheck::Statement(s) => s.execute(cx),
-                };
-                match (r, self.error_mode) {
-                    (Ok(b), _) => Ok(b),
-                    (Err(e), ErrorModeConfig::Propagate) => Err(e),
-                    (Err(e), ErrorModeConfig::Ignore) => {
-                        self.reporter.report(&e, text);
-                        Ok(false)
-                    }
-                    (Err(_), ErrorModeConfig::Silent) => Ok(false),
-                }
+                let r = check.eval(cx);
+                self.error_mode.condition_outcome(r, &self.reporter, text)
             };
             match S::eval(req, RouteContext::Resource, &mut run) {
                 Some(Ok(mask)) => masks.push((mask, &row.consumer)),

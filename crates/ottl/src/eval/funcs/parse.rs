@@ -60,23 +60,24 @@ fn parse_json(args: &Args<'_>) -> Result<ConverterFn, CheckError> {
             Some(any_value::Value::KvlistValue(m)) => Ok(Value::Map(Cow::Owned(m.values))),
             Some(any_value::Value::ArrayValue(a)) => Ok(Value::List(Cow::Owned(a.values))),
             other => Err(EvalError::new(format!(
-                "could not convert parsed value of type {:?} to JSON object",
-                pdata_type_name(&other)
+                "could not convert parsed value of type {} to JSON object",
+                go_type_name(&other)
             ))),
         }
     }))
 }
 
-fn pdata_type_name(v: &Option<any_value::Value>) -> &'static str {
+/// The Go type a JSON scalar decodes to, as upstream's message names it (`%T`).
+fn go_type_name(v: &Option<any_value::Value>) -> &'static str {
     match v {
-        None | Some(any_value::Value::StringValueStrindex(_)) => "Empty",
-        Some(any_value::Value::StringValue(_)) => "Str",
-        Some(any_value::Value::BoolValue(_)) => "Bool",
-        Some(any_value::Value::IntValue(_)) => "Int",
-        Some(any_value::Value::DoubleValue(_)) => "Double",
-        Some(any_value::Value::BytesValue(_)) => "Bytes",
-        Some(any_value::Value::ArrayValue(_)) => "Slice",
-        Some(any_value::Value::KvlistValue(_)) => "Map",
+        None | Some(any_value::Value::StringValueStrindex(_)) => "<nil>",
+        Some(any_value::Value::StringValue(_)) => "string",
+        Some(any_value::Value::BoolValue(_)) => "bool",
+        Some(any_value::Value::IntValue(_)) => "int64",
+        Some(any_value::Value::DoubleValue(_)) => "float64",
+        Some(any_value::Value::BytesValue(_)) => "[]uint8",
+        Some(any_value::Value::ArrayValue(_)) => "[]interface {}",
+        Some(any_value::Value::KvlistValue(_)) => "map[string]interface {}",
     }
 }
 
