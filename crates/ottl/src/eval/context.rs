@@ -156,6 +156,14 @@ impl<'a> EvalContext<'a> {
         }
     }
 
+    /// The metric, read-only (metric context only).
+    pub fn metric_ref(&self) -> Option<&Metric> {
+        match &self.item {
+            Item::Metric(m) => Some(m),
+            _ => None,
+        }
+    }
+
     /// The metric (metric context only: in the data point context the metric is split).
     pub fn metric_mut(&mut self) -> Option<&mut Metric> {
         match &mut self.item {

@@ -217,7 +217,7 @@ pub fn data_points(req: &ExportMetricsServiceRequest) -> impl Iterator<Item = Da
 }
 
 /// The points of one metric as one iterator type, whatever the kind.
-fn points_of(metric: &Metric) -> impl Iterator<Item = DataPointRef<'_>> {
+pub fn points_of(metric: &Metric) -> impl Iterator<Item = DataPointRef<'_>> {
     let (mut n, mut h, mut e, mut s): (&[_], &[_], &[_], &[_]) = (&[], &[], &[], &[]);
     match &metric.data {
         Some(Data::Gauge(g)) => n = &g.data_points,

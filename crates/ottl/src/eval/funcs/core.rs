@@ -33,6 +33,8 @@ pub(super) fn converter(name: &str) -> Option<ConverterBuilder> {
         "Concat" => concat,
         "IsMatch" => is_match,
         "IsRootSpan" => is_root_span,
+        "HasAttrKeyOnDatapoint" => has_attr_key_on_datapoint,
+        "HasAttrOnDatapoint" => has_attr_on_datapoint,
         _ => return None,
     })
 }
@@ -355,5 +357,29 @@ fn is_root_span(_args: &Args<'_>) -> Result<ConverterFn, CheckError> {
     Ok(Box::new(|cx| {
         let span = cx.span_ref().ok_or_else(|| EvalError::new("IsRootSpan is only available in the span context"))?;
         Ok(Value::Bool(span.parent_span_id.iter().all(|b| *b == 0)))
+    }))
+}
+
+/// The filter processor's `HasAttrKeyOnDatapoint(key)` (metric context): some data point of
+/// the metric has the attribute.
+fn has_attr_key_on_datapoint(args: &Args<'_>) -> Result<ConverterFn, CheckError> {
+    let key = args.string(0)?;
+    Ok(Box::new(move |cx| {
+        let m = cx.metric_ref().ok_or_else(|| EvalError::new("HasAttrKeyOnDatapoint needs the metric context"))?;
+        Ok(Value::Bool(switchyard_pdata::walk::points_of(m).any(|p| attrs::get(p.attributes(), &key).is_some())))
+    }))
+}
+
+/// The filter processor's `HasAttrOnDatapoint(key, expected_value)` (metric context): some
+/// data point of the metric has the attribute with this string value.
+fn has_attr_on_datapoint(args: &Args<'_>) -> Result<ConverterFn, CheckError> {
+    let key = args.string(0)?;
+    let expected = args.string(1)?;
+    Ok(Box::new(move |cx| {
+        let m = cx.metric_ref().ok_or_else(|| EvalError::new("HasAttrOnDatapoint needs the metric context"))?;
+        Ok(Value::Bool(
+            switchyard_pdata::walk::points_of(m)
+                .any(|p| attrs::get_str(p.attributes(), &key) == Some(expected.as_str())),
+        ))
     }))
 }

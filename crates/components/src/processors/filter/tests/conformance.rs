@@ -34,7 +34,7 @@ enum Outcome {
 }
 
 /// At least this many cases must pass.
-const MIN_PASSED: usize = 18;
+const MIN_PASSED: usize = 20;
 
 enum Data2 {
     Traces(ExportTraceServiceRequest),
