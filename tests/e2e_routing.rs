@@ -129,7 +129,9 @@ fn tenants_are_routed_by_header(cfg: &str) -> String {
     let pid = std::process::id();
     let runs = [(format!("ta{pid}"), "tenant-a"), (format!("tb{pid}"), "tenant-b"), (format!("tx{pid}"), "tenant-x")];
     for (rid, tenant) in &runs {
-        let header = format!("X-Tenant-ID={tenant}");
+        // gRPC metadata keys are lowercase on the wire (Go clients lowercase `X-Tenant-ID`;
+        // Python's grpc refuses uppercase), and the routing lookup is case-insensitive.
+        let header = format!("x-tenant-id={tenant}");
         let out = sdk_client("grpc", &endpoint, N, rid, &["--signals", "traces", "--header", &header]);
         assert!(out.status.success(), "client ({tenant}): {}", String::from_utf8_lossy(&out.stdout));
     }
