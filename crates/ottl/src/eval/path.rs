@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 
+use smallvec::SmallVec;
 use switchyard_pdata::proto::common::v1::{any_value, AnyValue, KeyValue, KeyValueList};
 
 use super::context::EvalContext;
@@ -50,8 +51,31 @@ impl Path {
         if self.keys.is_empty() {
             return Ok(base);
         }
-        let keys = eval_keys(&self.keys, cx)?;
-        index_value(base, &keys)
+        // Key by key, without collecting them: a literal key is borrowed from the path.
+        let mut v = base;
+        for key in &self.keys {
+            v = index_value(v, std::slice::from_ref(&key_val(key, cx)?))?;
+        }
+        Ok(v)
+    }
+
+    /// The keys for a write: literals borrowed from the path, computed keys evaluated first
+    /// (so the record is free to be borrowed mutably afterwards). No allocation for the usual
+    /// one or two literal keys.
+    fn write_keys(&self, cx: &EvalContext<'_>) -> Result<SmallVec<[KeyVal<'_>; 4]>, EvalError> {
+        self.keys
+            .iter()
+            .map(|k| {
+                Ok(match k {
+                    Key::Str(s) => KeyVal::Str(Cow::Borrowed(s.as_str())),
+                    Key::Int(i) => KeyVal::Int(*i),
+                    Key::Expr(_) => match key_val(k, cx)? {
+                        KeyVal::Str(s) => KeyVal::Str(Cow::Owned(s.into_owned())),
+                        KeyVal::Int(i) => KeyVal::Int(i),
+                    },
+                })
+            })
+            .collect()
     }
 
     /// Writes `value` where the path points.
@@ -59,13 +83,7 @@ impl Path {
         if self.keys.is_empty() {
             return cx.set_field(self.level, self.field, value);
         }
-        let keys: Vec<KeyVal<'static>> = eval_keys(&self.keys, cx)?
-            .into_iter()
-            .map(|k| match k {
-                KeyVal::Str(s) => KeyVal::Str(Cow::Owned(s.into_owned())),
-                KeyVal::Int(i) => KeyVal::Int(i),
-            })
-            .collect();
+        let keys = self.write_keys(cx)?;
         let root = cx.value_root_mut(self.level, self.field)?;
         set_in(root, &keys, value.into_any())
     }
@@ -74,13 +92,7 @@ impl Path {
     /// `keep_keys`, `merge_maps`, …). An error when it is not a map, as upstream's
     /// `PMapGetter` reports.
     pub fn map_mut<'m>(&self, cx: &'m mut EvalContext<'_>) -> Result<&'m mut Vec<KeyValue>, EvalError> {
-        let keys: Vec<KeyVal<'static>> = eval_keys(&self.keys, cx)?
-            .into_iter()
-            .map(|k| match k {
-                KeyVal::Str(s) => KeyVal::Str(Cow::Owned(s.into_owned())),
-                KeyVal::Int(i) => KeyVal::Int(i),
-            })
-            .collect();
+        let keys = self.write_keys(cx)?;
         let root = cx.value_root_mut(self.level, self.field)?;
         let mut node = root;
         for key in &keys {
@@ -125,20 +137,23 @@ fn any_type(v: &Option<any_value::Value>) -> &'static str {
 
 /// Evaluates every key; an expression key must give a string or an int.
 pub(crate) fn eval_keys<'c>(keys: &'c [Key], cx: &'c EvalContext<'_>) -> Result<Vec<KeyVal<'c>>, EvalError> {
-    keys.iter()
-        .map(|k| match k {
-            Key::Str(s) => Ok(KeyVal::Str(Cow::Borrowed(s.as_str()))),
-            Key::Int(i) => Ok(KeyVal::Int(*i)),
-            Key::Expr(e) => match e.eval(cx)? {
-                Value::Str(s) => Ok(KeyVal::Str(Cow::Owned(s.into_owned()))),
-                Value::Int(i) => Ok(KeyVal::Int(i)),
-                other => Err(EvalError::new(format!(
-                    "could not resolve key for map/slice, expecting 'string' or 'int64', but got '{}'",
-                    other.type_name()
-                ))),
-            },
-        })
-        .collect()
+    keys.iter().map(|k| key_val(k, cx)).collect()
+}
+
+/// One key's value: a literal borrowed, an expression evaluated.
+fn key_val<'c>(key: &'c Key, cx: &'c EvalContext<'_>) -> Result<KeyVal<'c>, EvalError> {
+    match key {
+        Key::Str(s) => Ok(KeyVal::Str(Cow::Borrowed(s.as_str()))),
+        Key::Int(i) => Ok(KeyVal::Int(*i)),
+        Key::Expr(e) => match e.eval(cx)? {
+            Value::Str(s) => Ok(KeyVal::Str(Cow::Owned(s.into_owned()))),
+            Value::Int(i) => Ok(KeyVal::Int(i)),
+            other => Err(EvalError::new(format!(
+                "could not resolve key for map/slice, expecting 'string' or 'int64', but got '{}'",
+                other.type_name()
+            ))),
+        },
+    }
 }
 
 /// Applies keys to a value read from the telemetry or computed by a converter.
