@@ -99,10 +99,11 @@ fn exporters_for<S: Routable>(
         let id = ComponentId::parse(raw).map_err(|m| BuildError::new(set, m))?;
         let Some(c) = exporters.get(&id).and_then(S::typed) else {
             let listed: Vec<String> = exporters.ids().map(ToString::to_string).collect();
+            let hint = suggest_exporter(raw, &listed).map(|s| format!("; did you mean \"{s}\"?")).unwrap_or_default();
             return Err(BuildError::new(
                 set,
                 format!(
-                    "exporter \"{id}\" in the routing table is not an exporter of pipeline \"{}\" (its exporters: {})",
+                    "exporter \"{id}\" in the routing table is not an exporter of pipeline \"{}\" (its exporters: {}){hint}",
                     exporters.pipeline.as_ref().map(ToString::to_string).unwrap_or_default(),
                     listed.join(", ")
                 ),
@@ -258,4 +259,18 @@ impl<S: Routable> Consumer<S> for LegacyRouter<S> {
             ConsumeError::join(errors).map_or(Ok(()), Err)
         })
     }
+}
+
+/// The pipeline exporter a misspelt table entry most likely means: a close spelling, or one
+/// whose name (after `/`) the entry ends with (seed 001 writes `exporter-tenant-a` for
+/// `otlp/tenant-a`).
+fn suggest_exporter<'a>(raw: &str, listed: &'a [String]) -> Option<&'a str> {
+    if let Some(s) = switchyard_core::config::did_you_mean(raw, listed.iter().map(String::as_str)) {
+        return Some(s);
+    }
+    let wanted = raw.rsplit('/').next().unwrap_or(raw);
+    listed.iter().map(String::as_str).find(|id| {
+        let name = id.split_once('/').map_or("", |(_, n)| n);
+        !name.is_empty() && (wanted == name || wanted.ends_with(&format!("-{name}")))
+    })
 }

@@ -160,6 +160,7 @@ fn an_exporter_outside_the_pipeline_and_bad_rows_are_errors() {
         ),
         "{e}"
     );
+    assert!(e.contains("did you mean \"sink/globex\"?"), "{e}");
     let e = errors(&config(
         "    drop_resource_routing_attribute: true
     table:
