@@ -106,22 +106,28 @@ fn truncate_all(args: &Args<'_>) -> Result<EditorFn, CheckError> {
     if limit < 0 {
         return Err(args.error(1, format!("invalid limit for truncate_all function, {limit} cannot be negative")));
     }
-    // `utf8_safe` is how Switchyard always cuts; a truncation marker is not added yet, and
-    // is refused rather than ignored.
+    // Switchyard always cuts at a UTF-8 boundary (`utf8_safe: true`, the default): a Rust
+    // string cannot hold half a character, and protobuf requires valid UTF-8 anyway.
     args.opt_bool(2)?;
-    if args.has(3) {
-        return Err(args.not_implemented(3, "`truncate_all` with a truncation marker"));
+    let marker = args.opt_string(3)?.unwrap_or_default();
+    if marker.len() as i64 > limit {
+        return Err(args.error(
+            3,
+            format!("truncation marker ({} bytes) cannot be longer than the limit ({limit})", marker.len()),
+        ));
     }
     let limit = limit as usize;
     Ok(Box::new(move |cx| {
         for kv in target.map_mut(cx)?.iter_mut() {
             if let Some(any_value::Value::StringValue(s)) = kv.value.as_mut().and_then(|v| v.value.as_mut()) {
                 if s.len() > limit {
-                    let mut cut = limit;
+                    // The marker counts toward the limit.
+                    let mut cut = limit - marker.len();
                     while !s.is_char_boundary(cut) {
                         cut -= 1;
                     }
                     s.truncate(cut);
+                    s.push_str(&marker);
                 }
             }
         }

@@ -308,13 +308,17 @@ fn glob_arg(args: &Args<'_>, i: usize) -> Result<regex::Regex, CheckError> {
 
 /// The optional `function` and `replacementFormat` arguments (hashing the replacement)
 /// are not run yet: config loading says so rather than ignoring them.
-fn refuse_hash_args(args: &Args<'_>, first: usize) -> Result<(), CheckError> {
-    for i in first..first + 2 {
-        if args.has(i) {
-            return Err(args.not_implemented(i, format!("`{}` with a hash function", args.name())));
-        }
+/// The replacement through the optional hash function and format (upstream: the
+/// replacement string is hashed, then formatted).
+fn hashed(
+    hash: Option<&super::core::ReplaceFn>,
+    cx: &crate::eval::EvalContext<'_>,
+    replacement: String,
+) -> Result<String, EvalError> {
+    match hash {
+        Some(h) => Ok(h.finish(h.format(cx)?.as_deref(), &replacement)),
+        None => Ok(replacement),
     }
-    Ok(())
 }
 
 fn replacement_of(v: Value<'_>) -> Result<String, EvalError> {
@@ -330,13 +334,13 @@ fn replace_match(args: &Args<'_>) -> Result<EditorFn, CheckError> {
     let target = args.path(0)?;
     let glob = glob_arg(args, 1)?;
     let replacement = args.expr(2)?;
-    refuse_hash_args(args, 3)?;
+    let hash = super::core::replace_fn(args, 3)?;
     Ok(Box::new(move |cx| {
         let matched = matches!(target.get(cx)?, Value::Str(s) if glob.is_match(&s));
         if !matched {
             return Ok(());
         }
-        let rep = replacement_of(replacement.eval(cx)?)?;
+        let rep = hashed(hash.as_ref(), cx, replacement_of(replacement.eval(cx)?)?)?;
         target.set(cx, Value::Str(Cow::Owned(rep)))
     }))
 }
@@ -347,9 +351,9 @@ fn replace_all_matches(args: &Args<'_>) -> Result<EditorFn, CheckError> {
     let target = args.path(0)?;
     let glob = glob_arg(args, 1)?;
     let replacement = args.expr(2)?;
-    refuse_hash_args(args, 3)?;
+    let hash = super::core::replace_fn(args, 3)?;
     Ok(Box::new(move |cx| {
-        let rep = replacement_of(replacement.eval(cx)?)?;
+        let rep = hashed(hash.as_ref(), cx, replacement_of(replacement.eval(cx)?)?)?;
         for kv in target.map_mut(cx)?.iter_mut() {
             if let Some(any_value::Value::StringValue(s)) = kv.value.as_mut().and_then(|v| v.value.as_mut()) {
                 if glob.is_match(s) {

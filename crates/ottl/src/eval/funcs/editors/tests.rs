@@ -198,8 +198,8 @@ fn replace_match_and_replace_all_matches_use_globs() {
     assert_eq!(out, sorted(vec![("n", i(5)), ("other", s("X")), ("path", s("X"))]));
     let kind = compile_error(Context::Log, r#"replace_match(attributes["p"], "[a", "x")"#);
     assert!(kind.to_string().contains("not a valid pattern"), "{kind}");
-    let kind = compile_error(Context::Log, r#"replace_match(attributes["p"], "*", "x", SHA256)"#);
-    assert!(matches!(kind, CheckErrorKind::NotImplemented { .. }), "{kind}");
+    let kind = compile_error(Context::Log, r#"replace_match(attributes["p"], "*", "x", FNV)"#);
+    assert!(kind.to_string().contains("cannot be the replacement function"), "{kind}");
 }
 
 fn span_named(name: &str, kind: i32, attrs: Vec<(&str, AnyValue)>) -> Span {
@@ -287,4 +287,38 @@ fn stringify_all_turns_top_level_values_into_strings() {
             ("s", s("text")),
         ])
     );
+}
+
+#[test]
+fn truncate_all_counts_the_marker_toward_the_limit_and_keeps_utf8_whole() {
+    let out = on_log(
+        vec![("long", s("abcdefghij")), ("short", s("abc")), ("accent", s("aéé")), ("n", i(1234567))],
+        &[r#"truncate_all(attributes, 6, truncation_marker="...")"#],
+    )
+    .expect("runs");
+    let get = |k: &str| out.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    assert_eq!(get("long"), Some(s("abc...")), "6 bytes including the marker");
+    assert_eq!(get("short"), Some(s("abc")), "short values are left alone");
+    assert_eq!(get("accent"), Some(s("aéé")), "5 bytes: within the limit");
+    assert_eq!(get("n"), Some(i(1234567)), "only strings are cut");
+    let out = on_log(vec![("accent", s("aééé"))], &["truncate_all(attributes, 4)"]).expect("runs");
+    assert_eq!(out[0].1, s("aé"), "never half a character (é is 2 bytes)");
+    let kind = compile_error(Context::Log, r#"truncate_all(attributes, 2, truncation_marker="...")"#);
+    assert!(kind.to_string().contains("cannot be longer than the limit"), "{kind}");
+}
+
+#[test]
+fn replace_match_hashes_the_replacement_with_the_function_and_format() {
+    let out = on_log(
+        vec![("path", s("/api/users/42")), ("other", s("/health"))],
+        &[r#"replace_all_matches(attributes, "/api/*", "secret", SHA256, "sha:%s")"#],
+    )
+    .expect("runs");
+    // sha256("secret"), formatted.
+    let want = "sha:2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b";
+    assert_eq!(out.iter().find(|(k, _)| k == "path").map(|(_, v)| v.clone()), Some(s(want)));
+    assert_eq!(out.iter().find(|(k, _)| k == "other").map(|(_, v)| v.clone()), Some(s("/health")));
+    let out = on_log(vec![("path", s("/api/users/42"))], &[r#"replace_match(attributes["path"], "/api/*", "x", MD5)"#])
+        .expect("runs");
+    assert_eq!(out[0].1, s("9dd4e461268c8034f5c8564e155c67a6"), "md5(\"x\")");
 }
