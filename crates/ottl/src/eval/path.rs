@@ -51,6 +51,16 @@ impl Path {
         if self.keys.is_empty() {
             return Ok(base);
         }
+        if self.field == Field::TraceState {
+            let (Value::Str(state), [key]) = (base, self.keys.as_slice()) else {
+                return Err(EvalError::new("trace_state takes one string key"));
+            };
+            let KeyVal::Str(k) = key_val(key, cx)? else {
+                return Err(EvalError::new("trace_state keys are strings"));
+            };
+            let found = trace_state_get(&state, &k).map(str::to_string);
+            return Ok(found.map_or(Value::Nil, |v| Value::Str(Cow::Owned(v))));
+        }
         // Key by key, without collecting them: a literal key is borrowed from the path.
         let mut v = base;
         for key in &self.keys {
@@ -82,6 +92,15 @@ impl Path {
     pub fn set(&self, cx: &mut EvalContext<'_>, value: Value<'_>) -> Result<(), EvalError> {
         if self.keys.is_empty() {
             return cx.set_field(self.level, self.field, value);
+        }
+        if self.field == Field::TraceState {
+            let keys = self.write_keys(cx)?;
+            let (Value::Str(v), [KeyVal::Str(k)]) = (value, keys.as_slice()) else {
+                return Ok(());
+            };
+            let Value::Str(state) = cx.get_field(self.level, self.field)? else { return Ok(()) };
+            let updated = trace_state_set(&state, k, &v);
+            return cx.set_field(self.level, self.field, Value::Str(Cow::Owned(updated)));
         }
         let keys = self.write_keys(cx)?;
         let root = cx.value_root_mut(self.level, self.field)?;
@@ -115,6 +134,25 @@ impl Path {
     pub fn context(&self) -> Context {
         self.level
     }
+}
+
+/// The value of `key` in a W3C `tracestate` (`k1=v1,k2=v2`).
+fn trace_state_get<'s>(state: &'s str, key: &str) -> Option<&'s str> {
+    state.split(',').filter_map(|m| m.trim().split_once('=')).find(|(k, _)| *k == key).map(|(_, v)| v)
+}
+
+/// `state` with `key` set to `value`: an existing entry is replaced and, as W3C requires for
+/// an updated key, moved to the front; a new one is added at the front.
+fn trace_state_set(state: &str, key: &str, value: &str) -> String {
+    let mut out = format!("{key}={value}");
+    for m in state.split(',').map(str::trim).filter(|m| !m.is_empty()) {
+        if m.split_once('=').is_some_and(|(k, _)| k == key) {
+            continue;
+        }
+        out.push(',');
+        out.push_str(m);
+    }
+    out
 }
 
 fn not_a_map(got: &str) -> EvalError {

@@ -97,6 +97,19 @@ async fn is_root_span_marks_only_the_span_without_a_parent() {
 }
 
 #[tokio::test]
+async fn trace_state_keys_are_read_and_written() {
+    let yaml = r#"  transform:
+    trace_statements:
+      - set(span.attributes["vendor"], span.trace_state["vendor"])
+      - set(span.trace_state["sy"], "1")
+"#;
+    let s = Span { trace_state: "vendor=abc,other=x".into(), ..span("a", vec![]) };
+    let spans = run_traces(yaml, traces(vec![s])).await.expect("runs");
+    assert_eq!(attrs::get_str(&spans[0].attributes, "vendor"), Some("abc"));
+    assert_eq!(spans[0].trace_state, "sy=1,vendor=abc,other=x", "a new key goes first (W3C)");
+}
+
+#[tokio::test]
 async fn group_conditions_gate_every_statement() {
     let yaml = r#"  transform:
     trace_statements:
