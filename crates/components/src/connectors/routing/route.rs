@@ -228,7 +228,7 @@ impl<S: Routable> RoutingConsumer<S> {
                 let n = data.item_count();
                 self.dropped.add(n as u64);
                 if let Some(held_back) = self.dropped_log.allow() {
-                    tracing::debug!(
+                    tracing::info!(
                         component = %self.id,
                         items = n,
                         similar_not_logged = held_back,
