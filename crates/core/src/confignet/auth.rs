@@ -8,7 +8,7 @@ use http::HeaderMap;
 use serde::Deserialize;
 
 use crate::component::{ComponentId, Extension, FieldError, Host, StartError};
-use crate::consumer::RequestContext;
+use crate::consumer::{AuthData, RequestContext};
 
 /// `auth:` of a receiver protocol or an exporter.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -37,8 +37,9 @@ impl AuthConfig {
 /// Checks the credentials of an incoming request (HTTP headers or gRPC metadata).
 pub trait ServerAuthenticator: Send + Sync {
     /// `Err(reason)` refuses the request with 401 / UNAUTHENTICATED; the reason is logged,
-    /// the client gets a generic message.
-    fn authenticate(&self, headers: &HeaderMap) -> Result<(), String>;
+    /// the client gets a generic message. `Ok` carries what was learned about the client
+    /// (`auth.<attr>` for `from_context`); empty when the scheme establishes nothing.
+    fn authenticate(&self, headers: &HeaderMap) -> Result<AuthData, String>;
 }
 
 /// Adds credentials or other headers to an outgoing request.
@@ -80,7 +81,7 @@ impl ServerAuth {
     }
 
     /// Checks one request.
-    pub fn authenticate(&self, headers: &HeaderMap) -> Result<(), String> {
+    pub fn authenticate(&self, headers: &HeaderMap) -> Result<AuthData, String> {
         match self.0.server_authenticator() {
             Some(a) => a.authenticate(headers),
             None => Err("authenticator unavailable".into()),

@@ -112,6 +112,10 @@ fn builder(o: &ServeOptions) -> auto::Builder<TokioExecutor> {
     b
 }
 
+/// The peer's address, set on every request's extensions (the Collector's `client.Info.Addr`).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub std::net::SocketAddr);
+
 /// Serves `router` on the port until `stop`; then stops accepting, asks every connection
 /// to finish (in-flight requests are answered) and returns when all are closed.
 pub async fn serve(s: Serving, router: axum::Router, stop: CancellationToken) {
@@ -239,8 +243,9 @@ impl Conn {
         // preface, a quiet TLS client) is closed after read_header_timeout.
         let seen = Arc::new(AtomicBool::new(false));
         let (router, flag) = (self.router.clone(), seen.clone());
-        let service = tower::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+        let service = tower::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
             flag.store(true, Ordering::Relaxed);
+            req.extensions_mut().insert(ClientAddr(peer));
             router.clone().oneshot(req)
         });
         let conn = self.builder.serve_connection(io, TowerToHyperService::new(service));

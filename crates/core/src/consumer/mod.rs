@@ -14,12 +14,42 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use switchyard_pdata::{Logs, Metrics, Profiles, Signal, SignalData, Traces};
 
-/// Request-scoped information that travels with the data: the client's headers when the
-/// receiver has `include_metadata: true` (for batching by `metadata_keys`, later routing).
+/// Request-scoped information that travels with the data, as the Collector's `client.Info`:
+/// the client's headers when the receiver has `include_metadata: true` (for batching by
+/// `metadata_keys`, routing, `from_context`), its address, and what an auth extension
+/// established about it. A batch that merges requests keeps only the metadata it was keyed on.
 #[derive(Clone, Debug, Default)]
 pub struct RequestContext {
     /// Incoming request headers (gRPC metadata), if the receiver keeps them.
     pub metadata: Option<Arc<http::HeaderMap>>,
+    /// The peer's address (`client.address`, `k8sattributes`' `connection` association).
+    pub client_addr: Option<std::net::SocketAddr>,
+    /// Set by the receiver's server authenticator when the request passed it (`auth.<attr>`).
+    pub auth: Option<Arc<AuthData>>,
+}
+
+/// What a server authenticator learned about a client (the Collector's `client.AuthData`):
+/// named string attributes such as basicauth's `username` and `raw`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuthData {
+    attrs: Vec<(String, String)>,
+}
+
+impl AuthData {
+    /// Builds from `(name, value)` pairs.
+    pub fn new(attrs: Vec<(String, String)>) -> AuthData {
+        AuthData { attrs }
+    }
+
+    /// The value of one attribute, if the authenticator set it.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Names of every attribute set.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.attrs.iter().map(|(k, _)| k.as_str())
+    }
 }
 
 impl RequestContext {
@@ -29,6 +59,11 @@ impl RequestContext {
             .as_ref()
             .map(|m| m.get_all(key).iter().filter_map(|v| v.to_str().ok()).collect())
             .unwrap_or_default()
+    }
+
+    /// Only the metadata: what survives when requests of several clients are merged.
+    pub fn with_metadata(metadata: Option<Arc<http::HeaderMap>>) -> RequestContext {
+        RequestContext { metadata, ..RequestContext::default() }
     }
 }
 

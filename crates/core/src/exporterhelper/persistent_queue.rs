@@ -355,7 +355,7 @@ fn decode<S: SignalData>(payload: &[u8]) -> Option<(RequestContext, S)> {
         metadata = Some(Arc::new(map));
     }
     let req = S::Request::decode(rest).ok()?;
-    Some((RequestContext { metadata }, S::from_request(req)))
+    Some((RequestContext::with_metadata(metadata), S::from_request(req)))
 }
 
 #[cfg(test)]
@@ -369,7 +369,7 @@ mod tests {
         let mut h = http::HeaderMap::new();
         h.append("x-tenant", "acme".parse().unwrap());
         h.append("x-tenant", "second".parse().unwrap());
-        let cx = RequestContext { metadata: Some(Arc::new(h.clone())) };
+        let cx = RequestContext::with_metadata(Some(Arc::new(h.clone())));
         let data = crate::testing::traces(3);
         let rec = encode(&cx, &data);
         let (cx2, data2): (RequestContext, Traces) = decode(&rec[crate::storage::HEADER_LEN..]).unwrap();

@@ -233,7 +233,7 @@ async fn persistent_queue_keeps_unsent_data_and_metadata_across_restarts() {
     let q = QueueConfig { storage: Some("file_storage".into()), ..QueueConfig::default() };
     let mut h = http::HeaderMap::new();
     h.insert("x-tenant", "acme".parse().unwrap());
-    let cx = RequestContext { metadata: Some(Arc::new(h)) };
+    let cx = RequestContext::with_metadata(Some(Arc::new(h)));
 
     // First run: the backend is down; data is accepted (on disk), then the process stops.
     let t = Telemetry::new();

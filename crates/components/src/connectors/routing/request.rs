@@ -118,7 +118,7 @@ mod tests {
         for (k, v) in pairs {
             m.append(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), http::HeaderValue::from_str(v).unwrap());
         }
-        RequestContext { metadata: Some(Arc::new(m)) }
+        RequestContext::with_metadata(Some(Arc::new(m)))
     }
 
     #[test]

@@ -84,7 +84,7 @@ fn cx_with(pairs: &[(&str, &str)]) -> RequestContext {
     for (k, v) in pairs {
         m.append(http::header::HeaderName::from_bytes(k.as_bytes()).expect("name"), v.parse().expect("value"));
     }
-    RequestContext { metadata: Some(Arc::new(m)) }
+    RequestContext::with_metadata(Some(Arc::new(m)))
 }
 
 #[test]

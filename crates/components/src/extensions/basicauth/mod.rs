@@ -25,7 +25,7 @@ use switchyard_core::component::{
     StartError,
 };
 use switchyard_core::confignet::auth::{ClientAuthenticator, ServerAuthenticator};
-use switchyard_core::consumer::RequestContext;
+use switchyard_core::consumer::{AuthData, RequestContext};
 use tokio_util::sync::CancellationToken;
 
 use super::watch::{constant_time_eq, watch};
@@ -260,18 +260,27 @@ impl Component for BasicAuth {
 }
 
 impl ServerAuthenticator for BasicAuth {
-    fn authenticate(&self, headers: &HeaderMap) -> Result<(), String> {
+    /// Establishes `username` and `raw` (the base64 credentials), as the Collector's basicauth.
+    fn authenticate(&self, headers: &HeaderMap) -> Result<AuthData, String> {
         let value = headers.get(AUTHORIZATION).ok_or("no Authorization header")?;
-        let key = self.hasher.hash_one(value.as_bytes());
-        let users = self.users.load();
-        if users.verified.lock().unwrap_or_else(PoisonError::into_inner).contains(&key) {
-            return Ok(());
-        }
         let encoded = value.as_bytes().strip_prefix(b"Basic ").ok_or("Authorization is not Basic")?;
         let decoded =
             base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| "malformed Basic credentials")?;
         let text = String::from_utf8(decoded).map_err(|_| "malformed Basic credentials")?;
         let (user, password) = text.split_once(':').ok_or("malformed Basic credentials")?;
+        let data = || {
+            AuthData::new(vec![
+                ("username".to_string(), user.to_string()),
+                ("raw".to_string(), String::from_utf8_lossy(encoded).into_owned()),
+            ])
+        };
+        // The password check (bcrypt) is the cost; base64 decoding is not, so the cache of
+        // verified headers still skips what matters.
+        let key = self.hasher.hash_one(value.as_bytes());
+        let users = self.users.load();
+        if users.verified.lock().unwrap_or_else(PoisonError::into_inner).contains(&key) {
+            return Ok(data());
+        }
         let ok = users.hashes.get(user).is_some_and(|h| h.matches(password));
         if !ok {
             return Err(format!("wrong user name or password (user \"{user}\")"));
@@ -281,7 +290,7 @@ impl ServerAuthenticator for BasicAuth {
             verified.clear();
         }
         verified.insert(key);
-        Ok(())
+        Ok(data())
     }
 }
 

@@ -17,7 +17,7 @@ use switchyard_core::component::{
     StartError,
 };
 use switchyard_core::confignet::auth::{ClientAuthenticator, ServerAuthenticator};
-use switchyard_core::consumer::RequestContext;
+use switchyard_core::consumer::{AuthData, RequestContext};
 use tokio_util::sync::CancellationToken;
 
 use super::watch::{constant_time_eq, watch};
@@ -158,7 +158,8 @@ impl Component for BearerTokenAuth {
 }
 
 impl ServerAuthenticator for BearerTokenAuth {
-    fn authenticate(&self, headers: &HeaderMap) -> Result<(), String> {
+    /// A bearer token names nobody: nothing is established beyond "allowed" (as the Collector's).
+    fn authenticate(&self, headers: &HeaderMap) -> Result<AuthData, String> {
         let Some(value) = headers.get(&self.header) else {
             return Err(format!("no {} header", self.header));
         };
@@ -171,7 +172,7 @@ impl ServerAuthenticator for BearerTokenAuth {
         }
         let tokens = self.tokens.load();
         if tokens.iter().any(|t| !t.is_empty() && constant_time_eq(t.as_bytes(), token)) {
-            Ok(())
+            Ok(AuthData::default())
         } else {
             Err("token not accepted".into())
         }

@@ -201,7 +201,7 @@ mod tests {
         let a = e.client_authenticator().expect("client side");
         let mut incoming = HeaderMap::new();
         incoming.insert("x-tenant-id", HeaderValue::from_static("acme"));
-        let cx = RequestContext { metadata: Some(Arc::new(incoming)) };
+        let cx = RequestContext::with_metadata(Some(Arc::new(incoming)));
         let mut out = HeaderMap::new();
         out.insert("x-existing", HeaderValue::from_static("old"));
         out.insert("x-drop", HeaderValue::from_static("x"));

@@ -226,7 +226,7 @@ impl<S: SignalData> Batcher<S> {
                 }
             }
         }
-        RequestContext { metadata: Some(Arc::new(headers)) }
+        RequestContext::with_metadata(Some(Arc::new(headers)))
     }
 }
 

@@ -41,7 +41,7 @@ fn build(
 fn tenant(v: &str) -> RequestContext {
     let mut h = http::HeaderMap::new();
     h.insert("x-tenant-id", http::HeaderValue::from_str(v).expect("header"));
-    RequestContext { metadata: Some(Arc::new(h)) }
+    RequestContext::with_metadata(Some(Arc::new(h)))
 }
 
 #[tokio::test]

@@ -47,7 +47,7 @@ const SEED_001: &str = "    from_attribute: X-Tenant-ID
 fn header(tenant: &str) -> RequestContext {
     let mut m = http::HeaderMap::new();
     m.insert("x-tenant-id", tenant.parse().unwrap());
-    RequestContext { metadata: Some(Arc::new(m)) }
+    RequestContext::with_metadata(Some(Arc::new(m)))
 }
 
 fn counts(h: &GraphHarness) -> [usize; 3] {
@@ -254,5 +254,5 @@ fn processor_config(body: &str) -> RoutingProcessorConfig {
 fn header_named(key: &str, value: &str) -> RequestContext {
     let mut m = http::HeaderMap::new();
     m.insert(http::HeaderName::from_bytes(key.as_bytes()).unwrap(), value.parse().unwrap());
-    RequestContext { metadata: Some(Arc::new(m)) }
+    RequestContext::with_metadata(Some(Arc::new(m)))
 }

@@ -155,5 +155,5 @@ pub fn request_context(headers: &[(String, Vec<u8>)]) -> RequestContext {
     if map.is_empty() {
         return RequestContext::default();
     }
-    RequestContext { metadata: Some(std::sync::Arc::new(map)) }
+    RequestContext::with_metadata(Some(std::sync::Arc::new(map)))
 }

@@ -10,9 +10,9 @@ use prost::Message;
 use switchyard_core::component::{ComponentId, ReceiverOutputs, StartError};
 use switchyard_core::confignet::auth::ServerAuth;
 use switchyard_core::confignet::body::{read_body, BodyError, BytesInFlight};
-use switchyard_core::confignet::server::{self, ServeOptions, Serving};
+use switchyard_core::confignet::server::{self, ClientAddr, ServeOptions, Serving};
 use switchyard_core::confignet::tls::ServerTls;
-use switchyard_core::consumer::{ConsumeError, DynConsumer, RequestContext};
+use switchyard_core::consumer::{AuthData, ConsumeError, DynConsumer, RequestContext};
 use switchyard_core::telemetry::LogThrottle;
 use switchyard_core::telemetry::ReceiverObs;
 use switchyard_pdata::proto::collector::logs::v1::logs_service_server::{LogsService, LogsServiceServer};
@@ -57,11 +57,13 @@ impl Handler {
         let Some(consumer) = consumer else {
             return Err(Status::unimplemented(format!("no {} pipeline uses this receiver", S::SIGNAL)));
         };
-        let cx = if self.include_metadata {
-            RequestContext { metadata: Some(Arc::new(req.metadata().clone().into_headers())) }
+        let mut cx = if self.include_metadata {
+            RequestContext::with_metadata(Some(Arc::new(req.metadata().clone().into_headers())))
         } else {
             RequestContext::default()
         };
+        cx.client_addr = req.extensions().get::<ClientAddr>().map(|a| a.0);
+        cx.auth = req.extensions().get::<Arc<AuthData>>().cloned();
         deliver(consumer, &self.obs, &cx, S::from_request(req.into_inner())).await.map_err(to_status)
     }
 }
@@ -159,14 +161,20 @@ struct Door {
 }
 
 async fn door(State(d): State<Arc<Door>>, req: axum::extract::Request, next: Next) -> axum::response::Response {
+    let mut req = req;
     if let Some(auth) = &d.auth {
-        if let Err(reason) = auth.authenticate(req.headers()) {
-            d.obs.guard.req_unauthenticated.add(1);
-            if let Some(n) = d.log.allow() {
-                tracing::warn!(receiver = %d.who, transport = "grpc", %reason, similar_since_last_report = n,
-                    "Request refused: authentication failed.");
+        match auth.authenticate(req.headers()) {
+            Ok(data) => {
+                req.extensions_mut().insert(Arc::new(data));
             }
-            return Status::unauthenticated("missing or invalid credentials").into_http();
+            Err(reason) => {
+                d.obs.guard.req_unauthenticated.add(1);
+                if let Some(n) = d.log.allow() {
+                    tracing::warn!(receiver = %d.who, transport = "grpc", %reason, similar_since_last_report = n,
+                    "Request refused: authentication failed.");
+                }
+                return Status::unauthenticated("missing or invalid credentials").into_http();
+            }
         }
     }
     let (parts, body) = req.into_parts();

@@ -15,9 +15,9 @@ use switchyard_core::component::{ComponentId, ReceiverOutputs, StartError};
 use switchyard_core::confignet::auth::ServerAuth;
 use switchyard_core::confignet::body::{read_body, BodyError, BytesInFlight};
 use switchyard_core::confignet::compression::{decompress, DecompressError};
-use switchyard_core::confignet::server::{self, ServeOptions, Serving};
+use switchyard_core::confignet::server::{self, ClientAddr, ServeOptions, Serving};
 use switchyard_core::confignet::tls::ServerTls;
-use switchyard_core::consumer::{ConsumeError, DynConsumer, RequestContext};
+use switchyard_core::consumer::{AuthData, ConsumeError, DynConsumer, RequestContext};
 use switchyard_core::telemetry::{LogThrottle, ReceiverObs};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -131,23 +131,30 @@ async fn handle<S: OtlpSignal>(state: Arc<State>, consumer: Option<DynConsumer<S
     response
 }
 
-async fn respond<S: OtlpSignal>(state: &State, consumer: Option<DynConsumer<S>>, req: Request<Body>) -> Response {
+async fn respond<S: OtlpSignal>(state: &State, consumer: Option<DynConsumer<S>>, mut req: Request<Body>) -> Response {
     // Credentials first: an unauthenticated client learns nothing (not even which paths or
     // signals are served) and gets nothing read, decoded or stored.
-    if let Some(auth) = &state.auth {
-        if let Err(reason) = auth.authenticate(req.headers()) {
-            state.obs.guard.req_unauthenticated.add(1);
-            if let Some(n) = state.auth_log.allow() {
-                tracing::warn!(receiver = %state.who, transport = "http", %reason, similar_since_last_report = n,
+    let auth_data = match &state.auth {
+        None => None,
+        Some(auth) => match auth.authenticate(req.headers()) {
+            Ok(data) => Some(Arc::new(data)),
+            Err(reason) => {
+                state.obs.guard.req_unauthenticated.add(1);
+                if let Some(n) = state.auth_log.allow() {
+                    tracing::warn!(receiver = %state.who, transport = "http", %reason, similar_since_last_report = n,
                     "Request refused: authentication failed.");
+                }
+                let enc = match request_encoding(req.headers()) {
+                    Some(Ok(enc)) => enc,
+                    _ => Encoding::Proto,
+                };
+                let f = Failure::new(StatusCode::UNAUTHORIZED, UNAUTHENTICATED, "missing or invalid credentials");
+                return failure_response(enc, f.unread());
             }
-            let enc = match request_encoding(req.headers()) {
-                Some(Ok(enc)) => enc,
-                _ => Encoding::Proto,
-            };
-            let f = Failure::new(StatusCode::UNAUTHORIZED, UNAUTHENTICATED, "missing or invalid credentials");
-            return failure_response(enc, f.unread());
-        }
+        },
+    };
+    if let Some(data) = auth_data {
+        req.extensions_mut().insert(data);
     }
     if req.method() != Method::POST {
         return plain(StatusCode::METHOD_NOT_ALLOWED, format!("405 method not allowed, supported: [{}]", Method::POST));
@@ -292,11 +299,15 @@ async fn process<S: OtlpSignal>(
         state.obs.guard.req_malformed.add(1);
         Failure::new(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, format!("failed to decode {} request: {e}", S::SIGNAL))
     })?;
-    let cx = if state.include_metadata {
-        RequestContext { metadata: Some(Arc::new(parts.headers)) }
+    let client_addr = parts.extensions.get::<ClientAddr>().map(|a| a.0);
+    let auth = parts.extensions.get::<Arc<AuthData>>().cloned();
+    let mut cx = if state.include_metadata {
+        RequestContext::with_metadata(Some(Arc::new(parts.headers)))
     } else {
         RequestContext::default()
     };
+    cx.client_addr = client_addr;
+    cx.auth = auth;
     match deliver(&consumer, &state.obs, &cx, S::from_request(request)).await {
         Ok(()) => Ok(match enc {
             Encoding::Proto => S::Response::default().encode_to_vec(),

@@ -189,7 +189,7 @@ fn metadata(n: Option<&Node>) -> RequestContext {
             }
         }
     }
-    RequestContext { metadata: Some(Arc::new(headers)) }
+    RequestContext::with_metadata(Some(Arc::new(headers)))
 }
 
 fn pipeline_of(sink_key: &str) -> Option<&str> {

@@ -131,7 +131,7 @@ async fn request_rows_route_by_a_client_header() {
     let input = h.source("source").traces.unwrap();
     let mut headers = http::HeaderMap::new();
     headers.insert("x-tenant-id", "acme".parse().unwrap());
-    let acme = RequestContext { metadata: Some(Arc::new(headers)) };
+    let acme = RequestContext::with_metadata(Some(Arc::new(headers)));
     input.consume(&acme, two_tenants()).await.unwrap();
     input.consume(&RequestContext::default(), two_tenants()).await.unwrap();
     assert_eq!(span_names(&h, "sink/a").len(), 4, "the whole request with the header");
