@@ -13,6 +13,8 @@ pub fn registry() -> Result<Registry, RegistryError> {
     r.processor(crate::processors::filter::FilterProcessorFactory)?;
     #[cfg(feature = "processor-memory_limiter")]
     r.processor(crate::processors::memory_limiter::MemoryLimiterProcessorFactory)?;
+    #[cfg(feature = "processor-resourcedetection")]
+    r.processor(crate::processors::resourcedetection::ResourceDetectionProcessorFactory)?;
     #[cfg(feature = "processor-routing")]
     r.processor(crate::processors::routing::RoutingProcessorFactory)?;
     #[cfg(feature = "processor-transform")]

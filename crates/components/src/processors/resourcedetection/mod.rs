@@ -1,0 +1,202 @@
+//! The `resourcedetection` processor (alias `resource_detection`; the Collector contrib
+//! `resourcedetectionprocessor`): detects the resource the gateway runs in (environment,
+//! host, Docker, EC2, ECS, GCP, Azure) and merges it into every resource passing through.
+//!
+//! Detection runs in `start`, every detector at once, each bounded by `timeout`, so the
+//! start waits for it as the Collector's does but always finishes: a detector that fails
+//! or times out is logged and contributes nothing (with `fail_on_missing_metadata`, a
+//! network detector that cannot reach its metadata fails the start instead). It runs
+//! again every `refresh_interval`. The merged result sits in an `ArcSwap`; the hot path
+//! loads it and loops over its few attributes per resource.
+
+mod attrs;
+mod config;
+mod detect;
+pub mod detectors;
+#[cfg(test)]
+mod tests;
+
+pub use config::ResourceDetectionConfig;
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use futures::future::BoxFuture;
+use switchyard_core::component::{BuildError, Component, Host, ProcessorFactory, Settings, Stability, StartError};
+use switchyard_core::consumer::{AnyConsumer, RequestContext};
+use switchyard_core::processorhelper::{create_stateless, ProcessError, SignalProcessor};
+use switchyard_pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
+use switchyard_pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use switchyard_pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
+use switchyard_pdata::proto::common::v1::KeyValue;
+use switchyard_pdata::proto::resource::v1::Resource;
+use switchyard_pdata::Signal;
+use tokio_util::sync::CancellationToken;
+
+use detect::{Detection, Merged};
+use detectors::{DetectCx, Detector, EnvLookup};
+
+/// The Collector type string.
+pub const TYPE: &str = "resourcedetection";
+
+/// Creates resourcedetection processors.
+pub struct ResourceDetectionProcessorFactory;
+
+impl ProcessorFactory for ResourceDetectionProcessorFactory {
+    type Config = ResourceDetectionConfig;
+    fn component_type(&self) -> &'static str {
+        TYPE
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["resource_detection"]
+    }
+    fn stability(&self, signal: Signal) -> Option<Stability> {
+        match signal {
+            Signal::Profiles => None,
+            _ => Some(Stability::Beta),
+        }
+    }
+    fn create(
+        &self,
+        set: Settings,
+        cfg: &ResourceDetectionConfig,
+        next: AnyConsumer,
+    ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
+        let (processor, component) = build(&set, cfg, detectors::process_env()).map_err(|e| BuildError::new(&set, e))?;
+        let (consumer, _) = create_stateless(&set, processor, next)?;
+        Ok((consumer, Some(Box::new(component))))
+    }
+}
+
+/// Builds the processor and the component that runs its detection, reading the
+/// environment through `env` (tests pass their own).
+pub fn build(
+    set: &Settings,
+    cfg: &ResourceDetectionConfig,
+    env: EnvLookup,
+) -> Result<(ResourceDetectionProcessor, DetectionRunner), String> {
+    let detectors =
+        cfg.detectors.iter().map(|name| Detector::build(name, cfg, &env)).collect::<Result<Vec<_>, _>>()?;
+    let cx = DetectCx::new(cfg.timeout, env)?;
+    let fail_on_missing = cfg.fail_on_missing_metadata || cfg.ec2.fail_on_missing_metadata;
+    let detection =
+        Arc::new(Detection::new(set.id.clone(), detectors, cx, cfg.timeout, cfg.retry.clone(), fail_on_missing));
+    let processor = ResourceDetectionProcessor { detection: detection.clone(), override_existing: cfg.override_existing };
+    let runner = DetectionRunner {
+        detection,
+        refresh: cfg.refresh_interval,
+        stop: CancellationToken::new(),
+        task: Mutex::new(None),
+    };
+    Ok((processor, runner))
+}
+
+/// The hot path: merges the detected resource into each resource of a batch.
+pub struct ResourceDetectionProcessor {
+    detection: Arc<Detection>,
+    override_existing: bool,
+}
+
+impl ResourceDetectionProcessor {
+    /// Merges into one resource envelope: `override` replaces, otherwise only missing keys
+    /// are added; the schema URL is set when the envelope has none.
+    fn apply(&self, merged: &Merged, resource: &mut Option<Resource>, schema_url: &mut String) {
+        if schema_url.is_empty() && !merged.schema_url.is_empty() {
+            schema_url.clone_from(&merged.schema_url);
+        }
+        if merged.attrs.is_empty() {
+            return;
+        }
+        let attrs = &mut resource.get_or_insert_with(Resource::default).attributes;
+        for kv in &merged.attrs {
+            merge_one(attrs, kv, self.override_existing);
+        }
+    }
+}
+
+fn merge_one(attrs: &mut Vec<KeyValue>, kv: &KeyValue, override_existing: bool) {
+    match attrs.iter_mut().find(|a| a.key == kv.key) {
+        Some(existing) => {
+            if override_existing {
+                existing.value.clone_from(&kv.value);
+            }
+        }
+        None => attrs.push(kv.clone()),
+    }
+}
+
+impl SignalProcessor for ResourceDetectionProcessor {
+    fn process_traces(&self, _cx: &RequestContext, req: &mut ExportTraceServiceRequest) -> Result<(), ProcessError> {
+        let merged = self.detection.published.load();
+        for rs in &mut req.resource_spans {
+            self.apply(&merged, &mut rs.resource, &mut rs.schema_url);
+        }
+        Ok(())
+    }
+
+    fn process_metrics(&self, _cx: &RequestContext, req: &mut ExportMetricsServiceRequest) -> Result<(), ProcessError> {
+        let merged = self.detection.published.load();
+        for rm in &mut req.resource_metrics {
+            self.apply(&merged, &mut rm.resource, &mut rm.schema_url);
+        }
+        Ok(())
+    }
+
+    fn process_logs(&self, _cx: &RequestContext, req: &mut ExportLogsServiceRequest) -> Result<(), ProcessError> {
+        let merged = self.detection.published.load();
+        for rl in &mut req.resource_logs {
+            self.apply(&merged, &mut rl.resource, &mut rl.schema_url);
+        }
+        Ok(())
+    }
+}
+
+/// Runs the detection at start and every `refresh_interval` after.
+pub struct DetectionRunner {
+    detection: Arc<Detection>,
+    refresh: std::time::Duration,
+    stop: CancellationToken,
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Component for DetectionRunner {
+    fn start<'a>(&'a self, _host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
+        Box::pin(async move {
+            self.detection.run(true).await.map_err(|e| {
+                StartError::new(format!(
+                    "processor \"{}\": resource detection failed (fail_on_missing_metadata is set): {e}",
+                    self.detection.id
+                ))
+            })?;
+            if !self.refresh.is_zero() {
+                let (detection, period, stop) = (self.detection.clone(), self.refresh, self.stop.clone());
+                let task = tokio::spawn(async move {
+                    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+                    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    loop {
+                        tokio::select! {
+                            _ = stop.cancelled() => break,
+                            _ = ticker.tick() => {
+                                tokio::select! {
+                                    _ = stop.cancelled() => break,
+                                    _ = detection.run(false) => {}
+                                }
+                            }
+                        }
+                    }
+                });
+                *self.task.lock().unwrap_or_else(PoisonError::into_inner) = Some(task);
+            }
+            Ok(())
+        })
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.stop.cancel();
+            let task = self.task.lock().unwrap_or_else(PoisonError::into_inner).take();
+            if let Some(task) = task {
+                let _ = task.await;
+            }
+        })
+    }
+}
