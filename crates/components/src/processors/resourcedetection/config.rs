@@ -296,10 +296,7 @@ impl ComponentConfig for ResourceDetectionConfig {
                 continue;
             }
             let message = if UNBUILT.contains(&d.as_str()) {
-                format!(
-                    "detector \"{d}\" is not supported yet by Switchyard (supported: {})",
-                    BUILT.join(", ")
-                )
+                format!("detector \"{d}\" is not supported yet by Switchyard (supported: {})", BUILT.join(", "))
             } else {
                 let hint = suggestion(d, BUILT.iter().chain(UNBUILT).copied());
                 format!("unknown detector \"{d}\"{hint} (supported: {})", BUILT.join(", "))

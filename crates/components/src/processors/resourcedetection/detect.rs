@@ -147,7 +147,8 @@ fn jittered(interval: Duration, factor: f64) -> Duration {
     if factor <= 0.0 {
         return interval;
     }
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     let unit = f64::from(nanos % 1000) / 999.0; // 0..=1
     let scale = 1.0 - factor + 2.0 * factor * unit;
     interval.mul_f64(scale.max(0.0))

@@ -61,7 +61,8 @@ impl ProcessorFactory for ResourceDetectionProcessorFactory {
         cfg: &ResourceDetectionConfig,
         next: AnyConsumer,
     ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
-        let (processor, component) = build(&set, cfg, detectors::process_env()).map_err(|e| BuildError::new(&set, e))?;
+        let (processor, component) =
+            build(&set, cfg, detectors::process_env()).map_err(|e| BuildError::new(&set, e))?;
         let (consumer, _) = create_stateless(&set, processor, next)?;
         Ok((consumer, Some(Box::new(component))))
     }
@@ -74,13 +75,13 @@ pub fn build(
     cfg: &ResourceDetectionConfig,
     env: EnvLookup,
 ) -> Result<(ResourceDetectionProcessor, DetectionRunner), String> {
-    let detectors =
-        cfg.detectors.iter().map(|name| Detector::build(name, cfg, &env)).collect::<Result<Vec<_>, _>>()?;
+    let detectors = cfg.detectors.iter().map(|name| Detector::build(name, cfg, &env)).collect::<Result<Vec<_>, _>>()?;
     let cx = DetectCx::new(cfg.timeout, env)?;
     let fail_on_missing = cfg.fail_on_missing_metadata || cfg.ec2.fail_on_missing_metadata;
     let detection =
         Arc::new(Detection::new(set.id.clone(), detectors, cx, cfg.timeout, cfg.retry.clone(), fail_on_missing));
-    let processor = ResourceDetectionProcessor { detection: detection.clone(), override_existing: cfg.override_existing };
+    let processor =
+        ResourceDetectionProcessor { detection: detection.clone(), override_existing: cfg.override_existing };
     let runner = DetectionRunner {
         detection,
         refresh: cfg.refresh_interval,

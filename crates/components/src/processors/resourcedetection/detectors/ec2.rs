@@ -45,7 +45,8 @@ struct Identity {
 impl Ec2Detector {
     /// From `ec2:` (the tag patterns were checked at validation).
     pub fn new(cfg: &Ec2Config, env: &EnvLookup, enabled: Enabled) -> Result<Self, String> {
-        let tags = cfg.tags.iter().map(|t| Regex::new(t).map_err(|e| format!("ec2.tags: {e}"))).collect::<Result<_, _>>()?;
+        let tags =
+            cfg.tags.iter().map(|t| Regex::new(t).map_err(|e| format!("ec2.tags: {e}"))).collect::<Result<_, _>>()?;
         Ok(Ec2Detector { base: endpoint(env, TEST_ENDPOINT_VAR, DEFAULT_ENDPOINT), tags, enabled })
     }
 

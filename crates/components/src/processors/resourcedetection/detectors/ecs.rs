@@ -118,7 +118,10 @@ impl EcsDetector {
             b.strs("aws.log.stream.names", logging.iter().map(|c| c.log_options.stream.clone()).collect());
             b.strs(
                 "aws.log.stream.arns",
-                logging.iter().map(|c| format!("{}:log-stream:{}", group_arn(&c.log_options), c.log_options.stream)).collect(),
+                logging
+                    .iter()
+                    .map(|c| format!("{}:log-stream:{}", group_arn(&c.log_options), c.log_options.stream))
+                    .collect(),
             );
         }
         Ok(b.finish())

@@ -112,8 +112,7 @@ mod tests {
 
     fn detect(vars: &[(&'static str, &'static str)], allowlist: Option<Vec<String>>) -> Result<Detected, DetectError> {
         let vars: Vec<(&str, &str)> = vars.to_vec();
-        let env: EnvLookup =
-            Arc::new(move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()));
+        let env: EnvLookup = Arc::new(move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()));
         EnvDetector::new(&EnvConfig { allowlist }).detect(&env)
     }
 

@@ -153,11 +153,7 @@ pub fn metadata_client(
 
 /// GET `url` with `headers`; connection failures are [`DetectError::Missing`], a
 /// non-2xx answer or unreadable body [`DetectError::Failed`].
-pub async fn http_get(
-    client: &reqwest::Client,
-    url: &str,
-    headers: &[(&str, &str)],
-) -> Result<String, DetectError> {
+pub async fn http_get(client: &reqwest::Client, url: &str, headers: &[(&str, &str)]) -> Result<String, DetectError> {
     let mut req = client.get(url);
     for (k, v) in headers {
         req = req.header(*k, *v);
@@ -169,7 +165,10 @@ pub async fn http_get(
 pub async fn send(req: reqwest::RequestBuilder, url: &str) -> Result<String, DetectError> {
     let resp = req.send().await.map_err(|e| {
         let text = crate::exporters::client::error_chain(&e);
-        if e.is_connect() || e.is_timeout() {
+        // Nothing listening, or nothing reachable (a connect timeout is also a connect
+        // error): not on this platform. A service that accepted and then said nothing in
+        // time is a failure.
+        if e.is_connect() {
             DetectError::Missing(format!("{url}: {text}"))
         } else {
             DetectError::Failed(format!("{url}: {text}"))

@@ -188,7 +188,8 @@ impl SystemDetector {
     fn interfaces(&self) -> (Vec<String>, Vec<String>) {
         let (mut names, mut macs) = (Vec::new(), Vec::new());
         let Ok(dir) = std::fs::read_dir(self.root.join("sys/class/net")) else { return (names, macs) };
-        let mut all: Vec<String> = dir.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let mut all: Vec<String> =
+            dir.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
         all.sort();
         for name in all {
             if !self.iface_up(&name) {

@@ -1,0 +1,79 @@
+//! Config errors as the user sees them: at the key, with did-you-mean; both type names.
+
+use switchyard_core::testing::GraphHarness;
+
+use super::super::ResourceDetectionProcessorFactory;
+
+fn pipeline(processors_yaml: &str, id: &str) -> String {
+    format!(
+        "receivers:\n  source:\nprocessors:\n{processors_yaml}exporters:\n  sink:\nservice:\n  pipelines:\n    traces:\n      receivers: [source]\n      processors: [{id}]\n      exporters: [sink]\n"
+    )
+}
+
+fn outcome(processors_yaml: &str, id: &str) -> Result<(), String> {
+    let h = GraphHarness::new();
+    let mut r = h.registry();
+    r.processor(ResourceDetectionProcessorFactory).map_err(|e| e.to_string())?;
+    h.build(&r, &pipeline(processors_yaml, id)).map(|_| ()).map_err(|e| e.to_string())
+}
+
+#[test]
+fn seed_000_system_section_with_defaults_validates_under_both_type_names() {
+    outcome("  resourcedetection/system: {}\n", "resourcedetection/system").expect("valid");
+    outcome("  resource_detection/system: {}\n", "resource_detection/system").expect("valid");
+    outcome(
+        "  resourcedetection:\n    detectors: [env, system]\n    timeout: 2s\n    override: false\n",
+        "resourcedetection",
+    )
+    .expect("valid");
+}
+
+#[test]
+fn an_unknown_detector_is_reported_at_its_key_with_did_you_mean() {
+    let err = outcome("  resourcedetection:\n    detectors: [env, sytem]\n", "resourcedetection").unwrap_err();
+    assert!(err.contains("processors::resourcedetection::detectors::1"), "{err}");
+    assert!(err.contains("unknown detector \"sytem\", did you mean \"system\"?"), "{err}");
+}
+
+#[test]
+fn a_collector_detector_not_built_here_is_refused_as_not_supported_yet() {
+    let err = outcome("  resourcedetection:\n    detectors: [env, eks]\n", "resourcedetection").unwrap_err();
+    assert!(err.contains("processors::resourcedetection::detectors::1"), "{err}");
+    assert!(err.contains("detector \"eks\" is not supported yet"), "{err}");
+    // Its section alone (detector not listed) loads, as in the Collector.
+    outcome("  resourcedetection:\n    detectors: [env]\n    eks:\n      node_from_env_var: X\n", "resourcedetection")
+        .expect("valid");
+}
+
+#[test]
+fn an_unknown_field_is_the_loaders_error() {
+    let err = outcome("  resourcedetection:\n    detector: [env]\n", "resourcedetection").unwrap_err();
+    assert!(err.contains("unknown field \"detector\", did you mean \"detectors\"?"), "{err}");
+}
+
+#[test]
+fn resource_attribute_names_and_hostname_sources_are_checked() {
+    let err = outcome(
+        "  resourcedetection:\n    detectors: [system]\n    system:\n      hostname_sources: [os, dnss, lookup]\n      resource_attributes:\n        host.nme: {enabled: true}\n",
+        "resourcedetection",
+    )
+    .unwrap_err();
+    assert!(err.contains("system::resource_attributes::host.nme"), "{err}");
+    assert!(err.contains("did you mean \"host.name\"?"), "{err}");
+    assert!(err.contains("invalid hostname source \"dnss\", did you mean \"dns\"?"), "{err}");
+    assert!(err.contains("hostname source \"lookup\" (a DNS query) is not supported yet"), "{err}");
+}
+
+#[test]
+fn ec2_tags_need_imds_and_valid_patterns() {
+    let err =
+        outcome("  resourcedetection:\n    detectors: [ec2]\n    ec2:\n      tags: ['^a']\n", "resourcedetection")
+            .unwrap_err();
+    assert!(err.contains("tags_from_imds: true"), "{err}");
+    let err = outcome(
+        "  resourcedetection:\n    detectors: [ec2]\n    ec2:\n      tags_from_imds: true\n      tags: ['(']\n",
+        "resourcedetection",
+    )
+    .unwrap_err();
+    assert!(err.contains("ec2::tags::0") && err.contains("invalid regular expression"), "{err}");
+}
