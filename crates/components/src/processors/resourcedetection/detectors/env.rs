@@ -34,7 +34,7 @@ impl EnvDetector {
         let all = Enabled::all();
         let mut b = Builder::new(&all, "");
         for (k, v) in pairs {
-            if self.allowlist.as_ref().is_none_or(|a| a.iter().any(|x| *x == k)) {
+            if self.allowlist.as_ref().is_none_or(|a| a.contains(&k)) {
                 b.str(&k, v);
             }
         }
