@@ -4,6 +4,8 @@
 pub mod connectors;
 pub mod exporters;
 pub mod extensions;
+#[cfg(feature = "k8s")]
+pub mod k8s;
 #[cfg(any(feature = "exporter-kafka", feature = "receiver-kafka"))]
 pub mod kafka_client;
 pub mod otlp_signal;
