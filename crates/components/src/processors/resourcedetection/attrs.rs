@@ -100,6 +100,23 @@ pub const AZURE: AttrTable = &[
     ("host.name", true),
 ];
 
+/// `eks` (internal/aws/eks/documentation.md).
+pub const EKS: AttrTable = &[
+    ("cloud.account.id", false),
+    ("cloud.availability_zone", false),
+    ("cloud.platform", true),
+    ("cloud.provider", true),
+    ("cloud.region", false),
+    ("host.id", false),
+    ("host.image.id", false),
+    ("host.name", false),
+    ("host.type", false),
+    ("k8s.cluster.name", false),
+];
+
+/// `k8s_api` and its deprecated spelling `k8snode` (internal/k8sapi/documentation.md).
+pub const K8S_API: AttrTable = &[("k8s.cluster.uid", true), ("k8s.node.name", true), ("k8s.node.uid", true)];
+
 /// The attributes a detector sets, after the config's toggles.
 #[derive(Clone, Debug, Default)]
 pub struct Enabled {

@@ -47,10 +47,14 @@ pub struct ResourceDetectionConfig {
     pub gcp: GcpConfig,
     /// `azure` detector settings.
     pub azure: AzureConfig,
+    /// `eks` detector settings.
+    pub eks: EksConfig,
+    /// `k8s_api` detector settings.
+    pub k8s_api: K8sApiConfig,
+    /// `k8snode` (deprecated spelling of `k8s_api`) detector settings.
+    pub k8snode: K8sApiConfig,
     // Sections of detectors Switchyard does not build: accepted (and ignored) so that a
     // config carrying one without listing the detector loads, as in the Collector.
-    /// `eks:` (detector not built).
-    pub eks: Option<IgnoredAny>,
     /// `elastic_beanstalk:` (detector not built).
     pub elastic_beanstalk: Option<IgnoredAny>,
     /// `lambda:` (detector not built).
@@ -67,10 +71,6 @@ pub struct ResourceDetectionConfig {
     pub dynatrace: Option<IgnoredAny>,
     /// `consul:` (detector not built).
     pub consul: Option<IgnoredAny>,
-    /// `k8s_api:` (detector not built).
-    pub k8s_api: Option<IgnoredAny>,
-    /// `k8snode:` (detector not built).
-    pub k8snode: Option<IgnoredAny>,
     /// `kubeadm:` (detector not built).
     pub kubeadm: Option<IgnoredAny>,
     /// `hetzner:` (detector not built).
@@ -115,7 +115,9 @@ impl Default for ResourceDetectionConfig {
             ecs: AttrsOnly::default(),
             gcp: GcpConfig::default(),
             azure: AzureConfig::default(),
-            eks: None,
+            eks: EksConfig::default(),
+            k8s_api: K8sApiConfig::default(),
+            k8snode: K8sApiConfig::default(),
             elastic_beanstalk: None,
             lambda: None,
             aks: None,
@@ -124,8 +126,6 @@ impl Default for ResourceDetectionConfig {
             openshift: None,
             dynatrace: None,
             consul: None,
-            k8s_api: None,
-            k8snode: None,
             kubeadm: None,
             hetzner: None,
             akamai: None,
@@ -253,12 +253,62 @@ pub struct AzureConfig {
     pub resource_attributes: ResourceAttributes,
 }
 
+/// `eks:`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EksConfig {
+    /// The variable holding the node name (used by upstream's EC2 API fallback).
+    pub node_from_env_var: String,
+    /// AWS SDK retry knob: accepted, the processor's `retry` applies instead.
+    pub max_attempts: Option<u32>,
+    /// AWS SDK retry knob: accepted, the processor's `retry` applies instead.
+    #[serde(with = "humantime_serde")]
+    pub max_backoff: Option<Duration>,
+    /// Attribute toggles.
+    pub resource_attributes: ResourceAttributes,
+}
+
+impl Default for EksConfig {
+    fn default() -> Self {
+        EksConfig {
+            node_from_env_var: "K8S_NODE_NAME".to_string(),
+            max_attempts: None,
+            max_backoff: None,
+            resource_attributes: ResourceAttributes::new(),
+        }
+    }
+}
+
+/// `k8s_api:` / `k8snode:` (the Collector's `k8sconfig.APIConfig` plus the node variable).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct K8sApiConfig {
+    /// How to authenticate to the API server.
+    pub auth_type: crate::k8s::AuthType,
+    /// With `kubeConfig`: the context to use.
+    pub context: Option<String>,
+    /// The variable holding this node's name (downward API).
+    pub node_from_env_var: String,
+    /// Attribute toggles.
+    pub resource_attributes: ResourceAttributes,
+}
+
+impl Default for K8sApiConfig {
+    fn default() -> Self {
+        K8sApiConfig {
+            auth_type: crate::k8s::AuthType::ServiceAccount,
+            context: None,
+            node_from_env_var: "K8S_NODE_NAME".to_string(),
+            resource_attributes: ResourceAttributes::new(),
+        }
+    }
+}
+
 /// Detectors this build runs.
-pub const BUILT: &[&str] = &["env", "system", "docker", "ec2", "ecs", "gcp", "azure"];
+pub const BUILT: &[&str] = &["env", "system", "docker", "ec2", "ecs", "gcp", "azure", "eks", "k8s_api", "k8snode"];
 
 /// Detectors the Collector has that this build does not run (refused by name).
 pub const UNBUILT: &[&str] = &[
-    "eks",
     "elastic_beanstalk",
     "lambda",
     "aks",
@@ -267,8 +317,6 @@ pub const UNBUILT: &[&str] = &[
     "openshift",
     "dynatrace",
     "consul",
-    "k8s_api",
-    "k8snode",
     "kubeadm",
     "hetzner",
     "akamai",
@@ -329,6 +377,23 @@ impl ComponentConfig for ResourceDetectionConfig {
         check_attrs(&mut errors, "ecs", &self.ecs.resource_attributes, attrs::ECS);
         check_attrs(&mut errors, "gcp", &self.gcp.resource_attributes, attrs::GCP);
         check_attrs(&mut errors, "azure", &self.azure.resource_attributes, attrs::AZURE);
+        check_attrs(&mut errors, "eks", &self.eks.resource_attributes, attrs::EKS);
+        check_attrs(&mut errors, "k8s_api", &self.k8s_api.resource_attributes, attrs::K8S_API);
+        check_attrs(&mut errors, "k8snode", &self.k8snode.resource_attributes, attrs::K8S_API);
+        if self.eks.resource_attributes.get("k8s.cluster.name").and_then(|t| t.enabled) == Some(true) {
+            errors.push(FieldError::new(
+                "eks::resource_attributes::k8s.cluster.name",
+                "k8s.cluster.name of the eks detector (read through the EC2 DescribeInstances API) is not supported yet by Switchyard",
+            ));
+        }
+        for (key, c) in [("k8s_api", &self.k8s_api), ("k8snode", &self.k8snode)] {
+            if c.auth_type == crate::k8s::AuthType::Tls {
+                errors.push(FieldError::new(
+                    format!("{key}::auth_type"),
+                    "auth_type \"tls\" is not supported; use serviceAccount, kubeConfig or none",
+                ));
+            }
+        }
         check_regexes(&mut errors, "ec2::tags", &self.ec2.tags);
         check_regexes(&mut errors, "azure::tags", &self.azure.tags);
         if !self.ec2.tags.is_empty() && !self.ec2.tags_from_imds {

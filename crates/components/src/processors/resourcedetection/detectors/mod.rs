@@ -5,8 +5,10 @@ pub mod azure;
 pub mod docker;
 pub mod ec2;
 pub mod ecs;
+pub mod eks;
 pub mod env;
 pub mod gcp;
+pub mod k8sapi;
 pub mod system;
 
 use std::sync::Arc;
@@ -210,6 +212,10 @@ pub enum Detector {
     Gcp(gcp::GcpDetector),
     /// `azure`.
     Azure(azure::AzureDetector),
+    /// `eks`.
+    Eks(eks::EksDetector),
+    /// `k8s_api` or `k8snode` (the name as configured).
+    K8sApi(k8sapi::K8sApiDetector, &'static str),
 }
 
 impl Detector {
@@ -239,6 +245,23 @@ impl Detector {
                 env,
                 Enabled::new(attrs::AZURE, &cfg.azure.resource_attributes),
             )?),
+            "eks" => Detector::Eks(eks::EksDetector::new(env, Enabled::new(attrs::EKS, &cfg.eks.resource_attributes))),
+            "k8s_api" => Detector::K8sApi(
+                k8sapi::K8sApiDetector::new(
+                    &cfg.k8s_api,
+                    env,
+                    Enabled::new(attrs::K8S_API, &cfg.k8s_api.resource_attributes),
+                ),
+                "k8s_api",
+            ),
+            "k8snode" => Detector::K8sApi(
+                k8sapi::K8sApiDetector::new(
+                    &cfg.k8snode,
+                    env,
+                    Enabled::new(attrs::K8S_API, &cfg.k8snode.resource_attributes),
+                ),
+                "k8snode",
+            ),
             other => return Err(format!("detector \"{other}\" is not supported")),
         })
     }
@@ -253,6 +276,8 @@ impl Detector {
             Detector::Ecs(_) => "ecs",
             Detector::Gcp(_) => "gcp",
             Detector::Azure(_) => "azure",
+            Detector::Eks(_) => "eks",
+            Detector::K8sApi(_, name) => name,
         }
     }
 
@@ -271,6 +296,8 @@ impl Detector {
             Detector::Ecs(d) => d.detect(cx).await,
             Detector::Gcp(d) => d.detect(cx).await,
             Detector::Azure(d) => d.detect(cx).await,
+            Detector::Eks(d) => d.detect(cx).await,
+            Detector::K8sApi(d, _) => d.detect(cx).await,
         }
     }
 }

@@ -37,11 +37,11 @@ fn an_unknown_detector_is_reported_at_its_key_with_did_you_mean() {
 
 #[test]
 fn a_collector_detector_not_built_here_is_refused_as_not_supported_yet() {
-    let err = outcome("  resourcedetection:\n    detectors: [env, eks]\n", "resourcedetection").unwrap_err();
+    let err = outcome("  resourcedetection:\n    detectors: [env, lambda]\n", "resourcedetection").unwrap_err();
     assert!(err.contains("processors::resourcedetection::detectors::1"), "{err}");
-    assert!(err.contains("detector \"eks\" is not supported yet"), "{err}");
+    assert!(err.contains("detector \"lambda\" is not supported yet"), "{err}");
     // Its section alone (detector not listed) loads, as in the Collector.
-    outcome("  resourcedetection:\n    detectors: [env]\n    eks:\n      node_from_env_var: X\n", "resourcedetection")
+    outcome("  resourcedetection:\n    detectors: [env]\n    lambda:\n      resource_attributes: {faas.name: {enabled: false}}\n", "resourcedetection")
         .expect("valid");
 }
 
@@ -76,4 +76,15 @@ fn ec2_tags_need_imds_and_valid_patterns() {
     )
     .unwrap_err();
     assert!(err.contains("ec2::tags::0") && err.contains("invalid regular expression"), "{err}");
+}
+
+#[test]
+fn eks_cluster_name_and_tls_auth_are_refused() {
+    let err = outcome(
+        "  resourcedetection:\n    detectors: [eks, k8s_api]\n    eks:\n      resource_attributes:\n        k8s.cluster.name: {enabled: true}\n    k8s_api:\n      auth_type: tls\n",
+        "resourcedetection",
+    )
+    .unwrap_err();
+    assert!(err.contains("eks::resource_attributes::k8s.cluster.name") && err.contains("not supported yet"), "{err}");
+    assert!(err.contains("k8s_api::auth_type"), "{err}");
 }

@@ -3,6 +3,7 @@
 
 mod config_errors;
 mod detectors;
+mod k8s;
 mod merge;
 mod standins;
 
