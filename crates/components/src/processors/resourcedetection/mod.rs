@@ -13,15 +13,16 @@ mod attrs;
 mod config;
 mod detect;
 pub mod detectors;
+mod runner;
 #[cfg(test)]
 mod tests;
 
 pub use config::ResourceDetectionConfig;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use futures::future::BoxFuture;
-use switchyard_core::component::{BuildError, Component, Host, ProcessorFactory, Settings, Stability, StartError};
+use switchyard_core::component::{BuildError, Component, ProcessorFactory, Settings, Stability};
 use switchyard_core::consumer::{AnyConsumer, RequestContext};
 use switchyard_core::processorhelper::{create_stateless, ProcessError, SignalProcessor};
 use switchyard_pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
@@ -30,10 +31,11 @@ use switchyard_pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 use switchyard_pdata::proto::common::v1::KeyValue;
 use switchyard_pdata::proto::resource::v1::Resource;
 use switchyard_pdata::Signal;
-use tokio_util::sync::CancellationToken;
 
 use detect::{Detection, Merged};
 use detectors::{DetectCx, Detector, EnvLookup};
+pub use runner::DetectionRunner;
+use runner::Shared;
 
 /// The Collector type string.
 pub const TYPE: &str = "resourcedetection";
@@ -61,39 +63,60 @@ impl ProcessorFactory for ResourceDetectionProcessorFactory {
         cfg: &ResourceDetectionConfig,
         next: AnyConsumer,
     ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
-        let (processor, component) =
-            build(&set, cfg, detectors::process_env()).map_err(|e| BuildError::new(&set, e))?;
+        let (processor, component) = build_shared(&set, cfg).map_err(|e| BuildError::new(&set, e))?;
         let (consumer, _) = create_stateless(&set, processor, next)?;
         Ok((consumer, Some(Box::new(component))))
     }
 }
 
 /// Builds the processor and the component that runs its detection, reading the
-/// environment through `env` (tests pass their own).
+/// environment through `env` (tests pass their own). Not shared with other pipelines.
 pub fn build(
     set: &Settings,
     cfg: &ResourceDetectionConfig,
     env: EnvLookup,
 ) -> Result<(ResourceDetectionProcessor, DetectionRunner), String> {
+    let shared = Arc::new(Shared::new(detection(set, cfg, env)?, cfg.refresh_interval));
+    Ok(parts(shared, cfg))
+}
+
+/// As [`build`], with the process environment, sharing one detection between every
+/// pipeline that uses this processor id with this config: detected once, refreshed by
+/// one task (the Collector's factory keeps one resource provider per processor id).
+fn build_shared(
+    set: &Settings,
+    cfg: &ResourceDetectionConfig,
+) -> Result<(ResourceDetectionProcessor, DetectionRunner), String> {
+    let key = format!("{}\u{0}{cfg:?}", set.id);
+    let mut registry = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
+    registry.retain(|_, w| w.strong_count() > 0);
+    if let Some(shared) = registry.get(&key).and_then(std::sync::Weak::upgrade) {
+        return Ok(parts(shared, cfg));
+    }
+    let shared = Arc::new(Shared::new(detection(set, cfg, detectors::process_env())?, cfg.refresh_interval));
+    registry.insert(key, Arc::downgrade(&shared));
+    Ok(parts(shared, cfg))
+}
+
+/// Live detections by processor id and config.
+static SHARED: std::sync::LazyLock<Mutex<HashMap<String, std::sync::Weak<Shared>>>> =
+    std::sync::LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn detection(set: &Settings, cfg: &ResourceDetectionConfig, env: EnvLookup) -> Result<Detection, String> {
     let detectors = cfg.detectors.iter().map(|name| Detector::build(name, cfg, &env)).collect::<Result<Vec<_>, _>>()?;
     let cx = DetectCx::new(cfg.timeout, env)?;
     let fail_on_missing = cfg.fail_on_missing_metadata || cfg.ec2.fail_on_missing_metadata;
-    let detection =
-        Arc::new(Detection::new(set.id.clone(), detectors, cx, cfg.timeout, cfg.retry.clone(), fail_on_missing));
-    let processor =
-        ResourceDetectionProcessor { detection: detection.clone(), override_existing: cfg.override_existing };
-    let runner = DetectionRunner {
-        detection,
-        refresh: cfg.refresh_interval,
-        stop: CancellationToken::new(),
-        task: Mutex::new(None),
-    };
-    Ok((processor, runner))
+    Ok(Detection::new(set.id.clone(), detectors, cx, cfg.timeout, cfg.retry.clone(), fail_on_missing))
+}
+
+fn parts(shared: Arc<Shared>, cfg: &ResourceDetectionConfig) -> (ResourceDetectionProcessor, DetectionRunner) {
+    let processor = ResourceDetectionProcessor { shared: shared.clone(), override_existing: cfg.override_existing };
+    (processor, DetectionRunner::new(shared))
 }
 
 /// The hot path: merges the detected resource into each resource of a batch.
 pub struct ResourceDetectionProcessor {
-    detection: Arc<Detection>,
+    shared: Arc<Shared>,
     override_existing: bool,
 }
 
@@ -127,7 +150,7 @@ fn merge_one(attrs: &mut Vec<KeyValue>, kv: &KeyValue, override_existing: bool) 
 
 impl SignalProcessor for ResourceDetectionProcessor {
     fn process_traces(&self, _cx: &RequestContext, req: &mut ExportTraceServiceRequest) -> Result<(), ProcessError> {
-        let merged = self.detection.published.load();
+        let merged = self.shared.detection.published.load();
         for rs in &mut req.resource_spans {
             self.apply(&merged, &mut rs.resource, &mut rs.schema_url);
         }
@@ -135,7 +158,7 @@ impl SignalProcessor for ResourceDetectionProcessor {
     }
 
     fn process_metrics(&self, _cx: &RequestContext, req: &mut ExportMetricsServiceRequest) -> Result<(), ProcessError> {
-        let merged = self.detection.published.load();
+        let merged = self.shared.detection.published.load();
         for rm in &mut req.resource_metrics {
             self.apply(&merged, &mut rm.resource, &mut rm.schema_url);
         }
@@ -143,61 +166,10 @@ impl SignalProcessor for ResourceDetectionProcessor {
     }
 
     fn process_logs(&self, _cx: &RequestContext, req: &mut ExportLogsServiceRequest) -> Result<(), ProcessError> {
-        let merged = self.detection.published.load();
+        let merged = self.shared.detection.published.load();
         for rl in &mut req.resource_logs {
             self.apply(&merged, &mut rl.resource, &mut rl.schema_url);
         }
         Ok(())
-    }
-}
-
-/// Runs the detection at start and every `refresh_interval` after.
-pub struct DetectionRunner {
-    detection: Arc<Detection>,
-    refresh: std::time::Duration,
-    stop: CancellationToken,
-    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
-}
-
-impl Component for DetectionRunner {
-    fn start<'a>(&'a self, _host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
-        Box::pin(async move {
-            self.detection.run(true).await.map_err(|e| {
-                StartError::new(format!(
-                    "processor \"{}\": resource detection failed (fail_on_missing_metadata is set): {e}",
-                    self.detection.id
-                ))
-            })?;
-            if !self.refresh.is_zero() {
-                let (detection, period, stop) = (self.detection.clone(), self.refresh, self.stop.clone());
-                let task = tokio::spawn(async move {
-                    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-                    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                    loop {
-                        tokio::select! {
-                            _ = stop.cancelled() => break,
-                            _ = ticker.tick() => {
-                                tokio::select! {
-                                    _ = stop.cancelled() => break,
-                                    _ = detection.run(false) => {}
-                                }
-                            }
-                        }
-                    }
-                });
-                *self.task.lock().unwrap_or_else(PoisonError::into_inner) = Some(task);
-            }
-            Ok(())
-        })
-    }
-
-    fn shutdown(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
-            self.stop.cancel();
-            let task = self.task.lock().unwrap_or_else(PoisonError::into_inner).take();
-            if let Some(task) = task {
-                let _ = task.await;
-            }
-        })
     }
 }

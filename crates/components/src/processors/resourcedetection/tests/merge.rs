@@ -131,3 +131,27 @@ async fn a_malformed_env_variable_is_logged_and_sets_nothing() {
     assert!(text.contains("WARN") && text.contains("invalid resource format"), "{text}");
     r.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_pipelines_of_one_processor_share_one_detection_and_refresh_task() {
+    use std::sync::Arc;
+    let set =
+        switchyard_core::testing::settings(switchyard_core::component::Kind::Processor, "resourcedetection/shared");
+    let c = super::cfg("detectors: [system]\nrefresh_interval: 1h\n");
+    let (p1, r1) = crate::processors::resourcedetection::build_shared(&set, &c).expect("builds");
+    let (p2, r2) = crate::processors::resourcedetection::build_shared(&set, &c).expect("builds");
+    assert!(Arc::ptr_eq(&p1.shared, &p2.shared), "one detection per processor id and config");
+    let other = super::cfg("detectors: [system]\nrefresh_interval: 1h\noverride: false\n");
+    let (p3, _r3) = crate::processors::resourcedetection::build_shared(&set, &other).expect("builds");
+    assert!(!Arc::ptr_eq(&p1.shared, &p3.shared), "another config is another detection");
+
+    let host = switchyard_core::component::Host::default();
+    r1.start(&host).await.expect("starts");
+    assert!(get(&through(&p2, &[]).0, "host.name").is_some(), "the second pipeline sees the first's detection");
+    r2.start(&host).await.expect("starts");
+    assert!(p1.shared.refreshing());
+    r1.shutdown().await;
+    assert!(p1.shared.refreshing(), "another pipeline still runs");
+    r2.shutdown().await;
+    assert!(!p1.shared.refreshing(), "the last shutdown stops the refresh");
+}
