@@ -2,6 +2,7 @@
 //! (`standins`), the merge rules, refresh, timeouts, and config errors (`config`).
 
 mod config_errors;
+mod conformance;
 mod detectors;
 mod k8s;
 mod merge;
