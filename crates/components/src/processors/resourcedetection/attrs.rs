@@ -114,6 +114,31 @@ pub const EKS: AttrTable = &[
     ("k8s.cluster.name", false),
 ];
 
+/// `lambda` (internal/aws/lambda/documentation.md).
+pub const LAMBDA: AttrTable = &[
+    ("aws.log.group.names", true),
+    ("aws.log.stream.names", true),
+    ("cloud.platform", true),
+    ("cloud.provider", true),
+    ("cloud.region", true),
+    ("faas.instance", true),
+    ("faas.max_memory", true),
+    ("faas.name", true),
+    ("faas.version", true),
+];
+
+/// `heroku` (internal/heroku/documentation.md).
+pub const HEROKU: AttrTable = &[
+    ("cloud.provider", true),
+    ("heroku.app.id", true),
+    ("heroku.dyno.id", true),
+    ("heroku.release.commit", true),
+    ("heroku.release.creation_timestamp", true),
+    ("service.instance.id", true),
+    ("service.name", true),
+    ("service.version", true),
+];
+
 /// `k8s_api` and its deprecated spelling `k8snode` (internal/k8sapi/documentation.md).
 pub const K8S_API: AttrTable = &[("k8s.cluster.uid", true), ("k8s.node.name", true), ("k8s.node.uid", true)];
 

@@ -49,6 +49,10 @@ pub struct ResourceDetectionConfig {
     pub azure: AzureConfig,
     /// `eks` detector settings.
     pub eks: EksConfig,
+    /// `lambda` detector settings.
+    pub lambda: AttrsOnly,
+    /// `heroku` detector settings.
+    pub heroku: AttrsOnly,
     /// `k8s_api` detector settings.
     pub k8s_api: K8sApiConfig,
     /// `k8snode` (deprecated spelling of `k8s_api`) detector settings.
@@ -57,14 +61,10 @@ pub struct ResourceDetectionConfig {
     // config carrying one without listing the detector loads, as in the Collector.
     /// `elastic_beanstalk:` (detector not built).
     pub elastic_beanstalk: Option<IgnoredAny>,
-    /// `lambda:` (detector not built).
-    pub lambda: Option<IgnoredAny>,
     /// `aks:` (detector not built).
     pub aks: Option<IgnoredAny>,
     /// `azurecontainerapps:` (detector not built).
     pub azurecontainerapps: Option<IgnoredAny>,
-    /// `heroku:` (detector not built).
-    pub heroku: Option<IgnoredAny>,
     /// `openshift:` (detector not built).
     pub openshift: Option<IgnoredAny>,
     /// `dynatrace:` (detector not built).
@@ -116,13 +116,13 @@ impl Default for ResourceDetectionConfig {
             gcp: GcpConfig::default(),
             azure: AzureConfig::default(),
             eks: EksConfig::default(),
+            lambda: AttrsOnly::default(),
+            heroku: AttrsOnly::default(),
             k8s_api: K8sApiConfig::default(),
             k8snode: K8sApiConfig::default(),
             elastic_beanstalk: None,
-            lambda: None,
             aks: None,
             azurecontainerapps: None,
-            heroku: None,
             openshift: None,
             dynatrace: None,
             consul: None,
@@ -305,15 +305,14 @@ impl Default for K8sApiConfig {
 }
 
 /// Detectors this build runs.
-pub const BUILT: &[&str] = &["env", "system", "docker", "ec2", "ecs", "gcp", "azure", "eks", "k8s_api", "k8snode"];
+pub const BUILT: &[&str] =
+    &["env", "system", "docker", "ec2", "ecs", "gcp", "azure", "eks", "lambda", "heroku", "k8s_api", "k8snode"];
 
 /// Detectors the Collector has that this build does not run (refused by name).
 pub const UNBUILT: &[&str] = &[
     "elastic_beanstalk",
-    "lambda",
     "aks",
     "azurecontainerapps",
-    "heroku",
     "openshift",
     "dynatrace",
     "consul",
@@ -378,6 +377,8 @@ impl ComponentConfig for ResourceDetectionConfig {
         check_attrs(&mut errors, "gcp", &self.gcp.resource_attributes, attrs::GCP);
         check_attrs(&mut errors, "azure", &self.azure.resource_attributes, attrs::AZURE);
         check_attrs(&mut errors, "eks", &self.eks.resource_attributes, attrs::EKS);
+        check_attrs(&mut errors, "lambda", &self.lambda.resource_attributes, attrs::LAMBDA);
+        check_attrs(&mut errors, "heroku", &self.heroku.resource_attributes, attrs::HEROKU);
         check_attrs(&mut errors, "k8s_api", &self.k8s_api.resource_attributes, attrs::K8S_API);
         check_attrs(&mut errors, "k8snode", &self.k8snode.resource_attributes, attrs::K8S_API);
         if self.eks.resource_attributes.get("k8s.cluster.name").and_then(|t| t.enabled) == Some(true) {

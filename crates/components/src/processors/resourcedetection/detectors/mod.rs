@@ -8,7 +8,9 @@ pub mod ecs;
 pub mod eks;
 pub mod env;
 pub mod gcp;
+pub mod heroku;
 pub mod k8sapi;
+pub mod lambda;
 pub mod system;
 
 use std::sync::Arc;
@@ -214,6 +216,10 @@ pub enum Detector {
     Azure(azure::AzureDetector),
     /// `eks`.
     Eks(eks::EksDetector),
+    /// `lambda`.
+    Lambda(lambda::LambdaDetector),
+    /// `heroku`.
+    Heroku(heroku::HerokuDetector),
     /// `k8s_api` or `k8snode` (the name as configured).
     K8sApi(k8sapi::K8sApiDetector, &'static str),
 }
@@ -246,6 +252,14 @@ impl Detector {
                 Enabled::new(attrs::AZURE, &cfg.azure.resource_attributes),
             )?),
             "eks" => Detector::Eks(eks::EksDetector::new(env, Enabled::new(attrs::EKS, &cfg.eks.resource_attributes))),
+            "lambda" => Detector::Lambda(lambda::LambdaDetector::new(Enabled::new(
+                attrs::LAMBDA,
+                &cfg.lambda.resource_attributes,
+            ))),
+            "heroku" => Detector::Heroku(heroku::HerokuDetector::new(Enabled::new(
+                attrs::HEROKU,
+                &cfg.heroku.resource_attributes,
+            ))),
             "k8s_api" => Detector::K8sApi(
                 k8sapi::K8sApiDetector::new(
                     &cfg.k8s_api,
@@ -277,13 +291,15 @@ impl Detector {
             Detector::Gcp(_) => "gcp",
             Detector::Azure(_) => "azure",
             Detector::Eks(_) => "eks",
+            Detector::Lambda(_) => "lambda",
+            Detector::Heroku(_) => "heroku",
             Detector::K8sApi(_, name) => name,
         }
     }
 
     /// Whether it reads a metadata service (what `fail_on_missing_metadata` is about).
     pub fn is_network(&self) -> bool {
-        !matches!(self, Detector::Env(_) | Detector::System(_))
+        !matches!(self, Detector::Env(_) | Detector::System(_) | Detector::Lambda(_) | Detector::Heroku(_))
     }
 
     /// Runs it once.
@@ -297,6 +313,8 @@ impl Detector {
             Detector::Gcp(d) => d.detect(cx).await,
             Detector::Azure(d) => d.detect(cx).await,
             Detector::Eks(d) => d.detect(cx).await,
+            Detector::Lambda(d) => d.detect(&cx.env),
+            Detector::Heroku(d) => d.detect(&cx.env),
             Detector::K8sApi(d, _) => d.detect(cx).await,
         }
     }

@@ -37,12 +37,15 @@ fn an_unknown_detector_is_reported_at_its_key_with_did_you_mean() {
 
 #[test]
 fn a_collector_detector_not_built_here_is_refused_as_not_supported_yet() {
-    let err = outcome("  resourcedetection:\n    detectors: [env, lambda]\n", "resourcedetection").unwrap_err();
+    let err = outcome("  resourcedetection:\n    detectors: [env, openshift]\n", "resourcedetection").unwrap_err();
     assert!(err.contains("processors::resourcedetection::detectors::1"), "{err}");
-    assert!(err.contains("detector \"lambda\" is not supported yet"), "{err}");
+    assert!(err.contains("detector \"openshift\" is not supported yet"), "{err}");
     // Its section alone (detector not listed) loads, as in the Collector.
-    outcome("  resourcedetection:\n    detectors: [env]\n    lambda:\n      resource_attributes: {faas.name: {enabled: false}}\n", "resourcedetection")
-        .expect("valid");
+    outcome(
+        "  resourcedetection:\n    detectors: [env]\n    openshift:\n      address: https://api.example.com\n",
+        "resourcedetection",
+    )
+    .expect("valid");
 }
 
 #[test]

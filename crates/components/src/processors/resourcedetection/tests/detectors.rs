@@ -125,3 +125,36 @@ async fn docker_asks_the_daemon_on_its_socket() {
     assert_eq!(out, vec![("host.name".into(), "docker-host-1".into()), ("os.type".into(), "linux".into())]);
     r.shutdown().await;
 }
+
+#[tokio::test]
+async fn lambda_and_heroku_read_their_platform_variables() {
+    let vars = [
+        ("AWS_LAMBDA_FUNCTION_NAME", "checkout-fn"),
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/checkout-fn"),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "2024/01/01/[$LATEST]abc"),
+        ("HEROKU_DYNO_ID", "1vac4117-c29f-4312-521e-ba4d8638c1ac"),
+        ("HEROKU_APP_NAME", "example-app"),
+        ("HEROKU_RELEASE_VERSION", "v42"),
+    ];
+    let (p, r) = started("detectors: [lambda, heroku]\n", env_of(&vars)).await;
+    let (out, _) = through(&p, &[]);
+    assert_eq!(get(&out, "cloud.provider"), Some("aws"), "lambda comes first");
+    assert_eq!(get(&out, "cloud.platform"), Some("aws_lambda"));
+    assert_eq!(get(&out, "cloud.region"), Some("eu-west-1"));
+    assert_eq!(get(&out, "faas.name"), Some("checkout-fn"));
+    assert_eq!(get(&out, "faas.version"), Some("$LATEST"));
+    assert_eq!(get(&out, "faas.max_memory"), Some("512"));
+    assert_eq!(get(&out, "faas.instance"), Some("2024/01/01/[$LATEST]abc"));
+    assert_eq!(get(&out, "aws.log.group.names"), Some("[\"/aws/lambda/checkout-fn\"]"));
+    assert_eq!(get(&out, "service.name"), Some("example-app"));
+    assert_eq!(get(&out, "service.instance.id"), Some("1vac4117-c29f-4312-521e-ba4d8638c1ac"));
+    assert_eq!(get(&out, "service.version"), Some("v42"));
+    r.shutdown().await;
+
+    let (p, r) = started("detectors: [lambda, heroku]\n", env_of(&[])).await;
+    assert!(through(&p, &[]).0.is_empty(), "neither platform");
+    r.shutdown().await;
+}
