@@ -1,6 +1,9 @@
 //! Every `resourcedetection` section of the public configs in
 //! `shared/conformance/configs/` decodes and validates (read in place).
 
+// Skipped files and the sections checked are printed, as the other conformance tests do.
+#![allow(clippy::print_stdout)]
+
 use switchyard_core::component::ComponentConfig;
 use switchyard_core::config;
 
