@@ -81,11 +81,15 @@ impl Detection {
                             if first {
                                 tracing::info!(processor = %self.id, detector = d.name(), reason = %e,
                                     "Metadata not available: the detector sets nothing.");
+                                *slot = Some(Detected::empty());
+                            } else {
+                                // A service gone for a moment does not wipe what it said before.
+                                tracing::debug!(processor = %self.id, detector = d.name(), reason = %e,
+                                    "Metadata not available on refresh: the previous result is kept.");
                             }
-                            *slot = Some(Detected::empty());
                             continue;
                         }
-                        if self.fail_on_missing && d.is_network() && first {
+                        if self.fail_on_missing && first && (missing || d.is_network()) {
                             fatal.push(format!("detector \"{}\": {e}", d.name()));
                         }
                         if first {

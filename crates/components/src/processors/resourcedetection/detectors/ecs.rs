@@ -1,7 +1,7 @@
 //! `ecs`: the ECS task metadata endpoint, v4 (`ECS_CONTAINER_METADATA_URI_V4`) or v3
 //! (`ECS_CONTAINER_METADATA_URI`), as upstream internal/aws/ecs: `GET <uri>/task` for the
 //! task, `GET <uri>` for this container. Without either variable the detector is not on
-//! ECS and sets nothing.
+//! ECS and sets nothing (an error with `fail_on_missing_metadata`).
 
 use serde::Deserialize;
 
@@ -69,7 +69,9 @@ impl EcsDetector {
         let uri = ["ECS_CONTAINER_METADATA_URI_V4", "ECS_CONTAINER_METADATA_URI"]
             .iter()
             .find_map(|v| (cx.env)(v).map(|s| s.trim().trim_end_matches('/').to_string()).filter(|s| !s.is_empty()));
-        let Some(uri) = uri else { return Ok(Detected::empty()) };
+        let Some(uri) = uri else {
+            return Err(DetectError::Missing("not on ECS: ECS_CONTAINER_METADATA_URI_V4 is not set".to_string()));
+        };
         let task_url = format!("{uri}/task");
         let task: Task = parse_json(&task_url, &http_get(&cx.http, &task_url, &[]).await?)?;
         let mut b = Builder::new(&self.enabled, SCHEMA_URL);

@@ -37,7 +37,7 @@ impl EksDetector {
     /// Checks for EKS and asks IMDS now.
     pub async fn detect(&self, cx: &DetectCx) -> Result<Detected, DetectError> {
         if (cx.env)("KUBERNETES_SERVICE_HOST").is_none_or(|h| h.is_empty()) {
-            return Ok(Detected::empty());
+            return Err(DetectError::Missing("not on Kubernetes: KUBERNETES_SERVICE_HOST is not set".to_string()));
         }
         let client =
             crate::k8s::client(&self.api).await.map_err(|e| DetectError::Failed(format!("kubernetes client: {e}")))?;

@@ -17,7 +17,11 @@ impl HerokuDetector {
 
     /// Reads the environment now.
     pub fn detect(&self, env: &EnvLookup) -> Result<Detected, DetectError> {
-        let Some(dyno) = env("HEROKU_DYNO_ID") else { return Ok(Detected::empty()) };
+        let Some(dyno) = env("HEROKU_DYNO_ID") else {
+            return Err(DetectError::Missing(
+                "Heroku dyno metadata unavailable: HEROKU_DYNO_ID is not set".to_string(),
+            ));
+        };
         let mut b = Builder::new(&self.enabled, SCHEMA_URL);
         b.str("cloud.provider", "heroku");
         b.str("service.instance.id", dyno);

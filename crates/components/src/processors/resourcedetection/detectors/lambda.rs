@@ -19,7 +19,7 @@ impl LambdaDetector {
     /// Reads the environment now.
     pub fn detect(&self, env: &EnvLookup) -> Result<Detected, DetectError> {
         let Some(function) = env("AWS_LAMBDA_FUNCTION_NAME").filter(|f| !f.is_empty()) else {
-            return Ok(Detected::empty());
+            return Err(DetectError::Missing("not on AWS Lambda: AWS_LAMBDA_FUNCTION_NAME is not set".to_string()));
         };
         let mut b = Builder::new(&self.enabled, SCHEMA_URL);
         b.str("cloud.provider", "aws");

@@ -155,3 +155,29 @@ async fn the_pipelines_of_one_processor_share_one_detection_and_refresh_task() {
     r2.shutdown().await;
     assert!(!p1.shared.refreshing(), "the last shutdown stops the refresh");
 }
+
+#[tokio::test]
+async fn a_refresh_that_fails_keeps_the_previous_result() {
+    let (logs, _guard) = Logs::capture();
+    let (imds, calls) = standins::ec2_then_broken().await;
+    let vars = [(EC2_VAR, imds.as_str())];
+    let yaml = "detectors: [ec2]\nrefresh_interval: 100ms\nretry: {enabled: false}\n";
+    let (p, r) = started(yaml, env_of(&vars)).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while calls.load(std::sync::atomic::Ordering::SeqCst) < 3 {
+        assert!(Instant::now() < deadline, "no refresh happened");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(get(&through(&p, &[]).0, "host.type"), Some("t2.micro"));
+    assert!(logs.text().contains("previous result is kept"), "{}", logs.text());
+    r.shutdown().await;
+}
+
+#[tokio::test]
+async fn fail_on_missing_metadata_stops_the_start_when_ecs_is_not_there() {
+    let set = switchyard_core::testing::settings(switchyard_core::component::Kind::Processor, "resourcedetection");
+    let c = super::cfg("detectors: [env, ecs]\nfail_on_missing_metadata: true\nretry: {enabled: false}\n");
+    let (_, r) = crate::processors::resourcedetection::build(&set, &c, env_of(&[])).expect("builds");
+    let err = r.start(&switchyard_core::component::Host::default()).await.expect_err("fails to start");
+    assert!(err.message.contains("ECS_CONTAINER_METADATA_URI_V4"), "{}", err.message);
+}

@@ -243,3 +243,24 @@ pub async fn ec2_changing() -> (String, Arc<AtomicUsize>) {
         .with_state(calls.clone());
     (serve(app).await, calls)
 }
+
+/// EC2 whose document answers once, then fails with 500. Returns the base URL and the
+/// call counter.
+pub async fn ec2_then_broken() -> (String, Arc<AtomicUsize>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let app = Router::new()
+        .route("/latest/api/token", put(|| async { TOKEN }))
+        .route(
+            "/latest/dynamic/instance-identity/document",
+            get(|State(calls): State<Arc<AtomicUsize>>| async move {
+                if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                    (StatusCode::OK, EC2_DOCUMENT)
+                } else {
+                    (StatusCode::INTERNAL_SERVER_ERROR, "")
+                }
+            }),
+        )
+        .route("/latest/meta-data/hostname", get(|| async { "ip-10-0-0-1" }))
+        .with_state(calls.clone());
+    (serve(app).await, calls)
+}
