@@ -1,13 +1,15 @@
 //! The `resourcedetection` processor (alias `resource_detection`; the Collector contrib
 //! `resourcedetectionprocessor`): detects the resource the gateway runs in (environment,
-//! host, Docker, EC2, ECS, GCP, Azure) and merges it into every resource passing through.
+//! host, Docker, EC2, ECS, EKS, Lambda, Heroku, GCP, Azure, the Kubernetes node) and merges
+//! it into every resource passing through.
 //!
 //! Detection runs in `start`, every detector at once, each bounded by `timeout`, so the
 //! start waits for it as the Collector's does but always finishes: a detector that fails
 //! or times out is logged and contributes nothing (with `fail_on_missing_metadata`, a
-//! network detector that cannot reach its metadata fails the start instead). It runs
-//! again every `refresh_interval`. The merged result sits in an `ArcSwap`; the hot path
-//! loads it and loops over its few attributes per resource.
+//! detector whose platform or metadata service is missing fails the start instead). It
+//! runs again every `refresh_interval`. The pipelines using one processor share one
+//! detection. The merged result sits in an `ArcSwap`; the hot path loads it and loops
+//! over its few attributes per resource.
 
 mod attrs;
 mod config;
