@@ -1,0 +1,248 @@
+//! The `k8sattributes` processor (alias `k8s_attributes`; the Collector contrib
+//! `k8sattributesprocessor`): finds the pod a resource came from (by the connection's IP or
+//! resource attributes, per `pod_association`) and adds that pod's metadata (`k8s.pod.name`,
+//! `k8s.namespace.name`, `k8s.deployment.name`, labels, annotations...) to the resource.
+//!
+//! Pods are learned by a background watch of the API server into a compact cache
+//! ([`cache`]); a request only reads the cache and never waits for the API.
+//! Self-metrics: `switchyard_processor_k8sattributes_pods` and
+//! `switchyard_processor_k8sattributes_cache_bytes` (label `processor`).
+
+pub mod cache;
+mod config;
+mod pod;
+mod rules;
+mod associate;
+mod watch;
+#[cfg(test)]
+mod tests;
+
+pub use config::{K8sAttributesConfig, DEFAULT_METADATA, METADATA_NAMES};
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use regex::Regex;
+use switchyard_core::component::{BuildError, Component, Host, ProcessorFactory, Settings, Stability, StartError};
+use switchyard_core::consumer::{AnyConsumer, RequestContext};
+use switchyard_core::processorhelper::{create_stateless, ProcessError, SignalProcessor};
+use switchyard_pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
+use switchyard_pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use switchyard_pdata::proto::collector::profiles::v1development::ExportProfilesServiceRequest;
+use switchyard_pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
+use switchyard_pdata::Signal;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::k8s::ApiConfig;
+use cache::{default_associations, Association, PodCache, Source};
+use pod::Converter;
+use rules::Rules;
+use watch::{Shared, WatchPlan};
+
+/// The Collector type string.
+pub const TYPE: &str = "k8sattributes";
+
+/// Gauge: pods in the cache.
+pub const PODS_GAUGE: &str = "switchyard_processor_k8sattributes_pods";
+/// Gauge: approximate bytes the cache holds.
+pub const BYTES_GAUGE: &str = "switchyard_processor_k8sattributes_cache_bytes";
+
+/// How long a deleted pod still matches (upstream's `podDeleteGracePeriod`), so data sent
+/// just before the pod went still gets its attributes.
+pub const DELETE_GRACE: Duration = Duration::from_secs(120);
+
+/// Creates k8sattributes processors.
+pub struct K8sAttributesProcessorFactory;
+
+impl ProcessorFactory for K8sAttributesProcessorFactory {
+    type Config = K8sAttributesConfig;
+    fn component_type(&self) -> &'static str {
+        TYPE
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["k8s_attributes"]
+    }
+    fn stability(&self, signal: Signal) -> Option<Stability> {
+        match signal {
+            Signal::Traces | Signal::Metrics | Signal::Logs => Some(Stability::Beta),
+            Signal::Profiles => Some(Stability::Alpha),
+        }
+    }
+    fn create(
+        &self,
+        set: Settings,
+        cfg: &K8sAttributesConfig,
+        next: AnyConsumer,
+    ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
+        let api = ApiConfig { auth_type: cfg.auth_type, context: cfg.context.clone(), kubeconfig: None };
+        build(&set, cfg, api, DELETE_GRACE, next)
+    }
+}
+
+/// The processor and its watch component (none in passthrough mode).
+pub(crate) fn build(
+    set: &Settings,
+    cfg: &K8sAttributesConfig,
+    api: ApiConfig,
+    grace: Duration,
+    next: AnyConsumer,
+) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
+    let rules = Arc::new(Rules::compile(&cfg.extract));
+    let associations: Vec<Association> = if cfg.pod_association.is_empty() {
+        default_associations()
+    } else {
+        cfg.pod_association
+            .iter()
+            .map(|a| {
+                a.sources
+                    .iter()
+                    .map(|s| match s.from.as_str() {
+                        "connection" => Source::Connection,
+                        _ => Source::Attr(s.name.as_str().into()),
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let cache = Arc::new(PodCache::new(associations.clone(), grace));
+    let processor =
+        K8sAttributesProcessor { rules: rules.clone(), associations, passthrough: cfg.passthrough, cache: cache.clone() };
+    let (consumer, _) = create_stateless(set, processor, next)?;
+    if cfg.passthrough {
+        return Ok((consumer, None));
+    }
+    let exclude = cfg
+        .exclude
+        .pods
+        .iter()
+        .map(|p| Regex::new(&p.name))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| BuildError::new(set, format!("exclude::pods: {e}")))?;
+    let node = if cfg.filter.node_from_env_var.is_empty() {
+        cfg.filter.node.clone()
+    } else {
+        std::env::var(&cfg.filter.node_from_env_var).unwrap_or_default()
+    };
+    let id = set.id.to_string();
+    let labels = [("processor", id.as_str())];
+    let m = &set.telemetry.metrics;
+    let (synced, _) = tokio::sync::watch::channel(0usize);
+    let shared = Shared {
+        cache,
+        conv: Arc::new(Converter::new(rules.clone(), exclude)),
+        synced,
+        pods_gauge: m.gauge(PODS_GAUGE, "Pods in the k8sattributes processor's cache.", &labels),
+        bytes_gauge: m.gauge(BYTES_GAUGE, "Approximate bytes the k8sattributes processor's pod cache holds.", &labels),
+        stop: CancellationToken::new(),
+    };
+    let watcher = Watcher {
+        id,
+        api,
+        plan: WatchPlan::new(&cfg.filter, &node, &rules),
+        shared,
+        wait: cfg.wait_for_metadata.then_some(cfg.wait_for_metadata_timeout),
+        tasks: Mutex::new(Vec::new()),
+    };
+    Ok((consumer, Some(Box::new(watcher))))
+}
+
+/// One processor instance: reads the cache.
+pub struct K8sAttributesProcessor {
+    rules: Arc<Rules>,
+    associations: Vec<Association>,
+    passthrough: bool,
+    cache: Arc<PodCache>,
+}
+
+impl K8sAttributesProcessor {
+    fn resource(&self, conn: Option<&str>, res: &mut Option<Resource>) {
+        let attrs: &mut Vec<KeyValue> = &mut res.get_or_insert_with(Resource::default).attributes;
+        let Some((key, from_conn)) = associate::identify(&self.associations, conn, attrs) else { return };
+        if from_conn && (self.passthrough || self.rules.has("k8s.pod.ip")) {
+            if let Some(ip) = conn {
+                associate::set_attr(attrs, "k8s.pod.ip", ip);
+            }
+        }
+        if !self.passthrough {
+            associate::annotate(&self.cache, &self.rules, &key, attrs);
+        }
+    }
+
+    /// The connection's IP as the Collector prints it (IPv4-mapped IPv6 as IPv4).
+    fn conn(cx: &RequestContext) -> Option<String> {
+        cx.client_addr.map(|a| a.ip().to_canonical().to_string())
+    }
+}
+
+impl SignalProcessor for K8sAttributesProcessor {
+    fn process_traces(&self, cx: &RequestContext, req: &mut ExportTraceServiceRequest) -> Result<(), ProcessError> {
+        let conn = Self::conn(cx);
+        req.resource_spans.iter_mut().for_each(|r| self.resource(conn.as_deref(), &mut r.resource));
+        Ok(())
+    }
+    fn process_metrics(&self, cx: &RequestContext, req: &mut ExportMetricsServiceRequest) -> Result<(), ProcessError> {
+        let conn = Self::conn(cx);
+        req.resource_metrics.iter_mut().for_each(|r| self.resource(conn.as_deref(), &mut r.resource));
+        Ok(())
+    }
+    fn process_logs(&self, cx: &RequestContext, req: &mut ExportLogsServiceRequest) -> Result<(), ProcessError> {
+        let conn = Self::conn(cx);
+        req.resource_logs.iter_mut().for_each(|r| self.resource(conn.as_deref(), &mut r.resource));
+        Ok(())
+    }
+    fn process_profiles(&self, cx: &RequestContext, req: &mut ExportProfilesServiceRequest) -> Result<(), ProcessError> {
+        let conn = Self::conn(cx);
+        req.resource_profiles.iter_mut().for_each(|r| self.resource(conn.as_deref(), &mut r.resource));
+        Ok(())
+    }
+}
+
+/// The component that runs the watches between start and shutdown.
+struct Watcher {
+    id: String,
+    api: ApiConfig,
+    plan: WatchPlan,
+    shared: Shared,
+    wait: Option<Duration>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Component for Watcher {
+    fn start<'a>(&'a self, _host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
+        Box::pin(async move {
+            let client = crate::k8s::client(&self.api)
+                .await
+                .map_err(|e| StartError::new(format!("processor \"{}\": kubernetes client: {e}", self.id)))?;
+            let mut rx = self.shared.synced.subscribe();
+            let tasks = watch::spawn(client, &self.plan, &self.shared);
+            *self.tasks.lock().unwrap_or_else(PoisonError::into_inner) = tasks;
+            if let Some(timeout) = self.wait {
+                let want = self.plan.watch_count();
+                let synced = tokio::time::timeout(timeout, rx.wait_for(|n| *n >= want)).await;
+                if !matches!(synced, Ok(Ok(_))) {
+                    self.shared.stop.cancel();
+                    return Err(StartError::new(format!(
+                        "processor \"{}\": failed to wait for caches to be synced (wait_for_metadata_timeout {})",
+                        self.id,
+                        humantime::format_duration(timeout)
+                    )));
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.shared.stop.cancel();
+            let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(PoisonError::into_inner));
+            for t in tasks {
+                let _ = t.await;
+            }
+        })
+    }
+}
