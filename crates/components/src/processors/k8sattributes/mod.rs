@@ -79,18 +79,19 @@ impl ProcessorFactory for K8sAttributesProcessorFactory {
         next: AnyConsumer,
     ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
         let api = ApiConfig { auth_type: cfg.auth_type, context: cfg.context.clone(), kubeconfig: None };
-        build(&set, cfg, api, DELETE_GRACE, next)
+        let (processor, watcher) = parts(&set, cfg, api, DELETE_GRACE)?;
+        let (consumer, _) = create_stateless(&set, processor, next)?;
+        Ok((consumer, watcher.map(|w| Box::new(w) as Box<dyn Component>)))
     }
 }
 
-/// The processor and its watch component (none in passthrough mode).
-pub(crate) fn build(
+/// The processor and the component running its watches (none in passthrough mode).
+pub(crate) fn parts(
     set: &Settings,
     cfg: &K8sAttributesConfig,
     api: ApiConfig,
     grace: Duration,
-    next: AnyConsumer,
-) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
+) -> Result<(K8sAttributesProcessor, Option<Watcher>), BuildError> {
     let rules = Arc::new(Rules::compile(&cfg.extract));
     let associations: Vec<Association> = if cfg.pod_association.is_empty() {
         default_associations()
@@ -111,9 +112,8 @@ pub(crate) fn build(
     let cache = Arc::new(PodCache::new(associations.clone(), grace));
     let processor =
         K8sAttributesProcessor { rules: rules.clone(), associations, passthrough: cfg.passthrough, cache: cache.clone() };
-    let (consumer, _) = create_stateless(set, processor, next)?;
     if cfg.passthrough {
-        return Ok((consumer, None));
+        return Ok((processor, None));
     }
     let exclude = cfg
         .exclude
@@ -147,7 +147,7 @@ pub(crate) fn build(
         wait: cfg.wait_for_metadata.then_some(cfg.wait_for_metadata_timeout),
         tasks: Mutex::new(Vec::new()),
     };
-    Ok((consumer, Some(Box::new(watcher))))
+    Ok((processor, Some(watcher)))
 }
 
 /// One processor instance: reads the cache.
@@ -202,7 +202,7 @@ impl SignalProcessor for K8sAttributesProcessor {
 }
 
 /// The component that runs the watches between start and shutdown.
-struct Watcher {
+pub(crate) struct Watcher {
     id: String,
     api: ApiConfig,
     plan: WatchPlan,
