@@ -70,7 +70,26 @@ pub fn annotate(cache: &PodCache, rules: &Rules, key: &str, attrs: &mut Vec<KeyV
 }
 
 fn apply(f: &Found<'_>, rules: &Rules, attrs: &mut Vec<KeyValue>) {
-    for (k, v) in f.pod.attrs.iter() {
+    let p = f.pod;
+    for (k, v) in [
+        ("k8s.pod.name", &*p.name),
+        ("k8s.pod.hostname", &*p.hostname),
+        ("k8s.pod.ip", &*p.ip),
+        ("k8s.namespace.name", &*p.namespace),
+        ("k8s.pod.uid", &*p.uid),
+        ("k8s.node.name", &*p.node),
+    ] {
+        if rules.has(k) {
+            set_attr(attrs, k, v);
+        }
+    }
+    if rules.has("k8s.pod.start_time") && p.created != i64::MIN {
+        if let Ok(t) = k8s_openapi::jiff::Timestamp::from_second(p.created) {
+            // Go's metav1.Time text form: RFC 3339 in UTC, whole seconds.
+            set_attr(attrs, "k8s.pod.start_time", &t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+        }
+    }
+    for (k, v) in p.attrs.iter() {
         set_attr(attrs, k, v);
     }
     containers(f, rules, attrs);

@@ -4,8 +4,10 @@
 //! # Memory
 //!
 //! A pod is kept as a [`PodInfo`]: its identity (uid, name, namespace, node, IP), the
-//! attributes already extracted (keys shared across pods as `Arc<str>`) and, when container
-//! attributes are asked for, one small record per container. Whole pod objects are never
+//! attributes already extracted from owners, labels and annotations (keys and common values
+//! shared across pods as `Arc<str>`) and, when container attributes are asked for, one small
+//! record per container. Its index keys are not kept per pod: they are recomputed from the
+//! entry when it changes or goes. Whole pod objects are never
 //! kept (a typical pod object is 5-15 KB of JSON; the entry is a few hundred bytes). The
 //! cache counts its own bytes as entries come and go ([`PodCache::bytes`]): string lengths,
 //! struct sizes and one hash-table slot per index key; the `cache_memory_for_10k_pods` test
@@ -44,16 +46,18 @@ pub fn push_part(key: &mut String, source: &Source, value: &str) {
     key.push('\u{1e}');
 }
 
-/// A container of a pod, as far as attributes need it.
+/// A container of a pod, as far as attributes need it. Names and images are shared
+/// between pods (interned), so a replica costs pointers, not copies.
 #[derive(Debug, Default)]
 pub struct ContainerInfo {
     /// `k8s.container.name`.
-    pub name: Box<str>,
+    pub name: Arc<str>,
     /// `container.image.name`.
-    pub image_name: Box<str>,
+    pub image_name: Arc<str>,
     /// `container.image.tag`.
-    pub image_tag: Box<str>,
-    /// `container.id` of the current run (runtime prefix removed).
+    pub image_tag: Arc<str>,
+    /// `container.id` of the current run (runtime prefix removed); kept only when
+    /// `container.id` is extracted or associated on.
     pub id: Box<str>,
     /// `container.image.repo_digests` (one entry).
     pub repo_digest: Box<str>,
@@ -61,57 +65,73 @@ pub struct ContainerInfo {
 
 impl ContainerInfo {
     fn heap(&self) -> usize {
-        size_of::<Self>()
-            + self.name.len()
-            + self.image_name.len()
-            + self.image_tag.len()
-            + self.id.len()
-            + self.repo_digest.len()
+        size_of::<Self>() + self.id.len() + self.repo_digest.len()
     }
 }
 
-/// A pod as the cache keeps it.
-#[derive(Debug, Default)]
+/// A pod as the cache keeps it. Values that many pods share (namespace, node, owner,
+/// images) are interned `Arc<str>`s; attributes that are a field here (name, namespace,
+/// node, uid, start time) are made at request time rather than stored twice.
+#[derive(Debug)]
 pub struct PodInfo {
-    /// `metadata.uid`.
-    pub uid: Box<str>,
+    /// `metadata.uid` (also the key of the by-uid table, shared).
+    pub uid: Arc<str>,
     /// `metadata.name`.
     pub name: Box<str>,
     /// `metadata.namespace`.
-    pub namespace: Box<str>,
+    pub namespace: Arc<str>,
     /// `spec.nodeName`.
-    pub node: Box<str>,
+    pub node: Arc<str>,
     /// `status.podIP` ("" before it has one).
     pub ip: Box<str>,
+    /// `spec.hostname` (only when `k8s.pod.hostname` is extracted).
+    pub hostname: Box<str>,
     /// `spec.hostNetwork`: its IP is the node's, so it is never matched by IP.
     pub host_network: bool,
     /// Excluded (config or the ignore annotation): known, but data is left alone.
     pub ignore: bool,
     /// `status.startTime` in seconds; a newer pod wins an identifier over an older one.
     pub start_time: i64,
+    /// `metadata.creationTimestamp` in seconds (`k8s.pod.start_time`); `i64::MIN` = unknown.
+    pub created: i64,
     /// Owning replicaset's uid, for the deployment lookup at request time.
-    pub replicaset_uid: Box<str>,
+    pub replicaset_uid: Arc<str>,
     /// Deployment name guessed from the replicaset name and `pod-template-hash`.
-    pub deployment_hint: Box<str>,
-    /// Attributes extracted from the pod itself.
+    pub deployment_hint: Arc<str>,
+    /// Attributes extracted from the pod's owners, labels and annotations.
     pub attrs: Box<[(Arc<str>, Box<str>)]>,
     /// Containers (empty unless container attributes are extracted).
     pub containers: Box<[ContainerInfo]>,
 }
 
+impl Default for PodInfo {
+    fn default() -> Self {
+        PodInfo {
+            uid: "".into(),
+            name: "".into(),
+            namespace: "".into(),
+            node: "".into(),
+            ip: "".into(),
+            hostname: "".into(),
+            host_network: false,
+            ignore: false,
+            start_time: i64::MIN,
+            created: i64::MIN,
+            replicaset_uid: "".into(),
+            deployment_hint: "".into(),
+            attrs: Box::new([]),
+            containers: Box::new([]),
+        }
+    }
+}
+
 impl PodInfo {
-    /// Bytes this entry holds (the `Arc` header included; shared keys not).
+    /// Bytes this entry holds alone (the `Arc` header included; interned strings not).
     pub fn heap(&self) -> usize {
-        let strs = self.uid.len()
-            + self.name.len()
-            + self.namespace.len()
-            + self.node.len()
-            + self.ip.len()
-            + self.replicaset_uid.len()
-            + self.deployment_hint.len();
+        let strs = self.uid.len() + self.name.len() + self.ip.len() + self.hostname.len();
         let attrs: usize = self.attrs.iter().map(|(_, v)| size_of::<(Arc<str>, Box<str>)>() + v.len()).sum();
         let containers: usize = self.containers.iter().map(ContainerInfo::heap).sum();
-        size_of::<Self>() + 2 * size_of::<usize>() + strs + attrs + containers
+        size_of::<Self>() + 4 * size_of::<usize>() + strs + attrs + containers
     }
 
     /// Every identifier this pod is found by, for `associations` (contrib
@@ -130,6 +150,7 @@ impl PodInfo {
                         "k8s.namespace.name" => &self.namespace,
                         "k8s.pod.name" => &self.name,
                         "k8s.pod.uid" => &self.uid,
+                        "k8s.node.name" => &self.node,
                         "host.name" | "k8s.pod.ip" => &self.ip,
                         "container.id" => {
                             container_slot = Some(key.len());
@@ -208,7 +229,7 @@ const SLOT: usize = size_of::<(Box<str>, Arc<PodInfo>)>() + 1;
 #[derive(Default)]
 struct State {
     index: HashMap<Box<str>, Arc<PodInfo>>,
-    by_uid: HashMap<Box<str>, (Arc<PodInfo>, Vec<Box<str>>)>,
+    by_uid: HashMap<Arc<str>, Arc<PodInfo>>,
     namespaces: HashMap<Box<str>, MetaInfo>,
     nodes: HashMap<Box<str>, MetaInfo>,
     replicasets: HashMap<Box<str>, ReplicaSetInfo>,
@@ -261,35 +282,32 @@ impl PodCache {
         let pod = Arc::new(pod);
         let mut st = self.write();
         let st = &mut *st;
-        if let Some((old, old_ids)) = st.by_uid.remove(&*pod.uid) {
-            let held: usize = old_ids.iter().map(|k| k.len() + 16).sum();
-            st.bytes = st.bytes.saturating_sub(old.heap() + uid_slot(&old.uid) + held);
-            for k in old_ids {
-                if !ids.iter().any(|n| **n == *k) {
+        if let Some(old) = st.by_uid.remove(&*pod.uid) {
+            st.bytes = st.bytes.saturating_sub(old.heap() + UID_SLOT);
+            for k in old.identifiers(&self.associations) {
+                if !ids.contains(&k) {
                     remove_key(st, &k, &old.uid);
                 }
             }
         }
-        let mut held = Vec::with_capacity(ids.len());
         for k in ids {
             match st.index.get_mut(k.as_str()) {
-                Some(cur) if cur.uid != pod.uid && cur.start_time > pod.start_time => continue,
+                Some(cur) if cur.uid != pod.uid && cur.start_time > pod.start_time => {}
                 Some(cur) => *cur = pod.clone(),
                 None => {
                     st.bytes += k.len() + SLOT;
-                    st.index.insert(k.clone().into_boxed_str(), pod.clone());
+                    st.index.insert(k.into_boxed_str(), pod.clone());
                 }
             }
-            held.push(k.into_boxed_str());
         }
-        st.bytes += pod.heap() + uid_slot(&pod.uid) + held.iter().map(|k| k.len() + 16).sum::<usize>();
-        st.by_uid.insert(pod.uid.clone(), (pod, held));
+        st.bytes += pod.heap() + UID_SLOT;
+        st.by_uid.insert(pod.uid.clone(), pod);
     }
 
     /// A pod was deleted (DELETED, or gone from a relist): it stops matching after the grace period.
     pub fn delete(&self, uid: &str, now: Instant) {
         if self.grace.is_zero() {
-            forget(&mut self.write(), uid);
+            forget(&mut self.write(), uid, &self.associations);
         } else {
             self.write().deleted.push_back((now, uid.into()));
         }
@@ -303,7 +321,7 @@ impl PodCache {
                 break;
             }
             if let Some((_, uid)) = st.deleted.pop_front() {
-                forget(&mut st, &uid);
+                forget(&mut st, &uid, &self.associations);
             }
         }
     }
@@ -315,8 +333,8 @@ impl PodCache {
             .read()
             .by_uid
             .iter()
-            .filter(|(uid, (p, _))| namespace.is_none_or(|n| *p.namespace == *n) && !seen.contains(*uid))
-            .map(|(uid, _)| uid.clone())
+            .filter(|(uid, p)| namespace.is_none_or(|n| *p.namespace == *n) && !seen.contains(&***uid))
+            .map(|(uid, _)| Box::from(&**uid))
             .collect();
         for uid in gone {
             self.delete(&uid, now);
@@ -388,9 +406,8 @@ impl PodCache {
     }
 }
 
-fn uid_slot(uid: &str) -> usize {
-    uid.len() + size_of::<(Box<str>, (Arc<PodInfo>, Vec<Box<str>>))>() + 1
-}
+/// A by-uid slot: key and value pointers and a control byte.
+const UID_SLOT: usize = size_of::<(Arc<str>, Arc<PodInfo>)>() + 1;
 
 /// Removes index `key` if it still points at pod `uid`.
 fn remove_key(st: &mut State, key: &str, uid: &str) {
@@ -400,12 +417,10 @@ fn remove_key(st: &mut State, key: &str, uid: &str) {
     }
 }
 
-fn forget(st: &mut State, uid: &str) {
-    if let Some((pod, keys)) = st.by_uid.remove(uid) {
-        st.bytes = st
-            .bytes
-            .saturating_sub(pod.heap() + uid_slot(uid) + keys.iter().map(|k| k.len() + 16).sum::<usize>());
-        for k in keys {
+fn forget(st: &mut State, uid: &str, associations: &[Association]) {
+    if let Some(pod) = st.by_uid.remove(uid) {
+        st.bytes = st.bytes.saturating_sub(pod.heap() + UID_SLOT);
+        for k in pod.identifiers(associations) {
             remove_key(st, &k, uid);
         }
     }

@@ -236,7 +236,10 @@ impl ComponentConfig for K8sAttributesConfig {
             if !METADATA_NAMES.contains(&name.as_str()) {
                 e.push(FieldError::new(
                     format!("extract::metadata::{i}"),
-                    format!("\"{name}\" is not a supported metadata field{}", suggestion(name, METADATA_NAMES.iter().copied())),
+                    format!(
+                        "\"{name}\" is not a supported metadata field{}",
+                        suggestion(name, METADATA_NAMES.iter().copied())
+                    ),
                 ));
             }
         }
@@ -266,7 +269,10 @@ impl ComponentConfig for K8sAttributesConfig {
             if !matches!(f.op.as_str(), "" | "equals" | "not-equals" | "exists" | "does-not-exist") {
                 e.push(FieldError::new(
                     format!("filter::labels::{i}::op"),
-                    format!("\"{}\" is not a valid label filter operation (equals, not-equals, exists, does-not-exist)", f.op),
+                    format!(
+                        "\"{}\" is not a valid label filter operation (equals, not-equals, exists, does-not-exist)",
+                        f.op
+                    ),
                 ));
             }
         }

@@ -8,14 +8,14 @@
 //! Self-metrics: `switchyard_processor_k8sattributes_pods` and
 //! `switchyard_processor_k8sattributes_cache_bytes` (label `processor`).
 
-pub mod cache;
-mod config;
-mod pod;
-mod rules;
 mod associate;
-mod watch;
+pub mod cache;
+pub mod config;
+pub mod pod;
+pub mod rules;
 #[cfg(test)]
 mod tests;
+mod watch;
 
 pub use config::{K8sAttributesConfig, DEFAULT_METADATA, METADATA_NAMES};
 
@@ -110,8 +110,12 @@ pub(crate) fn parts(
             .collect()
     };
     let cache = Arc::new(PodCache::new(associations.clone(), grace));
-    let processor =
-        K8sAttributesProcessor { rules: rules.clone(), associations, passthrough: cfg.passthrough, cache: cache.clone() };
+    let processor = K8sAttributesProcessor {
+        rules: rules.clone(),
+        associations,
+        passthrough: cfg.passthrough,
+        cache: cache.clone(),
+    };
     if cfg.passthrough {
         return Ok((processor, None));
     }
@@ -127,13 +131,15 @@ pub(crate) fn parts(
     } else {
         std::env::var(&cfg.filter.node_from_env_var).unwrap_or_default()
     };
+    let keep_ids = rules.has("container.id")
+        || cfg.pod_association.iter().flat_map(|a| &a.sources).any(|s| s.name == "container.id");
     let id = set.id.to_string();
     let labels = [("processor", id.as_str())];
     let m = &set.telemetry.metrics;
     let (synced, _) = tokio::sync::watch::channel(0usize);
     let shared = Shared {
         cache,
-        conv: Arc::new(Converter::new(rules.clone(), exclude)),
+        conv: Arc::new(Converter::new(rules.clone(), exclude, keep_ids)),
         synced,
         pods_gauge: m.gauge(PODS_GAUGE, "Pods in the k8sattributes processor's cache.", &labels),
         bytes_gauge: m.gauge(BYTES_GAUGE, "Approximate bytes the k8sattributes processor's pod cache holds.", &labels),
@@ -194,7 +200,11 @@ impl SignalProcessor for K8sAttributesProcessor {
         req.resource_logs.iter_mut().for_each(|r| self.resource(conn.as_deref(), &mut r.resource));
         Ok(())
     }
-    fn process_profiles(&self, cx: &RequestContext, req: &mut ExportProfilesServiceRequest) -> Result<(), ProcessError> {
+    fn process_profiles(
+        &self,
+        cx: &RequestContext,
+        req: &mut ExportProfilesServiceRequest,
+    ) -> Result<(), ProcessError> {
         let conn = Self::conn(cx);
         req.resource_profiles.iter_mut().for_each(|r| self.resource(conn.as_deref(), &mut r.resource));
         Ok(())

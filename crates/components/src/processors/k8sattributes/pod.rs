@@ -15,31 +15,49 @@ use super::rules::{parse_image, From, Rules};
 /// The pod annotation that opts a pod out (`"true"`).
 pub const IGNORE_ANNOTATION: &str = "opentelemetry.io/k8s-processor/ignore";
 
+/// Shared strings: one allocation per distinct value (namespace, node, image, owner,
+/// attribute key) however many pods carry it. Entries no pod uses any more are dropped when
+/// the table has doubled since the last cleanup, so churn (new replicasets per rollout)
+/// does not grow it without bound.
+#[derive(Default)]
+struct Interner {
+    set: HashSet<Arc<str>>,
+    next_cleanup: usize,
+}
+
+impl Interner {
+    fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.set.get(s) {
+            return a.clone();
+        }
+        if self.set.len() >= self.next_cleanup {
+            self.set.retain(|a| Arc::strong_count(a) > 1);
+            self.next_cleanup = (self.set.len() * 2).max(1024);
+        }
+        let a: Arc<str> = s.into();
+        self.set.insert(a.clone());
+        a
+    }
+}
+
 /// Builds cache entries; shared by the watch tasks.
 pub struct Converter {
     rules: Arc<Rules>,
     exclude: Vec<Regex>,
-    /// Attribute keys are shared by every pod (one allocation per distinct key, not per pod).
-    keys: Mutex<HashSet<Arc<str>>>,
+    keep_container_ids: bool,
+    strings: Mutex<Interner>,
 }
 
 impl Converter {
-    /// A converter for these rules and excluded pod-name patterns.
-    pub fn new(rules: Arc<Rules>, exclude: Vec<Regex>) -> Self {
-        Converter { rules, exclude, keys: Mutex::new(HashSet::new()) }
+    /// A converter for these rules and excluded pod-name patterns; `keep_container_ids`
+    /// when `container.id` is extracted or an association uses it.
+    pub fn new(rules: Arc<Rules>, exclude: Vec<Regex>, keep_container_ids: bool) -> Self {
+        Converter { rules, exclude, keep_container_ids, strings: Mutex::new(Interner::default()) }
     }
 
     fn intern(&self, out: Vec<(Arc<str>, Box<str>)>) -> Box<[(Arc<str>, Box<str>)]> {
-        let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
-        out.into_iter()
-            .map(|(k, v)| match keys.get(&k) {
-                Some(shared) => (shared.clone(), v),
-                None => {
-                    keys.insert(k.clone());
-                    (k, v)
-                }
-            })
-            .collect()
+        let mut strings = self.strings.lock().unwrap_or_else(PoisonError::into_inner);
+        out.into_iter().map(|(k, v)| (strings.get(&k), v)).collect()
     }
 
     /// The cache entry for `pod`.
@@ -48,13 +66,14 @@ impl Converter {
         let m = &pod.metadata;
         let spec = pod.spec.as_ref();
         let status = pod.status.as_ref();
-        let s = |o: &Option<String>| -> Box<str> { o.as_deref().unwrap_or_default().into() };
+        let s = |o: Option<&String>| -> Box<str> { o.map_or("", |v| v.as_str()).into() };
+        let mut strings = self.strings.lock().unwrap_or_else(PoisonError::into_inner);
         let mut info = PodInfo {
-            uid: s(&m.uid),
-            name: s(&m.name),
-            namespace: s(&m.namespace),
-            node: spec.map(|sp| s(&sp.node_name)).unwrap_or_default(),
-            ip: status.map(|st| s(&st.pod_ip)).unwrap_or_default(),
+            uid: m.uid.as_deref().unwrap_or_default().into(),
+            name: s(m.name.as_ref()),
+            namespace: strings.get(m.namespace.as_deref().unwrap_or_default()),
+            node: strings.get(spec.and_then(|sp| sp.node_name.as_deref()).unwrap_or_default()),
+            ip: s(status.and_then(|st| st.pod_ip.as_ref())),
             host_network: spec.and_then(|sp| sp.host_network).unwrap_or(false),
             start_time: status.and_then(|st| st.start_time.as_ref()).map_or(i64::MIN, |t| t.0.as_second()),
             ..Default::default()
@@ -63,32 +82,18 @@ impl Converter {
         if info.ignore {
             return info;
         }
-        let mut out: Vec<(Arc<str>, Box<str>)> = Vec::new();
-        let mut add = |k: &str, v: &str| out.push((k.into(), v.into()));
-        if r.has("k8s.pod.name") {
-            add("k8s.pod.name", &info.name);
-        }
         if r.has("k8s.pod.hostname") {
-            add("k8s.pod.hostname", spec.and_then(|sp| sp.hostname.as_deref()).unwrap_or_default());
-        }
-        if r.has("k8s.pod.ip") {
-            add("k8s.pod.ip", &info.ip);
-        }
-        if r.has("k8s.namespace.name") {
-            add("k8s.namespace.name", &info.namespace);
+            info.hostname = s(spec.and_then(|sp| sp.hostname.as_ref()));
         }
         if r.has("k8s.pod.start_time") {
-            if let Some(t) = &m.creation_timestamp {
-                add("k8s.pod.start_time", &t.0.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
-            }
+            info.created = m.creation_timestamp.as_ref().map_or(i64::MIN, |t| t.0.as_second());
         }
-        if r.has("k8s.pod.uid") {
-            add("k8s.pod.uid", &info.uid);
-        }
+        let mut out: Vec<(Arc<str>, Box<str>)> = Vec::new();
+        let mut add = |k: &str, v: &str| out.push((k.into(), v.into()));
         for o in m.owner_references.iter().flatten() {
             match o.kind.as_str() {
                 "ReplicaSet" => {
-                    info.replicaset_uid = o.uid.as_str().into();
+                    info.replicaset_uid = strings.get(&o.uid);
                     if r.has("k8s.replicaset.uid") {
                         add("k8s.replicaset.uid", &o.uid);
                     }
@@ -97,7 +102,7 @@ impl Converter {
                     }
                     let hash = m.labels.as_ref().and_then(|l| l.get("pod-template-hash"));
                     if let Some(d) = hash.and_then(|h| o.name.strip_suffix(h.as_str())?.strip_suffix('-')) {
-                        info.deployment_hint = d.into();
+                        info.deployment_hint = strings.get(d);
                     }
                 }
                 "DaemonSet" | "StatefulSet" | "Job" => {
@@ -121,13 +126,10 @@ impl Converter {
                 _ => {}
             }
         }
-        if r.has("k8s.node.name") {
-            add("k8s.node.name", &info.node);
-        }
         r.extract_meta(From::Pod, m.labels.as_ref(), m.annotations.as_ref(), &mut out);
-        info.attrs = self.intern(out);
+        info.attrs = out.into_iter().map(|(k, v)| (strings.get(&k), v)).collect();
         if r.needs_containers() {
-            info.containers = containers(r, pod);
+            info.containers = containers(r, pod, self.keep_container_ids, &mut strings);
         }
         info
     }
@@ -159,19 +161,19 @@ fn cronjob_of(job: &str) -> Option<&str> {
 
 /// The containers with the attributes the rules need (images from the spec, ids and digests
 /// from the status of the current run).
-fn containers(r: &Rules, pod: &Pod) -> Box<[ContainerInfo]> {
+fn containers(r: &Rules, pod: &Pod, keep_ids: bool, strings: &mut Interner) -> Box<[ContainerInfo]> {
     let mut out: Vec<ContainerInfo> = Vec::new();
     let images = r.has("container.image.name") || r.has("container.image.tag");
     if let Some(spec) = &pod.spec {
         for c in spec.containers.iter().chain(spec.init_containers.iter().flatten()) {
-            let mut info = ContainerInfo { name: c.name.as_str().into(), ..Default::default() };
+            let mut info = ContainerInfo { name: strings.get(&c.name), ..Default::default() };
             if images {
                 if let Some((name, tag)) = c.image.as_deref().and_then(parse_image) {
                     if r.has("container.image.name") {
-                        info.image_name = name.into();
+                        info.image_name = strings.get(&name);
                     }
                     if r.has("container.image.tag") {
-                        info.image_tag = tag.into();
+                        info.image_tag = strings.get(&tag);
                     }
                 }
             }
@@ -183,13 +185,15 @@ fn containers(r: &Rules, pod: &Pod) -> Box<[ContainerInfo]> {
             let idx = match out.iter().position(|c| *c.name == *s.name) {
                 Some(i) => i,
                 None => {
-                    out.push(ContainerInfo { name: s.name.as_str().into(), ..Default::default() });
+                    out.push(ContainerInfo { name: strings.get(&s.name), ..Default::default() });
                     out.len() - 1
                 }
             };
             let c = &mut out[idx];
-            let id = s.container_id.as_deref().unwrap_or_default();
-            c.id = id.split_once("://").map_or(id, |(_, rest)| rest).into();
+            if keep_ids {
+                let id = s.container_id.as_deref().unwrap_or_default();
+                c.id = id.split_once("://").map_or(id, |(_, rest)| rest).into();
+            }
             if r.has("container.image.repo_digests") {
                 let d = s.image_id.split_once("://").map_or(s.image_id.as_str(), |(_, rest)| rest);
                 if d.contains('@') {

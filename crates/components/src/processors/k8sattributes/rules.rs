@@ -158,9 +158,15 @@ impl Rules {
 
     /// Container attributes are needed (spec images, status ids).
     pub fn needs_containers(&self) -> bool {
-        ["k8s.container.name", "container.id", "container.image.name", "container.image.tag", "container.image.repo_digests"]
-            .iter()
-            .any(|n| self.has(n))
+        [
+            "k8s.container.name",
+            "container.id",
+            "container.image.name",
+            "container.image.tag",
+            "container.image.repo_digests",
+        ]
+        .iter()
+        .any(|n| self.has(n))
     }
 
     /// Namespaces are watched: namespace rules, or `k8s.cluster.uid` (kube-system's uid).
@@ -258,7 +264,11 @@ mod tests {
         .collect();
         let cfg = ExtractConfig {
             labels: vec![
-                FieldExtractConfig { tag_name: "$1".into(), key_regex: "app.kubernetes.io/(.*)".into(), ..Default::default() },
+                FieldExtractConfig {
+                    tag_name: "$1".into(),
+                    key_regex: "app.kubernetes.io/(.*)".into(),
+                    ..Default::default()
+                },
                 FieldExtractConfig { tag_name: "ignored".into(), key_regex: "te.m".into(), ..Default::default() },
             ],
             ..Default::default()

@@ -23,7 +23,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::cache::{PodCache, ReplicaSetInfo};
-use super::config::{FilterConfig, FieldFilterConfig};
+use super::config::{FieldFilterConfig, FilterConfig};
 use super::pod::Converter;
 use super::rules::{From, Rules};
 
@@ -192,7 +192,9 @@ where
                 }
             }
             Some(Ok(Event::Apply(p))) => sh.cache.upsert(sh.conv.pod(&p)),
-            Some(Ok(Event::Delete(p))) => sh.cache.delete(p.metadata.uid.as_deref().unwrap_or_default(), Instant::now()),
+            Some(Ok(Event::Delete(p))) => {
+                sh.cache.delete(p.metadata.uid.as_deref().unwrap_or_default(), Instant::now())
+            }
         }
         sh.cache.sweep(Instant::now());
         sh.publish();
@@ -241,11 +243,8 @@ fn apply(sh: &Shared, kind: Kind, m: &kube::api::ObjectMeta, present: bool) {
         (Kind::ReplicaSet, _) => {
             let uid = m.uid.as_deref().unwrap_or_default();
             let info = present.then(|| {
-                let owner = m
-                    .owner_references
-                    .iter()
-                    .flatten()
-                    .find(|o| o.kind == "Deployment" && o.controller == Some(true));
+                let owner =
+                    m.owner_references.iter().flatten().find(|o| o.kind == "Deployment" && o.controller == Some(true));
                 ReplicaSetInfo {
                     deployment: owner.map(|o| o.name.as_str()).unwrap_or_default().into(),
                     deployment_uid: owner.map(|o| o.uid.as_str()).unwrap_or_default().into(),

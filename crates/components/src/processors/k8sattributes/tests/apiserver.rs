@@ -208,10 +208,7 @@ fn handle(st: &Mutex<Store>, ch: &broadcast::Sender<Change>, uri: Uri, headers: 
     let Some((kind, ns)) = route(uri.path()) else {
         return status(StatusCode::NOT_FOUND, "NotFound", "the server could not find the requested resource");
     };
-    let q: BTreeMap<String, String> = uri
-        .query()
-        .map(|q| url_pairs(q).collect())
-        .unwrap_or_default();
+    let q: BTreeMap<String, String> = uri.query().map(|q| url_pairs(q).collect()).unwrap_or_default();
     let accept = headers.get("accept").and_then(|v| v.to_str().ok()).unwrap_or_default();
     let meta_only = accept.contains("as=PartialObjectMetadata");
     let matches = move |k: Kind, n: &str| k == kind && (ns.is_empty() || n == ns);
@@ -246,10 +243,7 @@ fn handle(st: &Mutex<Store>, ch: &broadcast::Sender<Change>, uri: Uri, headers: 
         })
         .filter(move |c| futures::future::ready(c.rv > after && matches(c.kind, &c.ns)));
         let stream = futures::stream::iter(initial).chain(live).map(move |c| line(&c));
-        return Response::builder()
-            .header("content-type", "application/json")
-            .body(Body::from_stream(stream))
-            .unwrap();
+        return Response::builder().header("content-type", "application/json").body(Body::from_stream(stream)).unwrap();
     }
     let st = st.lock().unwrap();
     let all: Vec<Value> = st

@@ -51,7 +51,10 @@ fn replicaset(ns: &str, name: &str, uid: &str, deployment: &str) -> Value {
         "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment, "uid": "dep-1", "controller": true}]}})
 }
 
-async fn start(server: &ApiServer, yaml: &str) -> (K8sAttributesProcessor, Watcher, switchyard_core::component::Settings) {
+async fn start(
+    server: &ApiServer,
+    yaml: &str,
+) -> (K8sAttributesProcessor, Watcher, switchyard_core::component::Settings) {
     let cfg = parse(yaml);
     assert!(cfg.validate().is_empty(), "{:?}", cfg.validate());
     let set = switchyard_core::testing::settings(Kind::Processor, "k8sattributes");
@@ -68,10 +71,8 @@ async fn start(server: &ApiServer, yaml: &str) -> (K8sAttributesProcessor, Watch
 
 /// The resource attributes one resource leaves with, sent from `ip` with `given` attributes.
 fn run(p: &K8sAttributesProcessor, ip: Option<&str>, given: &[(&str, &str)]) -> Vec<(String, String)> {
-    let cx = RequestContext {
-        client_addr: ip.map(|i| format!("{i}:4317").parse().expect("addr")),
-        ..Default::default()
-    };
+    let cx =
+        RequestContext { client_addr: ip.map(|i| format!("{i}:4317").parse().expect("addr")), ..Default::default() };
     let attributes: Vec<KeyValue> = given
         .iter()
         .map(|(k, v)| KeyValue { key: k.to_string(), value: Some(str_value(*v)), ..Default::default() })
@@ -134,7 +135,10 @@ async fn a_pod_present_at_start_annotates_data_from_its_ip_and_by_its_k8s_pod_ip
     assert_eq!(get(&by_attr, "k8s.namespace.name"), Some("given"));
 
     // The pod and replicaset watches ran; the client authenticated with the kubeconfig's token.
-    eventually("the pod watch", || server.requests().iter().any(|r| r.starts_with("/api/v1/pods?") && r.contains("watch=true"))).await;
+    eventually("the pod watch", || {
+        server.requests().iter().any(|r| r.starts_with("/api/v1/pods?") && r.contains("watch=true"))
+    })
+    .await;
     let reqs = server.requests();
     assert!(reqs.iter().any(|r| r.starts_with("/api/v1/pods?") && r.contains("limit=500")), "{reqs:?}");
     assert!(reqs.iter().any(|r| r.starts_with("/apis/apps/v1/replicasets?")), "{reqs:?}");
