@@ -69,7 +69,7 @@ impl FieldRule {
 
     /// Adds what this rule takes from `map` (labels or annotations) to `out`; `prefix` is
     /// `k8s.pod.labels.` and the like, for keys matched by a pattern without groups.
-    fn extract<'m>(&self, map: &'m BTreeMap<String, String>, prefix: &str, out: &mut Vec<(Arc<str>, Box<str>)>) {
+    fn extract(&self, map: &BTreeMap<String, String>, prefix: &str, out: &mut Vec<(Arc<str>, Box<str>)>) {
         match (&self.key, &self.regex) {
             (Some(k), _) => {
                 if let Some(v) = map.get(k) {
