@@ -10,6 +10,7 @@
 
 mod associate;
 pub mod cache;
+mod component;
 pub mod config;
 pub mod pod;
 pub mod rules;
@@ -19,14 +20,13 @@ mod watch;
 
 pub use config::{K8sAttributesConfig, DEFAULT_METADATA, METADATA_NAMES};
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use regex::Regex;
-use switchyard_core::component::{BuildError, Component, Host, ProcessorFactory, Settings, Stability, StartError};
+use switchyard_core::component::{BuildError, Component, ProcessorFactory, Settings, Stability};
 use switchyard_core::consumer::{AnyConsumer, RequestContext};
 use switchyard_core::processorhelper::{create_stateless, ProcessError, SignalProcessor};
 use switchyard_pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
@@ -34,11 +34,12 @@ use switchyard_pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest
 use switchyard_pdata::proto::collector::profiles::v1development::ExportProfilesServiceRequest;
 use switchyard_pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 use switchyard_pdata::Signal;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::k8s::ApiConfig;
 use cache::{default_associations, Association, PodCache, Source};
+use component::WatchCore;
+pub(crate) use component::Watcher;
 use pod::Converter;
 use rules::Rules;
 use watch::{Shared, WatchPlan};
@@ -109,51 +110,53 @@ pub(crate) fn parts(
             })
             .collect()
     };
-    let cache = Arc::new(PodCache::new(associations.clone(), grace));
-    let processor = K8sAttributesProcessor {
-        rules: rules.clone(),
-        associations,
-        passthrough: cfg.passthrough,
-        cache: cache.clone(),
-    };
     if cfg.passthrough {
+        let cache = Arc::new(PodCache::new(Vec::new(), grace));
+        let processor = K8sAttributesProcessor { rules, associations, passthrough: true, cache };
         return Ok((processor, None));
     }
-    let exclude = cfg
-        .exclude
-        .pods
-        .iter()
-        .map(|p| Regex::new(&p.name))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| BuildError::new(set, format!("exclude::pods: {e}")))?;
-    let node = if cfg.filter.node_from_env_var.is_empty() {
-        cfg.filter.node.clone()
-    } else {
-        std::env::var(&cfg.filter.node_from_env_var).unwrap_or_default()
+    // Instances with the same id and config (one per pipeline) share one cache and one set
+    // of watches: a processor in traces, metrics and logs pipelines costs one cache, not three.
+    let key = format!("{}\u{0}{cfg:?}\u{0}{api:?}\u{0}{grace:?}", set.id);
+    let core = match component::lookup(&key) {
+        Some(core) => core,
+        None => {
+            let exclude = cfg
+                .exclude
+                .pods
+                .iter()
+                .map(|p| Regex::new(&p.name))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| BuildError::new(set, format!("exclude::pods: {e}")))?;
+            let node = if cfg.filter.node_from_env_var.is_empty() {
+                cfg.filter.node.clone()
+            } else {
+                std::env::var(&cfg.filter.node_from_env_var).unwrap_or_default()
+            };
+            let keep_ids = rules.has("container.id")
+                || cfg.pod_association.iter().flat_map(|a| &a.sources).any(|s| s.name == "container.id");
+            let id = set.id.to_string();
+            let labels = [("processor", id.as_str())];
+            let m = &set.telemetry.metrics;
+            let shared = Shared {
+                cache: Arc::new(PodCache::new(associations.clone(), grace)),
+                conv: Arc::new(Converter::new(rules.clone(), exclude, keep_ids)),
+                synced: tokio::sync::watch::channel(0usize).0,
+                pods_gauge: m.gauge(PODS_GAUGE, "Pods in the k8sattributes processor's cache.", &labels),
+                bytes_gauge: m.gauge(
+                    BYTES_GAUGE,
+                    "Approximate bytes the k8sattributes processor's pod cache holds.",
+                    &labels,
+                ),
+                stop: CancellationToken::new(),
+            };
+            let plan = WatchPlan::new(&cfg.filter, &node, &rules);
+            let wait = cfg.wait_for_metadata.then_some(cfg.wait_for_metadata_timeout);
+            component::register(key, WatchCore::new(id, api, plan, shared, wait))
+        }
     };
-    let keep_ids = rules.has("container.id")
-        || cfg.pod_association.iter().flat_map(|a| &a.sources).any(|s| s.name == "container.id");
-    let id = set.id.to_string();
-    let labels = [("processor", id.as_str())];
-    let m = &set.telemetry.metrics;
-    let (synced, _) = tokio::sync::watch::channel(0usize);
-    let shared = Shared {
-        cache,
-        conv: Arc::new(Converter::new(rules.clone(), exclude, keep_ids)),
-        synced,
-        pods_gauge: m.gauge(PODS_GAUGE, "Pods in the k8sattributes processor's cache.", &labels),
-        bytes_gauge: m.gauge(BYTES_GAUGE, "Approximate bytes the k8sattributes processor's pod cache holds.", &labels),
-        stop: CancellationToken::new(),
-    };
-    let watcher = Watcher {
-        id,
-        api,
-        plan: WatchPlan::new(&cfg.filter, &node, &rules),
-        shared,
-        wait: cfg.wait_for_metadata.then_some(cfg.wait_for_metadata_timeout),
-        tasks: Mutex::new(Vec::new()),
-    };
-    Ok((processor, Some(watcher)))
+    let processor = K8sAttributesProcessor { rules, associations, passthrough: false, cache: core.cache() };
+    Ok((processor, Some(Watcher::new(core))))
 }
 
 /// One processor instance: reads the cache.
@@ -208,51 +211,5 @@ impl SignalProcessor for K8sAttributesProcessor {
         let conn = Self::conn(cx);
         req.resource_profiles.iter_mut().for_each(|r| self.resource(conn.as_deref(), &mut r.resource));
         Ok(())
-    }
-}
-
-/// The component that runs the watches between start and shutdown.
-pub(crate) struct Watcher {
-    id: String,
-    api: ApiConfig,
-    plan: WatchPlan,
-    shared: Shared,
-    wait: Option<Duration>,
-    tasks: Mutex<Vec<JoinHandle<()>>>,
-}
-
-impl Component for Watcher {
-    fn start<'a>(&'a self, _host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
-        Box::pin(async move {
-            let client = crate::k8s::client(&self.api)
-                .await
-                .map_err(|e| StartError::new(format!("processor \"{}\": kubernetes client: {e}", self.id)))?;
-            let mut rx = self.shared.synced.subscribe();
-            let tasks = watch::spawn(client, &self.plan, &self.shared);
-            *self.tasks.lock().unwrap_or_else(PoisonError::into_inner) = tasks;
-            if let Some(timeout) = self.wait {
-                let want = self.plan.watch_count();
-                let synced = tokio::time::timeout(timeout, rx.wait_for(|n| *n >= want)).await;
-                if !matches!(synced, Ok(Ok(_))) {
-                    self.shared.stop.cancel();
-                    return Err(StartError::new(format!(
-                        "processor \"{}\": failed to wait for caches to be synced (wait_for_metadata_timeout {})",
-                        self.id,
-                        humantime::format_duration(timeout)
-                    )));
-                }
-            }
-            Ok(())
-        })
-    }
-
-    fn shutdown(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
-            self.shared.stop.cancel();
-            let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(PoisonError::into_inner));
-            for t in tasks {
-                let _ = t.await;
-            }
-        })
     }
 }

@@ -254,6 +254,44 @@ async fn custom_associations_and_excluded_pods() {
 }
 
 #[tokio::test]
+async fn pipelines_of_one_processor_share_one_cache_and_the_last_shutdown_stops_the_watch() {
+    let server = ApiServer::start().await;
+    server.apply(K::Pod, pod("shop", "web", "u1", "10.1.0.5"));
+    let cfg = parse(KUBECONFIG);
+    let set = switchyard_core::testing::settings(Kind::Processor, "k8sattributes/shared");
+    let api = ApiConfig {
+        auth_type: AuthType::KubeConfig,
+        context: Some("stand-in".into()),
+        kubeconfig: Some(server.kubeconfig.clone()),
+    };
+    let (traces, wt) = parts(&set, &cfg, api.clone(), Duration::ZERO).expect("builds");
+    let (logs, wl) = parts(&set, &cfg, api.clone(), Duration::ZERO).expect("builds");
+    let (wt, wl) = (wt.expect("watcher"), wl.expect("watcher"));
+    assert!(wt.shares_with(&wl));
+    let other = parse(&format!("{KUBECONFIG}extract:\n  metadata: [k8s.pod.uid]\n"));
+    let (_, wo) = parts(&set, &other, api, Duration::ZERO).expect("builds");
+    assert!(!wt.shares_with(&wo.expect("watcher")), "another config gets its own cache");
+
+    wt.start(&Host::default()).await.expect("starts");
+    wl.start(&Host::default()).await.expect("starts");
+    assert_eq!(get(&run(&logs, Some("10.1.0.5"), &[]), "k8s.pod.name"), Some("web"));
+    let pod_watches =
+        || server.requests().iter().filter(|r| r.starts_with("/api/v1/pods?") && r.contains("watch=true")).count();
+    eventually("the pod watch", || pod_watches() == 1).await;
+
+    // One pipeline stops: the other still sees new pods.
+    wt.shutdown().await;
+    server.apply(K::Pod, pod("shop", "new", "u2", "10.1.0.6"));
+    eventually("the pod added after one shutdown", || {
+        get(&run(&logs, Some("10.1.0.6"), &[]), "k8s.pod.name") == Some("new")
+    })
+    .await;
+    assert_eq!(get(&run(&traces, Some("10.1.0.6"), &[]), "k8s.pod.name"), Some("new"), "same cache");
+    assert_eq!(pod_watches(), 1, "one watch for both pipelines");
+    wl.shutdown().await;
+}
+
+#[tokio::test]
 async fn passthrough_only_adds_the_connection_ip() {
     let cfg = parse("passthrough: true\n");
     let set = switchyard_core::testing::settings(Kind::Processor, "k8sattributes");
