@@ -8,7 +8,7 @@ use opentelemetry_proto::tonic::common::v1::{any_value::Value, AnyValue, ArrayVa
 use switchyard_pdata::attrs;
 use switchyard_pdata::value::{as_string, str_value};
 
-use super::cache::{push_part, Association, Found, PodCache, Source};
+use super::cache::{push_part, Association, Found, MetaInfo, PodCache, Source};
 use super::rules::Rules;
 
 /// The identifier key for a resource: the first association all of whose sources have a
@@ -65,8 +65,18 @@ pub fn set_attr(attrs: &mut Vec<KeyValue>, key: &str, value: &str) {
 }
 
 /// Adds pod `key`'s attributes to `attrs`; false when the cache does not know the pod.
-pub fn annotate(cache: &PodCache, rules: &Rules, key: &str, attrs: &mut Vec<KeyValue>) -> bool {
-    cache.with_pod(key, |f| apply(&f, rules, attrs)).is_some()
+/// Data whose pod is unknown still gets its namespace's and node's attributes when it
+/// names them (`k8s.namespace.name`, `k8s.node.name`), as upstream.
+pub fn annotate(cache: &PodCache, rules: &Rules, key: Option<&str>, attrs: &mut Vec<KeyValue>) -> bool {
+    if key.and_then(|k| cache.with_pod(k, |f| apply(&f, rules, attrs))).is_some() {
+        return true;
+    }
+    if rules.watches_namespaces() || rules.watches_nodes() {
+        let ns = attrs::get_str(attrs, "k8s.namespace.name").map(str::to_owned);
+        let node = attrs::get_str(attrs, "k8s.node.name").map(str::to_owned);
+        cache.with_meta(ns.as_deref(), node.as_deref(), |ns, node| apply_meta(ns, node, rules, attrs));
+    }
+    false
 }
 
 fn apply(f: &Found<'_>, rules: &Rules, attrs: &mut Vec<KeyValue>) {
@@ -100,21 +110,26 @@ fn apply(f: &Found<'_>, rules: &Rules, attrs: &mut Vec<KeyValue>) {
     if rules.has("k8s.deployment.uid") {
         set_attr(attrs, "k8s.deployment.uid", f.replicaset.map(|r| &*r.deployment_uid).unwrap_or_default());
     }
-    if let Some(ns) = f.namespace {
+    if rules.has("k8s.cluster.uid") {
+        set_attr(attrs, "k8s.cluster.uid", f.cluster_uid.unwrap_or_default());
+    }
+    apply_meta(f.namespace, f.node, rules, attrs);
+}
+
+/// The namespace's and node's attributes.
+fn apply_meta(ns: Option<&MetaInfo>, node: Option<&MetaInfo>, rules: &Rules, attrs: &mut Vec<KeyValue>) {
+    if let Some(ns) = ns {
         for (k, v) in ns.attrs.iter() {
             set_attr(attrs, k, v);
         }
     }
-    if let Some(node) = f.node {
+    if let Some(node) = node {
         for (k, v) in node.attrs.iter() {
             set_attr(attrs, k, v);
         }
         if rules.has("k8s.node.uid") {
             set_attr(attrs, "k8s.node.uid", &node.uid);
         }
-    }
-    if rules.has("k8s.cluster.uid") {
-        set_attr(attrs, "k8s.cluster.uid", f.cluster_uid.unwrap_or_default());
     }
 }
 

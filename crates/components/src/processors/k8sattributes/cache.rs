@@ -390,6 +390,17 @@ impl PodCache {
         }))
     }
 
+    /// Calls `f` with the namespace and node of these names (for data whose pod is unknown).
+    pub fn with_meta<R>(
+        &self,
+        namespace: Option<&str>,
+        node: Option<&str>,
+        f: impl FnOnce(Option<&MetaInfo>, Option<&MetaInfo>) -> R,
+    ) -> R {
+        let st = self.read();
+        f(namespace.and_then(|n| st.namespaces.get(n)), node.and_then(|n| st.nodes.get(n)))
+    }
+
     /// Pods known (deleted ones within their grace period included).
     pub fn len(&self) -> usize {
         self.read().by_uid.len()

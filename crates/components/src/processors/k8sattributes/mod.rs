@@ -169,15 +169,28 @@ pub struct K8sAttributesProcessor {
 
 impl K8sAttributesProcessor {
     fn resource(&self, conn: Option<&str>, res: &mut Option<Resource>) {
-        let attrs: &mut Vec<KeyValue> = &mut res.get_or_insert_with(Resource::default).attributes;
-        let Some((key, from_conn)) = associate::identify(&self.associations, conn, attrs) else { return };
-        if from_conn && (self.passthrough || self.rules.has("k8s.pod.ip")) {
-            if let Some(ip) = conn {
+        match res {
+            Some(r) => self.attributes(conn, &mut r.attributes),
+            None => {
+                // No resource: one is added only if something was found for it.
+                let mut attributes = Vec::new();
+                self.attributes(conn, &mut attributes);
+                if !attributes.is_empty() {
+                    *res = Some(Resource { attributes, ..Default::default() });
+                }
+            }
+        }
+    }
+
+    fn attributes(&self, conn: Option<&str>, attrs: &mut Vec<KeyValue>) {
+        let id = associate::identify(&self.associations, conn, attrs);
+        if let (Some((_, true)), Some(ip)) = (&id, conn) {
+            if self.passthrough || self.rules.has("k8s.pod.ip") {
                 associate::set_attr(attrs, "k8s.pod.ip", ip);
             }
         }
         if !self.passthrough {
-            associate::annotate(&self.cache, &self.rules, &key, attrs);
+            associate::annotate(&self.cache, &self.rules, id.as_ref().map(|(k, _)| k.as_str()), attrs);
         }
     }
 

@@ -180,6 +180,11 @@ async fn an_unknown_pod_leaves_the_data_unchanged() {
     assert_eq!(out, given.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>());
     // Nor does data with no connection and no identifying attribute.
     assert_eq!(run(&p, None, &given).len(), 2);
+    // A batch without a resource is not given an empty one.
+    let mut req = ExportTraceServiceRequest { resource_spans: vec![ResourceSpans::default()] };
+    let cx = RequestContext { client_addr: Some("10.9.9.9:1".parse().unwrap()), ..Default::default() };
+    p.process_traces(&cx, &mut req).unwrap();
+    assert_eq!(req.resource_spans[0].resource, None);
     w.shutdown().await;
 }
 
@@ -208,6 +213,9 @@ async fn labels_and_annotations_are_extracted_with_key_and_key_regex_from_pod_an
         assert_eq!(get(&out, k), Some(v), "{k} in {out:?}");
     }
     assert_eq!(out.len(), want.len(), "{out:?}");
+    // An unknown pod in a known namespace still gets the namespace's attributes (not the pod's).
+    let out = run(&p, Some("10.9.9.9"), &[("k8s.namespace.name", "shop")]);
+    assert_eq!(out, vec![("k8s.namespace.name".into(), "shop".into()), ("ns.tier".into(), "gold".into())]);
     let reqs = server.requests();
     assert!(reqs.iter().any(|r| r.starts_with("/api/v1/namespaces?")), "{reqs:?}");
     assert!(!reqs.iter().any(|r| r.starts_with("/apis/apps/v1/")), "no deployment name asked: {reqs:?}");
