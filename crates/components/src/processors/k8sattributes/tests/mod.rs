@@ -2,6 +2,7 @@
 //! the resource attributes their data leaves with.
 
 mod apiserver;
+mod graph;
 
 use std::time::Duration;
 
