@@ -234,6 +234,9 @@ struct State {
     nodes: HashMap<Box<str>, MetaInfo>,
     replicasets: HashMap<Box<str>, ReplicaSetInfo>,
     deleted: VecDeque<(Instant, Box<str>)>,
+    /// When each pod in `deleted` was deleted; an upsert in between (a pod back in a
+    /// label-filtered watch) cancels its deletion.
+    pending: HashMap<Box<str>, Instant>,
     bytes: usize,
 }
 
@@ -282,6 +285,7 @@ impl PodCache {
         let pod = Arc::new(pod);
         let mut st = self.write();
         let st = &mut *st;
+        st.pending.remove(&*pod.uid);
         if let Some(old) = st.by_uid.remove(&*pod.uid) {
             st.bytes = st.bytes.saturating_sub(old.heap() + UID_SLOT);
             for k in old.identifiers(&self.associations) {
@@ -309,7 +313,9 @@ impl PodCache {
         if self.grace.is_zero() {
             forget(&mut self.write(), uid, &self.associations);
         } else {
-            self.write().deleted.push_back((now, uid.into()));
+            let mut st = self.write();
+            st.pending.insert(uid.into(), now);
+            st.deleted.push_back((now, uid.into()));
         }
     }
 
@@ -320,8 +326,11 @@ impl PodCache {
             if now.duration_since(*at) < self.grace {
                 break;
             }
-            if let Some((_, uid)) = st.deleted.pop_front() {
-                forget(&mut st, &uid, &self.associations);
+            if let Some((at, uid)) = st.deleted.pop_front() {
+                if st.pending.get(&uid) == Some(&at) {
+                    st.pending.remove(&uid);
+                    forget(&mut st, &uid, &self.associations);
+                }
             }
         }
     }
@@ -453,4 +462,49 @@ fn put_meta(
         map(st).insert(name.into(), info);
     }
     st.bytes = (st.bytes + delta_in).saturating_sub(delta_out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(uid: &str, ip: &str, start: i64) -> PodInfo {
+        PodInfo { uid: uid.into(), name: uid.into(), ip: ip.into(), start_time: start, ..Default::default() }
+    }
+
+    fn name_at(c: &PodCache, ip: &str) -> Option<String> {
+        let mut k = String::new();
+        push_part(&mut k, &Source::Connection, ip);
+        c.with_pod(&k, |f| f.pod.name.to_string())
+    }
+
+    #[test]
+    fn a_deleted_pod_matches_until_its_grace_period_ends_unless_it_comes_back() {
+        let c = PodCache::new(default_associations(), Duration::from_secs(120));
+        let t0 = Instant::now();
+        c.upsert(pod("a", "10.0.0.1", 1));
+        c.upsert(pod("b", "10.0.0.2", 1));
+        c.delete("a", t0);
+        c.delete("b", t0);
+        c.upsert(pod("b", "10.0.0.2", 1)); // back (e.g. matches the label filter again)
+        c.sweep(t0 + Duration::from_secs(119));
+        assert_eq!(name_at(&c, "10.0.0.1").as_deref(), Some("a"), "still within the grace period");
+        c.sweep(t0 + Duration::from_secs(120));
+        assert_eq!(name_at(&c, "10.0.0.1"), None);
+        assert_eq!(name_at(&c, "10.0.0.2").as_deref(), Some("b"));
+        assert_eq!(c.len(), 1);
+    }
+
+    #[test]
+    fn a_reused_ip_belongs_to_the_newer_pod_and_the_count_returns_to_zero() {
+        let c = PodCache::new(default_associations(), Duration::ZERO);
+        c.upsert(pod("new", "10.0.0.1", 200));
+        c.upsert(pod("old", "10.0.0.1", 100)); // a late update of the pod that had the IP before
+        assert_eq!(name_at(&c, "10.0.0.1").as_deref(), Some("new"));
+        c.delete("old", Instant::now());
+        assert_eq!(name_at(&c, "10.0.0.1").as_deref(), Some("new"), "deleting the old pod keeps the new one's key");
+        c.delete("new", Instant::now());
+        assert!(c.is_empty());
+        assert_eq!(c.bytes(), 0, "every byte counted in is counted out");
+    }
 }

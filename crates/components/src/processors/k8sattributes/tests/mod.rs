@@ -334,6 +334,8 @@ fn config_errors_name_the_key_and_suggest() {
     let e = parse("pod_association:\n  - sources:\n      - from: conection\n").validate();
     assert_eq!(e[0].field, "pod_association::0::sources::0::from");
     assert!(e[0].message.contains("did you mean \"connection\""), "{}", e[0].message);
+    let names = parse("filter:\n  namespace: [a, b]\n").filter.namespace.names();
+    assert_eq!(names, ["a", "b"]);
     let node = config::parse("t.yaml", "auth_type: serviceaccount\n").expect("yaml");
     assert!(config::from_node::<K8sAttributesConfig>(&node, "k8sattributes").is_err());
 }
