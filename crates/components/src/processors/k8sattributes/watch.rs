@@ -187,6 +187,8 @@ where
             Some(Ok(Event::InitDone)) => {
                 sh.cache.prune(ns.as_deref(), &seen, Instant::now());
                 seen = HashSet::new();
+                // The gauges are current before anyone waiting on the first sync goes on.
+                sh.publish();
                 if std::mem::take(&mut first_sync) {
                     sh.mark_synced();
                 }
