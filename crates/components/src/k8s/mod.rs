@@ -159,6 +159,18 @@ mod tests {
         assert_eq!(c.default_namespace, "ns");
     }
 
+    #[tokio::test]
+    async fn service_account_outside_a_cluster_is_a_clear_error() {
+        if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
+            eprintln!("skipped: running inside a cluster (KUBERNETES_SERVICE_HOST is set)");
+            return;
+        }
+        for auth_type in [AuthType::ServiceAccount, AuthType::None] {
+            let err = client_config(&ApiConfig { auth_type, ..Default::default() }).await.unwrap_err();
+            assert!(err.to_string().contains("KUBERNETES_SERVICE_HOST"), "{err}");
+        }
+    }
+
     #[test]
     fn auth_type_spellings_are_the_collectors() {
         for (text, want) in [

@@ -4,6 +4,8 @@
 pub mod batch;
 #[cfg(feature = "processor-filter")]
 pub mod filter;
+#[cfg(feature = "processor-k8sattributes")]
+pub mod k8sattributes;
 #[cfg(feature = "processor-memory_limiter")]
 pub mod memory_limiter;
 #[cfg(feature = "processor-resourcedetection")]
