@@ -357,12 +357,7 @@ impl ComponentConfig for ResourceDetectionConfig {
             ));
         }
         for (i, s) in self.system.hostname_sources.iter().enumerate() {
-            if s == "cname" || s == "lookup" {
-                errors.push(FieldError::new(
-                    format!("system::hostname_sources::{i}"),
-                    format!("hostname source \"{s}\" (a DNS query) is not supported yet by Switchyard; use dns (hosts file) or os"),
-                ));
-            } else if !HOSTNAME_SOURCES.contains(&s.as_str()) {
+            if !HOSTNAME_SOURCES.contains(&s.as_str()) {
                 let hint = suggestion(s, HOSTNAME_SOURCES.iter().copied());
                 errors.push(FieldError::new(
                     format!("system::hostname_sources::{i}"),

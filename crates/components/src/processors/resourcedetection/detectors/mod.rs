@@ -306,7 +306,7 @@ impl Detector {
     pub async fn detect(&self, cx: &DetectCx) -> Result<Detected, DetectError> {
         match self {
             Detector::Env(d) => d.detect(&cx.env),
-            Detector::System(d) => d.detect(),
+            Detector::System(d) => d.detect().await,
             Detector::Docker(d) => d.detect().await,
             Detector::Ec2(d) => d.detect(cx).await,
             Detector::Ecs(d) => d.detect(cx).await,

@@ -2,17 +2,32 @@
 //! internal/system (gopsutil and otel-go's resource package there; we read the same files).
 //!
 //! `host.name` comes from the first `hostname_sources` entry that works (default `dns`,
-//! then `os`); if none does, the detector fails, as upstream.
+//! then `os`); if none does, the detector fails, as upstream:
+//!
+//! - `os`: the kernel's host name;
+//! - `dns`: the FQDN as go-fqdn finds it: the hosts file, then the canonical name (CNAME),
+//!   then a reverse lookup of the host's addresses;
+//! - `cname`: the canonical name (`net.LookupCNAME`: hosts file, then DNS);
+//! - `lookup`: a reverse lookup of the host's addresses (`net.LookupHost` + `LookupAddr`).
+
+mod dns;
+
+use std::net::IpAddr;
 
 use super::{Builder, DetectError, Detected, SCHEMA_URL};
 use crate::processors::resourcedetection::attrs::Enabled;
 use crate::processors::resourcedetection::config::SystemConfig;
+
+/// The longest one hostname source may take (only DNS queries can take long).
+const DNS_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The `system` detector.
 pub struct SystemDetector {
     sources: Vec<String>,
     enabled: Enabled,
     root: std::path::PathBuf,
+    /// Tests: a resolver instead of `/etc/resolv.conf`'s.
+    resolver: Option<dns::Resolver>,
 }
 
 impl SystemDetector {
@@ -23,7 +38,7 @@ impl SystemDetector {
         } else {
             cfg.hostname_sources.clone()
         };
-        SystemDetector { sources, enabled, root: std::path::PathBuf::from("/") }
+        SystemDetector { sources, enabled, root: std::path::PathBuf::from("/"), resolver: None }
     }
 
     /// Reads files under `root` instead of `/` (tests).
@@ -33,16 +48,32 @@ impl SystemDetector {
         self
     }
 
+    /// Uses `resolver` instead of `/etc/resolv.conf`'s (tests).
+    #[cfg(test)]
+    pub fn with_resolver(mut self, resolver: dns::Resolver) -> Self {
+        self.resolver = Some(resolver);
+        self
+    }
+
+    fn resolver(&self) -> dns::Resolver {
+        self.resolver
+            .clone()
+            .unwrap_or_else(|| dns::Resolver::from_resolv_conf(&self.read("/etc/resolv.conf").unwrap_or_default()))
+    }
+
     fn read(&self, path: &str) -> Option<String> {
         std::fs::read_to_string(self.root.join(path.trim_start_matches('/'))).ok()
     }
 
     /// Reads the host now.
-    pub fn detect(&self) -> Result<Detected, DetectError> {
+    pub async fn detect(&self) -> Result<Detected, DetectError> {
         let mut failures = Vec::new();
         let mut hostname = None;
         for source in &self.sources {
-            match self.hostname_from(source) {
+            // A DNS source that gets no answer must leave time for the next source (`os`
+            // by default) within the detector's timeout.
+            let attempt = tokio::time::timeout(DNS_BUDGET, self.hostname_from(source));
+            match attempt.await.unwrap_or_else(|_| Err(format!("no answer within {DNS_BUDGET:?}"))) {
                 Ok(h) => {
                     hostname = Some(h);
                     break;
@@ -96,15 +127,60 @@ impl SystemDetector {
         Ok(b.finish())
     }
 
-    fn hostname_from(&self, source: &str) -> Result<String, String> {
+    async fn hostname_from(&self, source: &str) -> Result<String, String> {
         match source {
             "os" => self.os_hostname(),
             "dns" => {
                 let host = self.os_hostname()?;
-                self.fqdn_from_hosts(&host).ok_or_else(|| format!("{host} is not in the hosts file"))
+                if let Some(fqdn) = self.fqdn_from_hosts(&host) {
+                    return Ok(fqdn);
+                }
+                let resolver = self.resolver();
+                match resolver.canonical_name(&host).await {
+                    Ok(name) if name.contains('.') => Ok(name),
+                    _ => self.reverse_lookup(&resolver, &host).await,
+                }
+            }
+            "cname" => {
+                let host = self.os_hostname()?;
+                match self.fqdn_from_hosts(&host) {
+                    Some(name) => Ok(name),
+                    None => self.resolver().canonical_name(&host).await.map_err(|e| format!("lookupCNAME: {e}")),
+                }
+            }
+            "lookup" => {
+                let host = self.os_hostname()?;
+                self.reverse_lookup(&self.resolver(), &host).await
             }
             other => Err(format!("hostname source \"{other}\" is not supported")),
         }
+    }
+
+    /// The host's addresses (`getaddrinfo`: hosts file, then DNS), then the first that has
+    /// a name: in the hosts file, else by PTR query.
+    async fn reverse_lookup(&self, resolver: &dns::Resolver, host: &str) -> Result<String, String> {
+        let addrs = tokio::net::lookup_host((host, 0)).await.map_err(|e| format!("lookup {host}: {e}"))?;
+        let mut last = format!("{host} has no address");
+        for addr in addrs {
+            if let Some(name) = self.name_in_hosts(addr.ip()) {
+                return Ok(name);
+            }
+            match resolver.reverse(addr.ip()).await {
+                Ok(name) => return Ok(name),
+                Err(e) => last = e,
+            }
+        }
+        Err(format!("reverseLookup failed to convert IP addresses to name: {last}"))
+    }
+
+    /// The first name of the hosts-file line for `ip`.
+    fn name_in_hosts(&self, ip: IpAddr) -> Option<String> {
+        let hosts = self.read("/etc/hosts")?;
+        hosts.lines().find_map(|line| {
+            let mut f = line.split('#').next().unwrap_or("").split_whitespace();
+            let addr = f.next()?.parse::<IpAddr>().ok()?;
+            (addr == ip).then(|| f.next().map(|n| n.trim_end_matches('.').to_string())).flatten()
+        })
     }
 
     /// The kernel's host name (`os.Hostname`).

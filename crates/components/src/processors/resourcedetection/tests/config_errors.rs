@@ -64,7 +64,6 @@ fn resource_attribute_names_and_hostname_sources_are_checked() {
     assert!(err.contains("system::resource_attributes::host.nme"), "{err}");
     assert!(err.contains("did you mean \"host.name\"?"), "{err}");
     assert!(err.contains("invalid hostname source \"dnss\", did you mean \"dns\"?"), "{err}");
-    assert!(err.contains("hostname source \"lookup\" (a DNS query) is not supported yet"), "{err}");
 }
 
 #[test]

@@ -43,7 +43,16 @@ fn host(root: &Path) {
     );
 }
 
-fn detect(root: &Path, sources: &[&str], toggles: &[(&str, bool)]) -> Result<Vec<(String, String)>, DetectError> {
+async fn detect(root: &Path, sources: &[&str], toggles: &[(&str, bool)]) -> Result<Vec<(String, String)>, DetectError> {
+    detect_with(root, sources, toggles, None).await
+}
+
+async fn detect_with(
+    root: &Path,
+    sources: &[&str],
+    toggles: &[(&str, bool)],
+    resolver: Option<dns::Resolver>,
+) -> Result<Vec<(String, String)>, DetectError> {
     let mut given = ResourceAttributes::new();
     for (k, on) in toggles {
         given.insert(k.to_string(), AttrToggle { enabled: Some(*on) });
@@ -52,8 +61,11 @@ fn detect(root: &Path, sources: &[&str], toggles: &[(&str, bool)]) -> Result<Vec
         hostname_sources: sources.iter().map(|s| s.to_string()).collect(),
         resource_attributes: given.clone(),
     };
-    let d = SystemDetector::new(&cfg, Enabled::new(attrs::SYSTEM, &given)).with_root(root);
-    let found = d.detect()?;
+    let mut d = SystemDetector::new(&cfg, Enabled::new(attrs::SYSTEM, &given)).with_root(root);
+    if let Some(r) = resolver {
+        d = d.with_resolver(r);
+    }
+    let found = d.detect().await?;
     assert_eq!(found.schema_url, SCHEMA_URL);
     Ok(found
         .attrs
@@ -62,11 +74,11 @@ fn detect(root: &Path, sources: &[&str], toggles: &[(&str, bool)]) -> Result<Vec
         .collect())
 }
 
-#[test]
-fn defaults_are_host_name_from_the_hosts_file_and_os_type() {
+#[tokio::test]
+async fn defaults_are_host_name_from_the_hosts_file_and_os_type() {
     let dir = tempfile::tempdir().expect("tempdir");
     host(dir.path());
-    let out = detect(dir.path(), &[], &[]).expect("detects");
+    let out = detect(dir.path(), &[], &[]).await.expect("detects");
     assert_eq!(
         out,
         vec![
@@ -76,28 +88,28 @@ fn defaults_are_host_name_from_the_hosts_file_and_os_type() {
     );
 }
 
-#[test]
-fn hostname_sources_are_tried_in_order() {
+#[tokio::test]
+async fn hostname_sources_are_tried_in_order() {
     let dir = tempfile::tempdir().expect("tempdir");
     host(dir.path());
-    let out = detect(dir.path(), &["os", "dns"], &[]).expect("detects");
+    let out = detect(dir.path(), &["os", "dns"], &[]).await.expect("detects");
     assert_eq!(out[0], ("host.name".into(), "web-1".into()));
     // Not in the hosts file: dns fails, os answers.
     write(dir.path(), "etc/hosts", "127.0.0.1 localhost\n");
-    let out = detect(dir.path(), &["dns", "os"], &[]).expect("detects");
+    let out = detect(dir.path(), &["dns", "os"], &[]).await.expect("detects");
     assert_eq!(out[0], ("host.name".into(), "web-1".into()));
-    let err = detect(dir.path(), &["dns"], &[]).expect_err("no source works");
+    let err = detect(dir.path(), &["dns"], &[]).await.expect_err("no source works");
     assert!(err.to_string().contains("all hostname sources failed"), "{err}");
 }
 
-#[test]
-fn opt_in_attributes_when_enabled() {
+#[tokio::test]
+async fn opt_in_attributes_when_enabled() {
     let dir = tempfile::tempdir().expect("tempdir");
     host(dir.path());
     let all: Vec<(&str, bool)> = attrs::SYSTEM.iter().map(|(n, _)| (*n, true)).collect();
     let mut toggles = all.clone();
     toggles.push(("os.type", false));
-    let out = detect(dir.path(), &["os"], &toggles).expect("detects");
+    let out = detect(dir.path(), &["os"], &toggles).await.expect("detects");
     let get = |k: &str| out.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     assert_eq!(get("os.type"), None, "disabled");
     assert_eq!(get("host.id"), Some("4f3c1e8a9b2d4c6e8f0a1b2c3d4e5f60"));
@@ -125,9 +137,78 @@ fn go_names_for_arch_and_os() {
     assert_eq!(os_type("linux"), "linux");
 }
 
-#[test]
-fn on_this_machine_it_sets_host_name_and_os_type() {
+#[tokio::test]
+async fn on_this_machine_it_sets_host_name_and_os_type() {
     let d = SystemDetector::new(&SystemConfig::default(), Enabled::new(attrs::SYSTEM, &ResourceAttributes::new()));
-    let found = d.detect().expect("detects");
+    let found = d.detect().await.expect("detects");
     assert_eq!(found.keys(), vec!["host.name", "os.type"]);
+}
+
+fn resolver(server: std::net::SocketAddr) -> dns::Resolver {
+    dns::Resolver {
+        servers: vec![server],
+        search: vec!["corp.example".into()],
+        ndots: 1,
+        timeout: std::time::Duration::from_secs(2),
+    }
+}
+
+#[tokio::test]
+async fn cname_follows_the_canonical_name_over_the_search_list() {
+    use dns::standin::{a, cname, serve};
+    let dir = tempfile::tempdir().expect("tempdir");
+    host(dir.path());
+    write(dir.path(), "etc/hosts", "127.0.0.1 localhost\n");
+    let server =
+        serve(vec![cname("web-1.corp.example.", "lb.corp.example."), a("lb.corp.example.", [10, 0, 0, 9])]).await;
+    let out = detect_with(dir.path(), &["cname"], &[], Some(resolver(server))).await.expect("detects");
+    assert_eq!(out[0], ("host.name".into(), "lb.corp.example".into()));
+    // dns: not in the hosts file, so the canonical name.
+    let out = detect_with(dir.path(), &["dns"], &[], Some(resolver(server))).await.expect("detects");
+    assert_eq!(out[0], ("host.name".into(), "lb.corp.example".into()));
+}
+
+#[tokio::test]
+async fn lookup_reverses_the_host_addresses() {
+    use dns::standin::{ptr, serve};
+    let dir = tempfile::tempdir().expect("tempdir");
+    host(dir.path());
+    // The system resolves "localhost"; its 127.0.0.1 has a PTR record at the stand-in.
+    write(dir.path(), "proc/sys/kernel/hostname", "localhost\n");
+    write(dir.path(), "etc/hosts", "10.9.9.9 elsewhere\n");
+    let server = serve(vec![ptr("1.0.0.127.in-addr.arpa.", "loopback.corp.example.")]).await;
+    let out = detect_with(dir.path(), &["lookup"], &[], Some(resolver(server))).await.expect("detects");
+    assert_eq!(out[0], ("host.name".into(), "loopback.corp.example".into()));
+    // dns: no hosts entry, no canonical name at the stand-in, so the reverse lookup.
+    let out = detect_with(dir.path(), &["dns"], &[], Some(resolver(server))).await.expect("detects");
+    assert_eq!(out[0], ("host.name".into(), "loopback.corp.example".into()));
+    // A name for the address in the hosts file wins over DNS.
+    write(dir.path(), "etc/hosts", "127.0.0.1 loop.local loop\n");
+    let out = detect_with(dir.path(), &["lookup"], &[], Some(resolver(server))).await.expect("detects");
+    assert_eq!(out[0], ("host.name".into(), "loop.local".into()));
+}
+
+#[test]
+fn resolv_conf_servers_search_and_ndots() {
+    let r = dns::Resolver::from_resolv_conf(
+        "# c\nnameserver 10.0.0.2\nnameserver ::1\nsearch a.example b.example.\noptions ndots:2 timeout:1\n",
+    );
+    assert_eq!(r.servers, vec!["10.0.0.2:53".parse().unwrap(), "[::1]:53".parse().unwrap()]);
+    assert_eq!(r.search, vec!["a.example".to_string(), "b.example".to_string()]);
+    assert_eq!(r.ndots, 2);
+    assert_eq!(dns::Resolver::from_resolv_conf("").servers, vec!["127.0.0.1:53".parse().unwrap()]);
+}
+
+#[tokio::test]
+async fn a_dns_server_that_never_answers_falls_back_to_the_next_source_in_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    host(dir.path());
+    write(dir.path(), "etc/hosts", "127.0.0.1 localhost\n");
+    let silent = tokio::net::UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+    let server = silent.local_addr().expect("addr");
+    let start = std::time::Instant::now();
+    let out = detect_with(dir.path(), &["dns", "os"], &[], Some(resolver(server))).await.expect("detects");
+    assert_eq!(out[0], ("host.name".into(), "web-1".into()));
+    assert!(start.elapsed() < std::time::Duration::from_secs(3), "took {:?}", start.elapsed());
+    drop(silent);
 }
