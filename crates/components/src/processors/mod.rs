@@ -1,11 +1,15 @@
 //! Processors: what runs inside a pipeline, in order.
 
+#[cfg(feature = "processor-attributes")]
+pub mod attributes;
 #[cfg(feature = "processor-batch")]
 pub mod batch;
 #[cfg(feature = "processor-filter")]
 pub mod filter;
 #[cfg(feature = "processor-memory_limiter")]
 pub mod memory_limiter;
+#[cfg(feature = "processor-resource")]
+pub mod resource;
 #[cfg(feature = "processor-routing")]
 pub mod routing;
 #[cfg(feature = "processor-transform")]
