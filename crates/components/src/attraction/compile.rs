@@ -136,7 +136,7 @@ fn compile(at: &str, a: &ActionKeyValue) -> Result<Action, FieldError> {
             if names.iter().any(String::is_empty) {
                 return Err(err("pattern", "Field \"pattern\" contains at least one unnamed matcher group".into()));
             }
-            let overwrites_source = names.iter().any(|n| *n == a.key);
+            let overwrites_source = names.contains(&a.key);
             Ok(Action::Extract { key: a.key.clone(), regex: re, names, overwrites_source })
         }
         "convert" => {

@@ -32,15 +32,38 @@ pub struct AttrProc {
 /// One compiled action.
 #[derive(Debug)]
 enum Action {
-    Insert { key: String, source: Source },
-    Update { key: String, source: Source },
-    Upsert { key: String, source: Source },
-    Delete { key: Option<String>, pattern: Option<Regex> },
-    Hash { key: Option<String>, pattern: Option<Regex> },
+    Insert {
+        key: String,
+        source: Source,
+    },
+    Update {
+        key: String,
+        source: Source,
+    },
+    Upsert {
+        key: String,
+        source: Source,
+    },
+    Delete {
+        key: Option<String>,
+        pattern: Option<Regex>,
+    },
+    Hash {
+        key: Option<String>,
+        pattern: Option<Regex>,
+    },
     /// `names[i]` is the name of group `i + 1`; `overwrites_source` when a group is named
     /// like the source key.
-    Extract { key: String, regex: Regex, names: Vec<String>, overwrites_source: bool },
-    Convert { key: String, to: ConvertTo },
+    Extract {
+        key: String,
+        regex: Regex,
+        names: Vec<String>,
+        overwrites_source: bool,
+    },
+    Convert {
+        key: String,
+        to: ConvertTo,
+    },
 }
 
 impl Action {
