@@ -117,3 +117,82 @@ service:
     assert_eq!(gw.metric_with("otelcol_processor_incoming_items", &["processor=\"filter\""]), N as f64);
     assert_eq!(gw.metric_with("otelcol_processor_outgoing_items", &["processor=\"filter\""]), kept as f64);
 }
+
+/// Issue 13: a basicauth-authenticated OTLP/HTTP request through `attributes` (the
+/// authenticated user and the client address from the request context) and `resource`.
+#[test]
+fn attributes_upserts_the_basicauth_user_and_resource_sets_the_environment() {
+    let sink = Sink::start(&[]);
+    let http = free_port();
+    let cfg = format!(
+        r#"
+extensions:
+  basicauth/server:
+    htpasswd:
+      inline: |
+        alice:wonderland
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:{http}
+        auth:
+          authenticator: basicauth/server
+processors:
+  attributes:
+    actions:
+      - key: enduser.id
+        from_context: auth.username
+        action: upsert
+      - key: net.peer.ip
+        from_context: client.address
+        action: insert
+  resource:
+    attributes:
+      - key: deployment.environment
+        value: e2e
+        action: upsert
+exporters:
+  otlp:
+    endpoint: {sink}
+    tls:
+      insecure: true
+service:
+  extensions: [basicauth/server]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [attributes, resource]
+      exporters: [otlp]
+"#,
+        sink = sink.grpc_endpoint()
+    );
+    let gw = Gateway::start(&cfg, http);
+    let endpoint = format!("http://127.0.0.1:{http}");
+    let r = support::gen(&[
+        "traces",
+        "--protocol",
+        "http",
+        "--endpoint",
+        &endpoint,
+        "--count",
+        "3",
+        "--headers",
+        "authorization=Basic YWxpY2U6d29uZGVybGFuZA==", // alice:wonderland
+    ]);
+    assert_eq!(r["accepted_items"], 3, "{r}");
+    let arrived = wait_until(Duration::from_secs(15), || sink.items("traces", None) >= 3);
+    assert!(arrived, "spans {} of 3\n{}", sink.items("traces", None), gw.logs());
+    let spans: Vec<_> = sink
+        .requests()
+        .iter()
+        .flat_map(|r| support::items_of(&r["request"], None))
+        .filter(|i| i.item.get("spanId").is_some())
+        .collect();
+    assert_eq!(spans.len(), 3);
+    for s in &spans {
+        assert_eq!(s.attr("enduser.id").as_deref(), Some("alice"), "from_context: auth.username");
+        assert_eq!(s.attr("net.peer.ip").as_deref(), Some("127.0.0.1"), "from_context: client.address");
+        assert_eq!(s.resource_attr("deployment.environment").as_deref(), Some("e2e"), "resource upsert");
+    }
+}

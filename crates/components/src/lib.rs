@@ -1,9 +1,13 @@
 //! Switchyard's components: one folder per kind, one module per Collector type string.
 //! [`registry()`] is the one list of what ships.
 
+#[cfg(any(feature = "processor-attributes", feature = "processor-resource"))]
+pub mod attraction;
 pub mod connectors;
 pub mod exporters;
 pub mod extensions;
+#[cfg(any(feature = "processor-filter", feature = "processor-attributes", feature = "processor-resource"))]
+pub mod filterconfig;
 #[cfg(feature = "k8s")]
 pub mod k8s;
 #[cfg(any(feature = "exporter-kafka", feature = "receiver-kafka"))]

@@ -7,6 +7,8 @@ pub fn registry() -> Result<Registry, RegistryError> {
     let mut r = Registry::new();
     #[cfg(feature = "receiver-otlp")]
     r.receiver(crate::receivers::otlp::OtlpReceiverFactory)?;
+    #[cfg(feature = "processor-attributes")]
+    r.processor(crate::processors::attributes::AttributesProcessorFactory)?;
     #[cfg(feature = "processor-batch")]
     r.processor(crate::processors::batch::BatchProcessorFactory)?;
     #[cfg(feature = "processor-filter")]
@@ -15,6 +17,8 @@ pub fn registry() -> Result<Registry, RegistryError> {
     r.processor(crate::processors::k8sattributes::K8sAttributesProcessorFactory)?;
     #[cfg(feature = "processor-memory_limiter")]
     r.processor(crate::processors::memory_limiter::MemoryLimiterProcessorFactory)?;
+    #[cfg(feature = "processor-resource")]
+    r.processor(crate::processors::resource::ResourceProcessorFactory)?;
     #[cfg(feature = "processor-resourcedetection")]
     r.processor(crate::processors::resourcedetection::ResourceDetectionProcessorFactory)?;
     #[cfg(feature = "processor-routing")]
@@ -100,6 +104,13 @@ mod tests {
                     (Kind::Exporter, "loki", Err(e)) => assert!(e[0].message.contains("push URL is required"), "{e:?}"),
                     (Kind::Exporter, "prometheusremotewrite", Err(e)) => {
                         assert!(e[0].message.contains("endpoint is required"), "{e:?}")
+                    }
+                    // As in the Collector: the actions are required.
+                    (Kind::Processor, "attributes", Err(e)) => {
+                        assert!(e[0].message.contains("missing required field \"actions\""), "{e:?}")
+                    }
+                    (Kind::Processor, "resource", Err(e)) => {
+                        assert!(e[0].message.contains("missing required field \"attributes\""), "{e:?}")
                     }
                     // As in the Collector: a routing table has no default.
                     (Kind::Connector | Kind::Processor, "routing", Err(e)) => {

@@ -1,5 +1,7 @@
 //! Processors: what runs inside a pipeline, in order.
 
+#[cfg(feature = "processor-attributes")]
+pub mod attributes;
 #[cfg(feature = "processor-batch")]
 pub mod batch;
 #[cfg(feature = "processor-filter")]
@@ -8,6 +10,8 @@ pub mod filter;
 pub mod k8sattributes;
 #[cfg(feature = "processor-memory_limiter")]
 pub mod memory_limiter;
+#[cfg(feature = "processor-resource")]
+pub mod resource;
 #[cfg(feature = "processor-resourcedetection")]
 pub mod resourcedetection;
 #[cfg(feature = "processor-routing")]

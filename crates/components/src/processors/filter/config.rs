@@ -9,7 +9,7 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use switchyard_core::component::{ComponentConfig, FieldError};
 
-use super::legacy::config::{LogMatchProperties, MetricMatchProperties, RegexpConfig, SpanMatchConfig};
+use crate::filterconfig::config::{LogMatchProperties, MetricMatchProperties, RegexpConfig, SpanMatchConfig};
 use crate::ottl::ErrorModeConfig;
 
 /// The filter processor's config.

@@ -8,7 +8,6 @@
 //! (label `filter` = the processor id, as upstream).
 
 mod config;
-mod legacy;
 mod plan;
 mod process;
 #[cfg(test)]

@@ -9,9 +9,9 @@ use switchyard_ottl::eval::{CompiledCondition, ErrorMode};
 use switchyard_ottl::{Component, Context, Signal};
 
 use super::config::{ConditionsEntry, FilterProcessorConfig};
-use super::legacy::logs::LogSkip;
-use super::legacy::metrics::MetricSkip;
-use super::legacy::spans::SpanSkip;
+use crate::filterconfig::logs::LogSkip;
+use crate::filterconfig::metrics::MetricSkip;
+use crate::filterconfig::spans::SpanSkip;
 use crate::ottl;
 
 /// A condition and what its run-time errors do.

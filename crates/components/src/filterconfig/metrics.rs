@@ -1,11 +1,11 @@
-//! `metrics: {include, exclude}` (the Collector's `filtermetric` name matcher and the
+//! Metric `include`/`exclude` (the Collector's `filtermetric` name matcher, plus the
 //! resource-attribute check the filter processor runs per resource first).
 
 use switchyard_core::component::FieldError;
 use switchyard_pdata::proto::common::v1::KeyValue;
 
-use super::config::{MatchType, MetricMatchProperties, MetricMatchType};
-use super::{attribute_matchers, attributes_match, has_values, missing_match_type, AttributeMatcher, FilterSet};
+use super::config::{MatchProperties, MatchType, MetricMatchProperties, MetricMatchType};
+use super::{attribute_matchers, attributes_match, has_values, join, missing_match_type, AttributeMatcher, FilterSet};
 
 /// What one `include` or `exclude` checks: names (when listed) and resource attributes
 /// (when listed); each is its own step, as upstream.
@@ -63,6 +63,29 @@ impl MetricSkip {
             p.map_or(Ok(MetricMatcher::default()), |p| MetricMatcher::compile(field, p))
         };
         match (build("metrics::include", include), build("metrics::exclude", exclude)) {
+            (Ok(include), Ok(exclude)) => Ok(Some(MetricSkip { include, exclude })),
+            (i, e) => Err(i.err().into_iter().chain(e.err()).flatten().collect()),
+        }
+    }
+
+    /// The shared `include`/`exclude` (the attributes processor's) under `prefix`, as
+    /// `filtermetric.CreateMatchPropertiesFromDefault` + `NewSkipExpr` read it: only
+    /// `metric_names` counts (a side without names matches nothing and is not checked);
+    /// every other property is ignored for metrics. `None` when no side lists names.
+    pub(crate) fn names_only(
+        prefix: &str,
+        include: Option<&MatchProperties>,
+        exclude: Option<&MatchProperties>,
+    ) -> Result<Option<Self>, Vec<FieldError>> {
+        let build = |side: &str, p: Option<&MatchProperties>| -> Result<MetricMatcher, Vec<FieldError>> {
+            let Some(p) = p.filter(|p| !p.metric_names.is_empty()) else { return Ok(MetricMatcher::default()) };
+            let field = join(prefix, side);
+            let mt = p.match_type.ok_or_else(|| vec![missing_match_type(&field)])?;
+            let names = FilterSet::new(&format!("{field}::metric_names"), &p.metric_names, mt)?;
+            Ok(MetricMatcher { names: Some(names), resources: None })
+        };
+        match (build("include", include), build("exclude", exclude)) {
+            (Ok(include), Ok(exclude)) if include.names.is_none() && exclude.names.is_none() => Ok(None),
             (Ok(include), Ok(exclude)) => Ok(Some(MetricSkip { include, exclude })),
             (i, e) => Err(i.err().into_iter().chain(e.err()).flatten().collect()),
         }

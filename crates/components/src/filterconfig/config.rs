@@ -1,5 +1,6 @@
-//! The legacy match properties as written in configs (`spans:`, `metrics.include`, …),
-//! with the Collector's keys. Old examples capitalise `Key`/`Value`/`Name`/`Version`
+//! The legacy match properties as written in configs (the filter processor's `spans:`,
+//! `metrics.include`, `logs.include`; the attributes processor's `include`/`exclude`), with
+//! the Collector's keys (`internal/filter/filterconfig`). Old examples capitalise `Key`/`Value`/`Name`/`Version`
 //! (mapstructure ignores case), so those spellings are accepted too.
 
 use serde::Deserialize;
@@ -66,15 +67,20 @@ pub struct LibraryConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct SpanMatchConfig {
     /// Keep only the spans matching these properties.
-    pub include: Option<SpanMatchProperties>,
+    pub include: Option<MatchProperties>,
     /// Drop the spans matching these properties (checked after `include`).
-    pub exclude: Option<SpanMatchProperties>,
+    pub exclude: Option<MatchProperties>,
 }
 
-/// Span match properties; every property given must match.
+/// The filter processor's name for [`MatchProperties`] under `spans:`.
+pub type SpanMatchProperties = MatchProperties;
+
+/// Match properties (`filterconfig.MatchProperties`); every property given must match.
+/// Which fields a signal accepts is checked when the matcher of that signal is built
+/// (spans, logs and metrics each refuse or ignore some, as upstream).
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
-pub struct SpanMatchProperties {
+pub struct MatchProperties {
     /// `strict` or `regexp`.
     pub match_type: Option<MatchType>,
     /// Accepted, unused.
@@ -91,13 +97,13 @@ pub struct SpanMatchProperties {
     pub resources: Vec<AttributeConfig>,
     /// Instrumentation scopes (all of them).
     pub libraries: Vec<LibraryConfig>,
-    /// Not valid for spans (refused, as upstream).
+    /// Log body as a string (any of them); logs only (spans refuse it, as upstream).
     pub log_bodies: Vec<String>,
-    /// Not valid for spans (refused, as upstream).
+    /// Log severity text (any of them); logs only.
     pub log_severity_texts: Vec<String>,
-    /// Not valid for spans (refused, as upstream).
-    pub log_severity_number: Option<serde_json::Value>,
-    /// Ignored for spans, as upstream.
+    /// Minimum log severity; logs only.
+    pub log_severity_number: Option<SeverityNumberConfig>,
+    /// Metric name (any of them); metrics only (ignored for spans and logs, as upstream).
     pub metric_names: Vec<String>,
 }
 

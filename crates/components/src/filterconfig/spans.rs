@@ -1,4 +1,5 @@
-//! `spans: {include, exclude}` (the Collector's `filterspan`).
+//! Span `include`/`exclude` (the Collector's `filterspan` with `ValidateForSpans`): the
+//! filter processor's `spans:` and the attributes processor's traces.
 
 use switchyard_core::component::FieldError;
 use switchyard_pdata::attrs;
@@ -6,8 +7,8 @@ use switchyard_pdata::proto::common::v1::{InstrumentationScope, KeyValue};
 use switchyard_pdata::proto::trace::v1::Span;
 use switchyard_pdata::value::as_string;
 
-use super::config::{LibraryConfig, MatchType, SpanMatchConfig, SpanMatchProperties};
-use super::{attribute_matchers, attributes_match, has_values, missing_match_type, AttributeMatcher, FilterSet};
+use super::config::{LibraryConfig, MatchProperties, MatchType, SpanMatchConfig};
+use super::{attribute_matchers, attributes_match, has_values, join, missing_match_type, AttributeMatcher, FilterSet};
 
 /// The span kinds `strict` accepts, as `traceutil.SpanKindStr` spells them.
 const SPAN_KINDS: [&str; 5] =
@@ -81,7 +82,7 @@ struct SpanMatcher {
 }
 
 impl SpanMatcher {
-    fn compile(field: &str, p: &SpanMatchProperties) -> Result<Self, Vec<FieldError>> {
+    fn compile(field: &str, p: &MatchProperties) -> Result<Self, Vec<FieldError>> {
         let invalid = |key: &str, what: &str| {
             FieldError::new(format!("{field}::{key}"), format!("{what} should not be specified for trace spans"))
         };
@@ -181,10 +182,20 @@ pub(crate) struct SpanSkip {
 }
 
 impl SpanSkip {
-    /// `None` when neither `include` nor `exclude` is set.
+    /// The filter processor's `spans:`; `None` when neither `include` nor `exclude` is set.
     pub(crate) fn compile(cfg: &SpanMatchConfig) -> Result<Option<Self>, Vec<FieldError>> {
-        let include = cfg.include.as_ref().map(|p| SpanMatcher::compile("spans::include", p)).transpose();
-        let exclude = cfg.exclude.as_ref().map(|p| SpanMatcher::compile("spans::exclude", p)).transpose();
+        Self::new("spans", cfg.include.as_ref(), cfg.exclude.as_ref())
+    }
+
+    /// `include`/`exclude` written under `prefix` (`""` at the top of a config); `None`
+    /// when neither is set.
+    pub(crate) fn new(
+        prefix: &str,
+        include: Option<&MatchProperties>,
+        exclude: Option<&MatchProperties>,
+    ) -> Result<Option<Self>, Vec<FieldError>> {
+        let include = include.map(|p| SpanMatcher::compile(&join(prefix, "include"), p)).transpose();
+        let exclude = exclude.map(|p| SpanMatcher::compile(&join(prefix, "exclude"), p)).transpose();
         match (include, exclude) {
             (Ok(None), Ok(None)) => Ok(None),
             (Ok(include), Ok(exclude)) => Ok(Some(SpanSkip { include, exclude })),

@@ -1,9 +1,12 @@
-//! The legacy `include`/`exclude` matchers (the Collector's `internal/filter`: `filterset`,
-//! `filtermatcher`, `filterspan`, `filterlog`, `filtermetric`), still found in many
-//! configs. `include` keeps only what matches, `exclude` drops what matches, both = include
-//! first, then exclude; every property given must match for an item to match.
+//! The legacy `include`/`exclude` matchers (the Collector's `internal/filter`: `filterconfig`,
+//! `filterset`, `filtermatcher`, `filterspan`, `filterlog`, `filtermetric`), still found in
+//! many configs and shared by the `filter` and `attributes` processors. An item is skipped
+//! when it does not match `include` or matches `exclude` (include first, then exclude);
+//! every property given must match for an item to match.
+// Each processor uses part of this module; a build with only one of them leaves the rest.
+#![cfg_attr(not(all(feature = "processor-filter", feature = "processor-attributes")), allow(dead_code))]
 
-pub(crate) mod config;
+pub mod config;
 pub(crate) mod logs;
 pub(crate) mod metrics;
 pub(crate) mod spans;
@@ -205,7 +208,7 @@ fn json_type(v: &serde_json::Value) -> &'static str {
 }
 
 /// A config value as the attribute value pdata's `FromRaw` makes of it.
-fn json_to_any(v: &serde_json::Value) -> AnyValue {
+pub(crate) fn json_to_any(v: &serde_json::Value) -> AnyValue {
     use any_value::Value as V;
     let value = match v {
         serde_json::Value::Null => None,
@@ -233,7 +236,63 @@ pub(crate) fn missing_match_type(field: &str) -> FieldError {
     FieldError::new(format!("{field}::match_type"), "unrecognized match_type: '', valid types are: [regexp strict]")
 }
 
+/// `prefix::name`, or `name` at the top of a config.
+pub(crate) fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}::{name}")
+    }
+}
+
 /// Whether an attribute list compares values (and so needs a `match_type`).
 pub(crate) fn has_values(list: &[AttributeConfig]) -> bool {
     list.iter().any(|a| a.value.as_ref().is_some_and(|v| !v.is_null()))
+}
+
+/// What can be checked of shared match properties before knowing the signal they will
+/// run on (at load, with located errors): `match_type` where values are compared, every
+/// pattern, attribute value and severity. The per-signal rules (`ValidateForSpans`,
+/// `ValidateForLogs`) apply when the processor is built for a pipeline.
+pub(crate) fn check_properties(field: &str, p: &config::MatchProperties) -> Vec<FieldError> {
+    let lists = [
+        ("services", &p.services),
+        ("span_names", &p.span_names),
+        ("span_kinds", &p.span_kinds),
+        ("log_bodies", &p.log_bodies),
+        ("log_severity_texts", &p.log_severity_texts),
+        ("metric_names", &p.metric_names),
+    ];
+    let needs_type = lists.iter().any(|(_, l)| !l.is_empty())
+        || !p.libraries.is_empty()
+        || has_values(&p.attributes)
+        || has_values(&p.resources);
+    let mt = match p.match_type {
+        Some(mt) => mt,
+        None if needs_type => return vec![missing_match_type(field)],
+        None => MatchType::Strict,
+    };
+    let mut errors = Vec::new();
+    for (key, list) in lists {
+        if let Err(e) = FilterSet::optional(&format!("{field}::{key}"), list, mt) {
+            errors.extend(e);
+        }
+    }
+    for (key, list) in [("attributes", &p.attributes), ("resources", &p.resources)] {
+        if let Err(e) = attribute_matchers(&format!("{field}::{key}"), list, mt) {
+            errors.extend(e);
+        }
+    }
+    if let Err(e) = spans::library_matchers(&format!("{field}::libraries"), &p.libraries, mt) {
+        errors.extend(e);
+    }
+    if let Some(s) = &p.log_severity_number {
+        if !s.min.is_empty() && logs::severity_number(&s.min).is_none() {
+            errors.push(FieldError::new(
+                format!("{field}::log_severity_number::min"),
+                format!("'{}' is not a valid severity: not a valid severity", s.min),
+            ));
+        }
+    }
+    errors
 }
