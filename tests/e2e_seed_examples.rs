@@ -44,6 +44,8 @@ fn seed_000_single_endpoint_fans_out_to_openlit_tempo_loki_and_prometheus() {
         ("TEMPO_ENDPOINT", tempo_url.as_str()),
         ("LOKI_ENDPOINT", loki_push.as_str()),
         ("MIMIR_ENDPOINT", prom_write.as_str()),
+        // What `resourcedetection/system: {}` (default detectors: [env]) adds to every resource.
+        ("OTEL_RESOURCE_ATTRIBUTES", "team=platform,deployment.environment=staging%20eu"),
     ];
     let gw = Gateway::start_with_env(&cfg, http, &env);
     let rid = format!("seed000{}", std::process::id());
@@ -68,6 +70,16 @@ fn seed_000_single_endpoint_fans_out_to_openlit_tempo_loki_and_prometheus() {
         gw.logs()
     );
     assert_eq!(counter_series(&prom, &rid), N, "Prometheus has the counter of every seq");
+    // The seed's processors: the detected resource attributes and the upserted item attribute
+    // are on every item of every signal; the resource's own service.name is the client's.
+    let items: Vec<_> = openlit.requests().iter().flat_map(|r| support::items_of(&r["request"], Some(&rid))).collect();
+    assert_eq!(items.len(), 5 * N, "spans, points and logs");
+    for it in &items {
+        assert_eq!(it.resource_attr("team").as_deref(), Some("platform"), "{it:?}");
+        assert_eq!(it.resource_attr("deployment.environment").as_deref(), Some("staging eu"), "{it:?}");
+        assert_eq!(it.resource_attr("service.name").as_deref(), Some("e2e-client"), "{it:?}");
+        assert_eq!(it.attr("service.name").as_deref(), Some("default-service"), "{it:?}");
+    }
     // The OpenLIT token from the environment is on every OpenLIT request, and only there.
     let auth =
         |s: &Sink| -> Vec<Value> { s.requests().iter().map(|r| r["headers"]["authorization"].clone()).collect() };
