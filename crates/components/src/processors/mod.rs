@@ -6,6 +6,8 @@ pub mod batch;
 pub mod filter;
 #[cfg(feature = "processor-memory_limiter")]
 pub mod memory_limiter;
+#[cfg(feature = "processor-probabilistic_sampler")]
+pub mod probabilistic_sampler;
 #[cfg(feature = "processor-routing")]
 pub mod routing;
 #[cfg(feature = "processor-transform")]
