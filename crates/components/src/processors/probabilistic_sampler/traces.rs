@@ -135,7 +135,6 @@ pub fn sample_span(
         if let Some(ts) = &carrier {
             ts.write(scratch);
         }
-        drop(carrier);
         if *scratch != span.trace_state {
             std::mem::swap(&mut span.trace_state, scratch);
         }

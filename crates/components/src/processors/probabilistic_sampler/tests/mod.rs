@@ -8,6 +8,7 @@ mod logs;
 mod otep;
 mod traces;
 mod traces_table;
+mod tracestate;
 
 use switchyard_core::component::{Kind, Settings};
 use switchyard_core::config as core_config;

@@ -136,7 +136,7 @@ fn cases() -> Vec<Case> {
             tid: IMPROBABLE_TID,
             equalizing: Some("ot=th:fffc"),
             proportional: Some("ot=th:fffffff"),
-            ..case("tiny probability rounding", 100.0 * 0.000_061_035_156_25, "ot=th:fffc", None)
+            ..case("tiny probability rounding", 100.0 / 16384.0, "ot=th:fffc", None)
         },
         Case {
             tid: IMPROBABLE_TID,
