@@ -77,26 +77,28 @@ impl Tally {
     }
 }
 
-/// One counter per (policy, sampled) pair of one metric.
-struct Counters([[Counter; 2]; Policy::ALL.len()]);
+/// One counter per (policy, sampled) pair of one metric. The attribute policy exists only
+/// for logs with a `from_attribute` (its label value is the attribute name).
+struct Counters([Option<[Counter; 2]>; Policy::ALL.len()]);
 
 impl Counters {
-    fn new(set: &Settings, name: &str, help: &str, attribute: &str) -> Counters {
+    fn new(set: &Settings, name: &str, help: &str, attribute: Option<&str>) -> Counters {
         let id = set.id.to_string();
         let m = &set.telemetry.metrics;
         Counters(Policy::ALL.map(|p| {
-            ["false", "true"].map(|sampled| {
-                m.counter(
-                    name,
-                    help,
-                    &[("processor", id.as_str()), ("policy", p.label(attribute)), ("sampled", sampled)],
-                )
-            })
+            let label = match p {
+                Policy::Attribute => attribute.filter(|a| !a.is_empty())?,
+                _ => p.label(""),
+            };
+            Some(["false", "true"].map(|sampled| {
+                m.counter(name, help, &[("processor", id.as_str()), ("policy", label), ("sampled", sampled)])
+            }))
         }))
     }
 
     fn add(&self, t: &Tally) {
         for (counts, counters) in t.0.iter().zip(&self.0) {
+            let Some(counters) = counters else { continue };
             for (n, c) in counts.iter().zip(counters) {
                 if *n > 0 {
                     c.add(*n);
@@ -140,17 +142,12 @@ impl ProbabilisticSampler {
                 priority_attribute: cfg.sampling_priority.clone(),
                 precision,
             },
-            traces_sampled: Counters::new(
-                set,
-                COUNT_TRACES_SAMPLED,
-                "Count of traces that were sampled or not",
-                &cfg.from_attribute,
-            ),
+            traces_sampled: Counters::new(set, COUNT_TRACES_SAMPLED, "Count of traces that were sampled or not", None),
             logs_sampled: Counters::new(
                 set,
                 COUNT_LOGS_SAMPLED,
                 "Count of logs that were sampled or not",
-                &cfg.from_attribute,
+                Some(&cfg.from_attribute),
             ),
         }
     }

@@ -261,3 +261,24 @@ fn missing_randomness_follows_fail_closed_in_every_mode() {
         }
     }
 }
+
+#[test]
+fn record_decisions_are_counted_under_the_attribute_policy() {
+    use crate::processors::probabilistic_sampler::COUNT_LOGS_SAMPLED;
+    let c = ProbabilisticSamplerConfig { from_attribute: "foo".into(), fail_closed: true, ..cfg(50.0, "record", "") };
+    let (p, set) = processor(&c);
+    let kept = run_logs(&p, logs_of(hundred_records())).len() as u64;
+    let count = |policy: &str, sampled: &str| {
+        set.telemetry
+            .metrics
+            .counter(
+                COUNT_LOGS_SAMPLED,
+                "",
+                &[("processor", "probabilistic_sampler"), ("policy", policy), ("sampled", sampled)],
+            )
+            .get()
+    };
+    assert_eq!(count("foo", "true"), kept);
+    assert_eq!(count("foo", "true") + count("foo", "false"), 50, "the 50 records with foo");
+    assert_eq!(count("missing_randomness", "false"), 50, "the 50 without fail closed");
+}
