@@ -3,6 +3,7 @@
 //! relies on: rates, per-trace consistency, tiers agreeing on a seed.
 
 mod config;
+mod conformance;
 mod hash_rows;
 mod logs;
 mod otep;
