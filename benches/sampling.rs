@@ -18,7 +18,8 @@ const SPANS: usize = 100;
 
 fn sampler(pct: f32, mode: &str) -> ProbabilisticSampler {
     let set = switchyard_core::testing::settings(Kind::Processor, "probabilistic_sampler");
-    let cfg = ProbabilisticSamplerConfig { sampling_percentage: pct, mode: mode.into(), hash_seed: 22, ..Default::default() };
+    let cfg =
+        ProbabilisticSamplerConfig { sampling_percentage: pct, mode: mode.into(), hash_seed: 22, ..Default::default() };
     ProbabilisticSampler::new(&set, &cfg)
 }
 
