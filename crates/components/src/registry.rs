@@ -15,6 +15,8 @@ pub fn registry() -> Result<Registry, RegistryError> {
     r.processor(crate::processors::filter::FilterProcessorFactory)?;
     #[cfg(feature = "processor-k8sattributes")]
     r.processor(crate::processors::k8sattributes::K8sAttributesProcessorFactory)?;
+    #[cfg(feature = "processor-probabilistic_sampler")]
+    r.processor(crate::processors::probabilistic_sampler::ProbabilisticSamplerFactory)?;
     #[cfg(feature = "processor-memory_limiter")]
     r.processor(crate::processors::memory_limiter::MemoryLimiterProcessorFactory)?;
     #[cfg(feature = "processor-resource")]

@@ -10,6 +10,8 @@ pub mod filter;
 pub mod k8sattributes;
 #[cfg(feature = "processor-memory_limiter")]
 pub mod memory_limiter;
+#[cfg(feature = "processor-probabilistic_sampler")]
+pub mod probabilistic_sampler;
 #[cfg(feature = "processor-resource")]
 pub mod resource;
 #[cfg(feature = "processor-resourcedetection")]
