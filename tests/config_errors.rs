@@ -37,6 +37,7 @@ invalid!(
     connector_signal_pair,
     bad_tls,
     yaml_syntax,
+    enrichment_errors,
 );
 
 #[test]
