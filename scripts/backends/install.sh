@@ -3,11 +3,12 @@
 # free ports with the *-start.sh scripts): Prometheus and VictoriaMetrics (Debian), the
 # tansu Kafka-protocol broker (crates.io; built once, ~17 min on 2 cores, then skipped).
 # Arize Phoenix (PyPI arize-phoenix, its own venv; seed 002 routes AI spans to it).
-# The Loki stand-in and the OTLP sink are Python (otel-venv.sh).
+# The Loki stand-in and the OTLP sink are Python (otel-venv.sh). dnsmasq (Debian dnsmasq-base):
+# the DNS server the resourcedetection system tests start on 127.0.0.1.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 BE_NAME=install
-be_install prometheus victoria-metrics
+be_install prometheus victoria-metrics dnsmasq-base
 TANSU=${TANSU_BIN:-$(command -v tansu || echo "${CARGO_HOME:-$HOME/.cargo}/bin/tansu")}
 if [ ! -x "$TANSU" ]; then
   be_log "building tansu 0.6.0 (one time, ~17 min)"

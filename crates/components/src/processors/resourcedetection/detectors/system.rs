@@ -55,10 +55,12 @@ impl SystemDetector {
         self
     }
 
-    fn resolver(&self) -> dns::Resolver {
-        self.resolver
-            .clone()
-            .unwrap_or_else(|| dns::Resolver::from_resolv_conf(&self.read("/etc/resolv.conf").unwrap_or_default()))
+    /// The test's resolver, else one from `resolv.conf` under the root (hickory's parser).
+    fn resolver(&self) -> Result<dns::Resolver, String> {
+        match &self.resolver {
+            Some(r) => Ok(r.clone()),
+            None => dns::Resolver::from_resolv_conf(&self.read("/etc/resolv.conf").unwrap_or_default()),
+        }
     }
 
     fn read(&self, path: &str) -> Option<String> {
@@ -135,7 +137,7 @@ impl SystemDetector {
                 if let Some(fqdn) = self.fqdn_from_hosts(&host) {
                     return Ok(fqdn);
                 }
-                let resolver = self.resolver();
+                let resolver = self.resolver()?;
                 match resolver.canonical_name(&host).await {
                     Ok(name) if name.contains('.') => Ok(name),
                     _ => self.reverse_lookup(&resolver, &host).await,
@@ -145,32 +147,49 @@ impl SystemDetector {
                 let host = self.os_hostname()?;
                 match self.fqdn_from_hosts(&host) {
                     Some(name) => Ok(name),
-                    None => self.resolver().canonical_name(&host).await.map_err(|e| format!("lookupCNAME: {e}")),
+                    None => self.resolver()?.canonical_name(&host).await.map_err(|e| format!("lookupCNAME: {e}")),
                 }
             }
             "lookup" => {
                 let host = self.os_hostname()?;
-                self.reverse_lookup(&self.resolver(), &host).await
+                self.reverse_lookup(&self.resolver()?, &host).await
             }
             other => Err(format!("hostname source \"{other}\" is not supported")),
         }
     }
 
-    /// The host's addresses (`getaddrinfo`: hosts file, then DNS), then the first that has
-    /// a name: in the hosts file, else by PTR query.
+    /// The host's addresses (`net.LookupHost`: hosts file, else DNS), then the first that
+    /// has a name: in the hosts file, else by PTR query (`net.LookupAddr`).
     async fn reverse_lookup(&self, resolver: &dns::Resolver, host: &str) -> Result<String, String> {
-        let addrs = tokio::net::lookup_host((host, 0)).await.map_err(|e| format!("lookup {host}: {e}"))?;
+        let addrs = match self.addresses_in_hosts(host) {
+            Some(addrs) => addrs,
+            None => resolver.addresses(host).await.map_err(|e| format!("lookup {host}: {e}"))?,
+        };
         let mut last = format!("{host} has no address");
-        for addr in addrs {
-            if let Some(name) = self.name_in_hosts(addr.ip()) {
+        for ip in addrs {
+            if let Some(name) = self.name_in_hosts(ip) {
                 return Ok(name);
             }
-            match resolver.reverse(addr.ip()).await {
+            match resolver.reverse(ip).await {
                 Ok(name) => return Ok(name),
                 Err(e) => last = e,
             }
         }
         Err(format!("reverseLookup failed to convert IP addresses to name: {last}"))
+    }
+
+    /// The addresses of the hosts-file lines listing `host`, if any.
+    fn addresses_in_hosts(&self, host: &str) -> Option<Vec<IpAddr>> {
+        let hosts = self.read("/etc/hosts")?;
+        let addrs: Vec<IpAddr> = hosts
+            .lines()
+            .filter_map(|line| {
+                let mut f = line.split('#').next().unwrap_or("").split_whitespace();
+                let addr = f.next()?.parse::<IpAddr>().ok()?;
+                f.any(|n| n.trim_end_matches('.').eq_ignore_ascii_case(host)).then_some(addr)
+            })
+            .collect();
+        (!addrs.is_empty()).then_some(addrs)
     }
 
     /// The first name of the hosts-file line for `ip`.

@@ -1,6 +1,10 @@
 //! The `system` detector over a fake root holding the files it reads.
 
+mod dnsmasq;
+
 use std::path::Path;
+
+use dnsmasq::Dnsmasq;
 
 use super::*;
 use crate::processors::resourcedetection::attrs::{self, Enabled};
@@ -144,59 +148,93 @@ async fn on_this_machine_it_sets_host_name_and_os_type() {
     assert_eq!(found.keys(), vec!["host.name", "os.type"]);
 }
 
-fn resolver(server: std::net::SocketAddr) -> dns::Resolver {
-    dns::Resolver {
-        servers: vec![server],
-        search: vec!["corp.example".into()],
-        ndots: 1,
-        timeout: std::time::Duration::from_secs(2),
-    }
+/// A resolver reading `conf` (a test `resolv.conf`), every server asked on `port`.
+fn resolver(conf: &str, port: u16) -> dns::Resolver {
+    dns::Resolver::from_resolv_conf_on_port(conf, port).expect("resolver")
+}
+
+const CORP: &str = "nameserver 127.0.0.1\nsearch corp.example\n";
+
+/// dnsmasq authoritative for `corp.example` (unknown names there are NXDOMAIN, so the
+/// search list moves on) and for the 10.0.0.0/24 reverse zone.
+fn corp_dns(hosts: &str, options: &[&str]) -> Option<Dnsmasq> {
+    let mut all = vec!["--local=/corp.example/", "--local=/0.0.10.in-addr.arpa/"];
+    all.extend_from_slice(options);
+    Dnsmasq::start(hosts, &all)
 }
 
 #[tokio::test]
 async fn cname_follows_the_canonical_name_over_the_search_list() {
-    use dns::standin::{a, cname, serve};
+    let Some(server) = corp_dns("10.0.0.9 lb.corp.example\n", &["--cname=web-1.corp.example,lb.corp.example"]) else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     host(dir.path());
     write(dir.path(), "etc/hosts", "127.0.0.1 localhost\n");
-    let server =
-        serve(vec![cname("web-1.corp.example.", "lb.corp.example."), a("lb.corp.example.", [10, 0, 0, 9])]).await;
-    let out = detect_with(dir.path(), &["cname"], &[], Some(resolver(server))).await.expect("detects");
+    let out = detect_with(dir.path(), &["cname"], &[], Some(resolver(CORP, server.port))).await.expect("detects");
     assert_eq!(out[0], ("host.name".into(), "lb.corp.example".into()));
     // dns: not in the hosts file, so the canonical name.
-    let out = detect_with(dir.path(), &["dns"], &[], Some(resolver(server))).await.expect("detects");
+    let out = detect_with(dir.path(), &["dns"], &[], Some(resolver(CORP, server.port))).await.expect("detects");
     assert_eq!(out[0], ("host.name".into(), "lb.corp.example".into()));
+    // A name the server does not know: cname fails, the next source answers.
+    write(dir.path(), "proc/sys/kernel/hostname", "nowhere\n");
+    let out = detect_with(dir.path(), &["cname", "os"], &[], Some(resolver(CORP, server.port))).await.expect("detects");
+    assert_eq!(out[0], ("host.name".into(), "nowhere".into()));
 }
 
 #[tokio::test]
 async fn lookup_reverses_the_host_addresses() {
-    use dns::standin::{ptr, serve};
+    let Some(server) = corp_dns(
+        "",
+        &[
+            "--address=/web-2.corp.example/10.0.0.7",
+            "--ptr-record=7.0.0.10.in-addr.arpa,host-7.corp.example",
+            // A single-label name: its canonical name has no dot, so `dns` reverses it.
+            "--address=/db/10.0.0.8",
+            "--ptr-record=8.0.0.10.in-addr.arpa,db-8.corp.example",
+        ],
+    ) else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     host(dir.path());
-    // The system resolves "localhost"; its 127.0.0.1 has a PTR record at the stand-in.
-    write(dir.path(), "proc/sys/kernel/hostname", "localhost\n");
-    write(dir.path(), "etc/hosts", "10.9.9.9 elsewhere\n");
-    let server = serve(vec![ptr("1.0.0.127.in-addr.arpa.", "loopback.corp.example.")]).await;
-    let out = detect_with(dir.path(), &["lookup"], &[], Some(resolver(server))).await.expect("detects");
-    assert_eq!(out[0], ("host.name".into(), "loopback.corp.example".into()));
-    // dns: no hosts entry, no canonical name at the stand-in, so the reverse lookup.
-    let out = detect_with(dir.path(), &["dns"], &[], Some(resolver(server))).await.expect("detects");
-    assert_eq!(out[0], ("host.name".into(), "loopback.corp.example".into()));
+    write(dir.path(), "proc/sys/kernel/hostname", "web-2\n");
+    write(dir.path(), "etc/hosts", "127.0.0.1 localhost\n");
+    let detect_on = |sources: &'static [&'static str]| {
+        let root = dir.path().to_path_buf();
+        let r = resolver(CORP, server.port);
+        async move { detect_with(&root, sources, &[], Some(r)).await.expect("detects")[0].1.clone() }
+    };
+    // lookup: web-2 -> 10.0.0.7 -> PTR; cname and dns: the searched name.
+    assert_eq!(detect_on(&["lookup"]).await, "host-7.corp.example");
+    assert_eq!(detect_on(&["cname"]).await, "web-2.corp.example");
+    assert_eq!(detect_on(&["dns"]).await, "web-2.corp.example");
+    // dns: no hosts entry, a canonical name without a dot, so the reverse lookup.
+    write(dir.path(), "proc/sys/kernel/hostname", "db\n");
+    assert_eq!(detect_on(&["cname"]).await, "db");
+    assert_eq!(detect_on(&["dns"]).await, "db-8.corp.example");
     // A name for the address in the hosts file wins over DNS.
-    write(dir.path(), "etc/hosts", "127.0.0.1 loop.local loop\n");
-    let out = detect_with(dir.path(), &["lookup"], &[], Some(resolver(server))).await.expect("detects");
-    assert_eq!(out[0], ("host.name".into(), "loop.local".into()));
+    write(dir.path(), "etc/hosts", "10.0.0.8 db.lan\n");
+    assert_eq!(detect_on(&["lookup"]).await, "db.lan");
 }
 
-#[test]
-fn resolv_conf_servers_search_and_ndots() {
-    let r = dns::Resolver::from_resolv_conf(
-        "# c\nnameserver 10.0.0.2\nnameserver ::1\nsearch a.example b.example.\noptions ndots:2 timeout:1\n",
-    );
-    assert_eq!(r.servers, vec!["10.0.0.2:53".parse().unwrap(), "[::1]:53".parse().unwrap()]);
-    assert_eq!(r.search, vec!["a.example".to_string(), "b.example".to_string()]);
-    assert_eq!(r.ndots, 2);
-    assert_eq!(dns::Resolver::from_resolv_conf("").servers, vec!["127.0.0.1:53".parse().unwrap()]);
+#[tokio::test]
+async fn resolv_conf_search_list_and_ndots_order_the_names_tried() {
+    let Some(server) = Dnsmasq::start(
+        "10.0.0.1 web.sub\n10.0.0.2 web.sub.b.example\n",
+        &["--local=/a.example/", "--local=/b.example/", "--local=/sub/"],
+    ) else {
+        return;
+    };
+    // One dot, ndots 1 (the default): the name as given first.
+    let r = resolver("nameserver 127.0.0.1\nsearch a.example b.example.\n", server.port);
+    assert_eq!(r.canonical_name("web.sub").await.expect("found"), "web.sub");
+    // ndots:2: the search list first; a.example has no such name, b.example has.
+    let r =
+        resolver("# c\nnameserver 127.0.0.1\nsearch a.example b.example.\noptions ndots:2 timeout:1\n", server.port);
+    assert_eq!(r.canonical_name("web.sub").await.expect("found"), "web.sub.b.example");
+    assert_eq!(r.addresses("web.sub").await.expect("found"), vec![std::net::IpAddr::from([10, 0, 0, 2])]);
+    assert_eq!(r.reverse([10, 0, 0, 1].into()).await.expect("found"), "web.sub");
 }
 
 #[tokio::test]
@@ -205,9 +243,9 @@ async fn a_dns_server_that_never_answers_falls_back_to_the_next_source_in_time()
     host(dir.path());
     write(dir.path(), "etc/hosts", "127.0.0.1 localhost\n");
     let silent = tokio::net::UdpSocket::bind("127.0.0.1:0").await.expect("bind");
-    let server = silent.local_addr().expect("addr");
+    let port = silent.local_addr().expect("addr").port();
     let start = std::time::Instant::now();
-    let out = detect_with(dir.path(), &["dns", "os"], &[], Some(resolver(server))).await.expect("detects");
+    let out = detect_with(dir.path(), &["dns", "os"], &[], Some(resolver(CORP, port))).await.expect("detects");
     assert_eq!(out[0], ("host.name".into(), "web-1".into()));
     assert!(start.elapsed() < std::time::Duration::from_secs(3), "took {:?}", start.elapsed());
     drop(silent);
