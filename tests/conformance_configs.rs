@@ -23,6 +23,7 @@ fn env_value(name: &str) -> &'static str {
         "HYPERDX_LOG_LEVEL" | "SPLUNK_COLLECTOR_LOG_LEVEL" => "info",
         "SPLUNK_MEMORY_LIMIT_MIB" => "512",
         "KAFKA_ENCODING" => "otlp_proto",
+        n if n.ends_with("NODE_NAME") => "node-1",
         n if n.ends_with("_PORT") || n.contains("_PORT_") => "4317",
         n if n.ends_with("BATCH_SIZE") || n.ends_with("MAX_SIZE") => "1000",
         n if n.ends_with("TIMEOUT") || n.ends_with("INTERVAL") => "5s",
@@ -45,6 +46,17 @@ fn env_names(text: &str) -> BTreeSet<String> {
             rest.trim_start_matches("env:").chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
         if !name.is_empty() && !name.chars().all(|c| c.is_ascii_digit()) {
             out.insert(name);
+        }
+    }
+    // k8sattributes reads the variable `filter.node_from_env_var` names (set by the
+    // downward API in the pod the config was written for) and, as upstream, validation
+    // requires it to be set.
+    for line in text.lines() {
+        if let Some(v) = line.trim().strip_prefix("node_from_env_var:") {
+            let name = v.trim().trim_matches(|c| c == '"' || c == '\'');
+            if !name.is_empty() {
+                out.insert(name.to_string());
+            }
         }
     }
     out

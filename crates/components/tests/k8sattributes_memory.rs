@@ -85,13 +85,13 @@ fn pod(i: usize) -> serde_json::Value {
     })
 }
 
-#[test]
-fn cache_memory_for_10k_pods() {
+/// Fills a cache with `N` pods under `extract` and returns (allocator bytes, cache count).
+fn fill(what: &str, extract: &ExtractConfig) -> (usize, usize) {
     const N: usize = 10_000;
     let json: Vec<serde_json::Value> = (0..N).map(pod).collect();
     let json_bytes: usize = json.iter().map(|v| v.to_string().len()).sum();
     let pods: Vec<Pod> = json.into_iter().map(|v| serde_json::from_value(v).expect("pod")).collect();
-    let rules = Arc::new(Rules::compile(&ExtractConfig::default()));
+    let rules = Arc::new(Rules::compile(extract));
     let conv = Converter::new(rules, Vec::new(), false);
     let cache = PodCache::new(default_associations(), Duration::from_secs(120));
 
@@ -105,7 +105,7 @@ fn cache_memory_for_10k_pods() {
     let counted = cache.bytes();
 
     eprintln!(
-        "k8sattributes cache, {N} pods (default metadata, 3 identifiers and 2 containers each): \
+        "k8sattributes cache, {N} pods ({what}, 3 identifiers and 2 containers each): \
          {measured} bytes by the allocator ({} per pod), {counted} counted by the cache; \
          the pods as JSON: {json_bytes} bytes ({} per pod); filled in {took:?}",
         measured / N,
@@ -115,4 +115,24 @@ fn cache_memory_for_10k_pods() {
     assert!(measured / N < 2048, "a pod entry should stay under 2 KiB, got {}", measured / N);
     // The gauge is an estimate: within a factor of two of what the allocator saw.
     assert!(counted * 2 >= measured && counted <= measured * 2, "counted {counted}, measured {measured}");
+    (measured, counted)
+}
+
+#[test]
+fn cache_memory_for_10k_pods() {
+    fill("default metadata", &ExtractConfig::default());
+}
+
+#[test]
+fn cache_memory_for_10k_pods_with_the_service_attributes() {
+    let names = ["service.namespace", "service.name", "service.version", "service.instance.id"];
+    let mut metadata: Vec<String> =
+        switchyard_components::processors::k8sattributes::DEFAULT_METADATA.iter().map(|s| s.to_string()).collect();
+    metadata.extend(names.iter().map(|s| s.to_string()));
+    let extract = ExtractConfig { metadata, otel_annotations: true, ..Default::default() };
+    let (with, _) = fill("default metadata and the four service attributes", &extract);
+    // What they add: the labels' service.name and service.version, and per container a small
+    // box with the image's version and a status flag: about 160 bytes per pod.
+    let (without, _) = fill("default metadata", &ExtractConfig::default());
+    assert!(with - without < 10_000 * 200, "service attributes added {} bytes per pod", (with - without) / 10_000);
 }

@@ -71,6 +71,12 @@ pub fn annotate(cache: &PodCache, rules: &Rules, key: Option<&str>, attrs: &mut 
     if key.and_then(|k| cache.with_pod(k, |f| apply(&f, rules, attrs))).is_some() {
         return true;
     }
+    if rules.has("service.namespace") {
+        // Upstream sets it from the data's own namespace attribute when the pod is unknown.
+        if let Some(ns) = attrs::get_str(attrs, "k8s.namespace.name").map(str::to_owned) {
+            set_attr(attrs, "service.namespace", &ns);
+        }
+    }
     if rules.watches_namespaces() || rules.watches_nodes() {
         let ns = attrs::get_str(attrs, "k8s.namespace.name").map(str::to_owned);
         let node = attrs::get_str(attrs, "k8s.node.name").map(str::to_owned);
@@ -99,13 +105,19 @@ fn apply(f: &Found<'_>, rules: &Rules, attrs: &mut Vec<KeyValue>) {
             set_attr(attrs, "k8s.pod.start_time", &t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
         }
     }
+    let deployment = f.replicaset.map_or("", |r| &*r.deployment);
+    // The service attributes first: a stored `service.name` may be a replicaset name
+    // that the deployment's name beats.
+    set_attr(attrs, "service.name", p.service_name(deployment));
     for (k, v) in p.attrs.iter() {
         set_attr(attrs, k, v);
     }
+    if rules.has("service.namespace") {
+        set_attr(attrs, "service.namespace", &p.namespace);
+    }
     containers(f, rules, attrs);
     if rules.has("k8s.deployment.name") {
-        let from_rs = f.replicaset.map(|r| &*r.deployment).filter(|d| !d.is_empty());
-        set_attr(attrs, "k8s.deployment.name", from_rs.unwrap_or(&f.pod.deployment_hint));
+        set_attr(attrs, "k8s.deployment.name", if deployment.is_empty() { &p.deployment_hint } else { deployment });
     }
     if rules.has("k8s.deployment.uid") {
         set_attr(attrs, "k8s.deployment.uid", f.replicaset.map(|r| &*r.deployment_uid).unwrap_or_default());
@@ -157,8 +169,16 @@ fn containers(f: &Found<'_>, rules: &Rules, attrs: &mut Vec<KeyValue>) {
     if rules.has("container.id") {
         set_attr(attrs, "container.id", &c.id);
     }
-    if !c.repo_digest.is_empty() && attrs::get(attrs, "container.image.repo_digests").is_none() {
-        let list = ArrayValue { values: vec![str_value(&*c.repo_digest)] };
+    let digest = c.repo_digest();
+    if !digest.is_empty() && attrs::get(attrs, "container.image.repo_digests").is_none() {
+        let list = ArrayValue { values: vec![str_value(digest)] };
         attrs::insert(attrs, "container.image.repo_digests", AnyValue { value: Some(Value::ArrayValue(list)) });
+    }
+    // After the pod's: `app.kubernetes.io/version` or the annotation beat the image.
+    set_attr(attrs, "service.version", c.service_version());
+    let has_id = attrs::get(attrs, "service.instance.id").is_some_and(|v| !as_string(v).is_empty());
+    if rules.has("service.instance.id") && c.has_status() && !has_id {
+        let p = f.pod;
+        set_attr(attrs, "service.instance.id", &format!("{}.{}.{}", p.namespace, p.name, c.name));
     }
 }

@@ -59,15 +59,57 @@ pub struct ContainerInfo {
     /// `container.id` of the current run (runtime prefix removed); kept only when
     /// `container.id` is extracted or associated on.
     pub id: Box<str>,
+    /// What only some configurations need, boxed so a container costs one pointer for it
+    /// (none at all with the default metadata).
+    pub extra: Option<Box<ContainerExtra>>,
+}
+
+/// The rarely needed part of a container.
+#[derive(Debug, Default)]
+pub struct ContainerExtra {
     /// `container.image.repo_digests` (one entry).
     pub repo_digest: Box<str>,
+    /// `service.version` from the image: `<tag>@<digest>`, `<digest>` or `<tag>`.
+    pub service_version: Arc<str>,
+    /// The container has a status (it was created): only such containers get a
+    /// `service.instance.id` (upstream computes it from the statuses).
+    pub has_status: bool,
 }
 
 impl ContainerInfo {
     fn heap(&self) -> usize {
-        size_of::<Self>() + self.id.len() + self.repo_digest.len()
+        let extra = self.extra.as_ref().map_or(0, |e| size_of::<ContainerExtra>() + e.repo_digest.len());
+        size_of::<Self>() + self.id.len() + extra
+    }
+
+    /// `container.image.repo_digests` ("" when unknown).
+    pub fn repo_digest(&self) -> &str {
+        self.extra.as_ref().map_or("", |e| &e.repo_digest)
+    }
+
+    /// `service.version` from the image ("" when not extracted or not derivable).
+    pub fn service_version(&self) -> &str {
+        self.extra.as_ref().map_or("", |e| &e.service_version)
+    }
+
+    /// Whether the container has a status.
+    pub fn has_status(&self) -> bool {
+        self.extra.as_ref().is_some_and(|e| e.has_status)
+    }
+
+    /// The extra part, created on first use.
+    pub fn extra_mut(&mut self) -> &mut ContainerExtra {
+        self.extra.get_or_insert_with(Box::default)
     }
 }
+
+/// [`PodInfo::service`] bit: `service.name` is extracted (the pod name is its last fallback).
+pub const SERVICE_NAME: u8 = 1;
+/// [`PodInfo::service`] bit: `service.name` comes from the owning replicaset: its
+/// deployment's name when known (at request time), else the replicaset's name.
+pub const SERVICE_NAME_FROM_REPLICASET: u8 = 2;
+/// [`PodInfo::service`] bit: `service.namespace` is extracted (the namespace is its fallback).
+pub const SERVICE_NAMESPACE: u8 = 4;
 
 /// A pod as the cache keeps it. Values that many pods share (namespace, node, owner,
 /// images) are interned `Arc<str>`s; attributes that are a field here (name, namespace,
@@ -90,6 +132,9 @@ pub struct PodInfo {
     pub host_network: bool,
     /// Excluded (config or the ignore annotation): known, but data is left alone.
     pub ignore: bool,
+    /// Which service attributes fall back to fields of this entry ([`SERVICE_NAME`] and
+    /// the like); in the padding after the two flags above, so it costs nothing.
+    pub service: u8,
     /// `status.startTime` in seconds; a newer pod wins an identifier over an older one.
     pub start_time: i64,
     /// `metadata.creationTimestamp` in seconds (`k8s.pod.start_time`); `i64::MIN` = unknown.
@@ -115,6 +160,7 @@ impl Default for PodInfo {
             hostname: "".into(),
             host_network: false,
             ignore: false,
+            service: 0,
             start_time: i64::MIN,
             created: i64::MIN,
             replicaset_uid: "".into(),
@@ -132,6 +178,34 @@ impl PodInfo {
         let attrs: usize = self.attrs.iter().map(|(_, v)| size_of::<(Arc<str>, Box<str>)>() + v.len()).sum();
         let containers: usize = self.containers.iter().map(ContainerInfo::heap).sum();
         size_of::<Self>() + 4 * size_of::<usize>() + strs + attrs + containers
+    }
+
+    /// An attribute extracted at conversion (owners, labels, annotations).
+    pub fn attr(&self, key: &str) -> Option<&str> {
+        self.attrs.iter().find(|(k, _)| &**k == key).map(|(_, v)| &**v)
+    }
+
+    /// `service.name` as upstream computes it, `deployment` being the owning replicaset's
+    /// deployment from the replicaset watch ("" when unknown): the value from labels,
+    /// annotations or a non-replicaset owner; else, for a replicaset's pod, the deployment
+    /// (watched, else guessed from the replicaset name) or the replicaset name; else the
+    /// pod name. "" when `service.name` is not extracted.
+    pub fn service_name<'a>(&'a self, deployment: &'a str) -> &'a str {
+        if self.service & SERVICE_NAME == 0 {
+            return "";
+        }
+        // For a replicaset's pod the replicaset name is stored only when there is no guess.
+        let stored = self.attr("service.name");
+        if self.service & SERVICE_NAME_FROM_REPLICASET == 0 {
+            return stored.unwrap_or(&self.name);
+        }
+        if !deployment.is_empty() {
+            return deployment;
+        }
+        if !self.deployment_hint.is_empty() {
+            return &self.deployment_hint;
+        }
+        stored.unwrap_or(&self.name)
     }
 
     /// Every identifier this pod is found by, for `associations` (contrib
@@ -156,7 +230,11 @@ impl PodInfo {
                             container_slot = Some(key.len());
                             ""
                         }
-                        other => self.attrs.iter().find(|(k, _)| &**k == other).map_or("", |(_, v)| &**v),
+                        "service.name" => self.service_name(""),
+                        "service.namespace" if self.service & SERVICE_NAMESPACE != 0 => {
+                            self.attr("service.namespace").unwrap_or(&self.namespace)
+                        }
+                        other => self.attr(other).unwrap_or_default(),
                     },
                 };
                 if value.is_empty() && !matches!(s, Source::Attr(n) if &**n == "container.id") {

@@ -36,6 +36,10 @@ pub const METADATA_NAMES: &[&str] = &[
     "container.image.tag",
     "container.image.repo_digests",
     "k8s.cluster.uid",
+    "service.namespace",
+    "service.name",
+    "service.version",
+    "service.instance.id",
 ];
 
 /// What `extract.metadata` means when it is absent or empty (the Collector's defaults).

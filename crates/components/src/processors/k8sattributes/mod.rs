@@ -1,7 +1,10 @@
 //! The `k8sattributes` processor (alias `k8s_attributes`; the Collector contrib
 //! `k8sattributesprocessor`): finds the pod a resource came from (by the connection's IP or
 //! resource attributes, per `pod_association`) and adds that pod's metadata (`k8s.pod.name`,
-//! `k8s.namespace.name`, `k8s.deployment.name`, labels, annotations...) to the resource.
+//! `k8s.namespace.name`, `k8s.deployment.name`, labels, annotations...) to the resource,
+//! and the service attributes (`service.name` and the like) computed from the pod's
+//! `resource.opentelemetry.io/` annotations, well-known labels, owners and containers in
+//! upstream's order ([`rules::Rules::extract_pod`], [`cache::PodInfo::service_name`]).
 //!
 //! Pods are learned by a background watch of the API server into a compact cache
 //! ([`cache`]); a request only reads the cache and never waits for the API.

@@ -9,8 +9,8 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::ObjectMeta;
 use regex::Regex;
 
-use super::cache::{ContainerInfo, MetaInfo, PodInfo};
-use super::rules::{parse_image, From, Rules};
+use super::cache::{ContainerInfo, MetaInfo, PodInfo, SERVICE_NAME, SERVICE_NAMESPACE, SERVICE_NAME_FROM_REPLICASET};
+use super::rules::{parse_image, service_version, From, Rules};
 
 /// The pod annotation that opts a pod out (`"true"`).
 pub const IGNORE_ANNOTATION: &str = "opentelemetry.io/k8s-processor/ignore";
@@ -90,9 +90,14 @@ impl Converter {
         }
         let mut out: Vec<(Arc<str>, Box<str>)> = Vec::new();
         let mut add = |k: &str, v: &str| out.push((k.into(), v.into()));
+        // `service.name` from the owners (the last one wins, as upstream): the replicaset's
+        // (its deployment's at request time), daemonset's, statefulset's, or the job's
+        // cronjob's, else the job's.
+        let mut owner_service: Option<(&str, bool)> = None;
         for o in m.owner_references.iter().flatten() {
             match o.kind.as_str() {
                 "ReplicaSet" => {
+                    owner_service = Some((&o.name, true));
                     info.replicaset_uid = strings.get(&o.uid);
                     if r.has("k8s.replicaset.uid") {
                         add("k8s.replicaset.uid", &o.uid);
@@ -117,16 +122,38 @@ impl Converter {
                     if r.has(&format!("k8s.{kind}.name")) {
                         add(&format!("k8s.{kind}.name"), &o.name);
                     }
-                    if kind == "job" && r.has("k8s.cronjob.name") {
-                        if let Some(c) = cronjob_of(&o.name) {
-                            add("k8s.cronjob.name", c);
-                        }
+                    let cronjob = if kind == "job" { cronjob_of(&o.name) } else { None };
+                    if let (Some(c), true) = (cronjob, r.has("k8s.cronjob.name")) {
+                        add("k8s.cronjob.name", c);
                     }
+                    owner_service = Some((cronjob.unwrap_or(&o.name), false));
                 }
                 _ => {}
             }
         }
-        r.extract_meta(From::Pod, m.labels.as_ref(), m.annotations.as_ref(), &mut out);
+        r.extract_pod(m.labels.as_ref(), m.annotations.as_ref(), &mut out);
+        if r.has("service.name") {
+            info.service |= SERVICE_NAME;
+            // Labels and annotations beat the owners; the pod name is the last fallback
+            // (made at request time, not stored).
+            if !out.iter().any(|(k, _)| &**k == "service.name") {
+                match owner_service {
+                    Some((rs, true)) => {
+                        info.service |= SERVICE_NAME_FROM_REPLICASET;
+                        // The deployment (watched or guessed) wins; the replicaset name is
+                        // needed only when there is no guess.
+                        if info.deployment_hint.is_empty() {
+                            out.push(("service.name".into(), rs.into()));
+                        }
+                    }
+                    Some((name, false)) => out.push(("service.name".into(), name.into())),
+                    None => {}
+                }
+            }
+        }
+        if r.has("service.namespace") {
+            info.service |= SERVICE_NAMESPACE;
+        }
         info.attrs = out.into_iter().map(|(k, v)| (strings.get(&k), v)).collect();
         if r.needs_containers() {
             info.containers = containers(r, pod, self.keep_container_ids, &mut strings);
@@ -163,17 +190,23 @@ fn cronjob_of(job: &str) -> Option<&str> {
 /// from the status of the current run).
 fn containers(r: &Rules, pod: &Pod, keep_ids: bool, strings: &mut Interner) -> Box<[ContainerInfo]> {
     let mut out: Vec<ContainerInfo> = Vec::new();
-    let images = r.has("container.image.name") || r.has("container.image.tag");
+    let images = r.has("container.image.name") || r.has("container.image.tag") || r.has("service.version");
     if let Some(spec) = &pod.spec {
         for c in spec.containers.iter().chain(spec.init_containers.iter().flatten()) {
             let mut info = ContainerInfo { name: strings.get(&c.name), ..Default::default() };
             if images {
-                if let Some((name, tag)) = c.image.as_deref().and_then(parse_image) {
+                let image = c.image.as_deref().unwrap_or_default();
+                if let Some((name, tag)) = parse_image(image) {
                     if r.has("container.image.name") {
                         info.image_name = strings.get(&name);
                     }
                     if r.has("container.image.tag") {
                         info.image_tag = strings.get(&tag);
+                    }
+                    if r.has("service.version") {
+                        if let Some(v) = service_version(image) {
+                            info.extra_mut().service_version = strings.get(&v);
+                        }
                     }
                 }
             }
@@ -197,8 +230,11 @@ fn containers(r: &Rules, pod: &Pod, keep_ids: bool, strings: &mut Interner) -> B
             if r.has("container.image.repo_digests") {
                 let d = s.image_id.split_once("://").map_or(s.image_id.as_str(), |(_, rest)| rest);
                 if d.contains('@') {
-                    c.repo_digest = d.into();
+                    c.extra_mut().repo_digest = d.into();
                 }
+            }
+            if r.has("service.instance.id") {
+                c.extra_mut().has_status = true;
             }
         }
     }

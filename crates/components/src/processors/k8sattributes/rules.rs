@@ -164,6 +164,8 @@ impl Rules {
             "container.image.name",
             "container.image.tag",
             "container.image.repo_digests",
+            "service.version",
+            "service.instance.id",
         ]
         .iter()
         .any(|n| self.has(n))
@@ -177,6 +179,34 @@ impl Rules {
     /// Nodes are watched: node rules, or `k8s.node.uid`.
     pub fn watches_nodes(&self) -> bool {
         self.reads(From::Node) || self.has("k8s.node.uid")
+    }
+
+    /// Adds what a pod's labels and annotations give to `out`: the label rules, then the
+    /// well-known labels for `service.name` (`app.kubernetes.io/instance` over
+    /// `app.kubernetes.io/name`) and `service.version` (`app.kubernetes.io/version`), then
+    /// the annotation rules, each step replacing what an earlier one set. Annotations come
+    /// last so that `resource.opentelemetry.io/service.name` (with `otel_annotations`)
+    /// beats the labels, as upstream and the semantic conventions order them.
+    pub fn extract_pod(
+        &self,
+        labels: Option<&BTreeMap<String, String>>,
+        annotations: Option<&BTreeMap<String, String>>,
+        out: &mut Vec<(Arc<str>, Box<str>)>,
+    ) {
+        self.extract_meta(From::Pod, labels, None, out);
+        if let Some(l) = labels {
+            let well_known = [
+                ("service.name", "app.kubernetes.io/name"),
+                ("service.name", "app.kubernetes.io/instance"),
+                ("service.version", "app.kubernetes.io/version"),
+            ];
+            for (attr, label) in well_known {
+                if let Some(v) = l.get(label).filter(|_| self.has(attr)) {
+                    put(out, attr.into(), v);
+                }
+            }
+        }
+        self.extract_meta(From::Pod, None, annotations, out);
     }
 
     /// Adds the label and annotation rules for objects of kind `from` to `out`.
@@ -235,6 +265,54 @@ pub fn parse_image(image: &str) -> Option<(String, String)> {
     Some((full, tag))
 }
 
+/// `service.version` from an image reference, as upstream computes it with Docker's
+/// reference grammar: `<tag>@<digest>`, else `<digest>`, else `<tag>`; `None` when the
+/// reference has neither or is not valid (an upper-case name, a malformed tag or digest).
+/// No `latest` is assumed.
+pub fn service_version(image: &str) -> Option<String> {
+    let (rest, digest) = match image.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (image, None),
+    };
+    let slash = rest.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match rest[slash..].rfind(':') {
+        Some(i) => (&rest[..slash + i], Some(&rest[slash + i + 1..])),
+        None => (rest, None),
+    };
+    // The first of several components may be a registry host, which may have upper case;
+    // the repository path may not.
+    let path = name.split_once('/').map_or(name, |(_, path)| path);
+    if name.is_empty() || path.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    let tag_ok = |t: &str| {
+        let b = t.as_bytes();
+        !b.is_empty()
+            && b.len() <= 128
+            && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
+            && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+    };
+    let digest_ok = |d: &str| {
+        let Some((alg, hex)) = d.split_once(':') else { return false };
+        let len = match alg {
+            "sha256" => 64,
+            "sha384" => 96,
+            "sha512" => 128,
+            _ => return false,
+        };
+        hex.len() == len && hex.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+    };
+    if tag.is_some_and(|t| !tag_ok(t)) || digest.is_some_and(|d| !digest_ok(d)) {
+        return None;
+    }
+    match (tag, digest) {
+        (Some(t), Some(d)) => Some(format!("{t}@{d}")),
+        (None, Some(d)) => Some(d.to_string()),
+        (Some(t), None) => Some(t.to_string()),
+        (None, None) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,6 +327,20 @@ mod tests {
         assert_eq!(p("localhost/app"), ("localhost/app".into(), "latest".into()));
         assert_eq!(p("ghcr.io/o/a@sha256:abc"), ("ghcr.io/o/a".into(), String::new()));
         assert_eq!(parse_image(""), None);
+    }
+
+    #[test]
+    fn service_version_is_tag_and_digest_or_either_and_never_a_default() {
+        let d = format!("sha256:{}", "a".repeat(64));
+        assert_eq!(service_version("nginx:1.25").as_deref(), Some("1.25"));
+        assert_eq!(service_version(&format!("ghcr.io/o/app:0.112.0@{d}")), Some(format!("0.112.0@{d}")));
+        assert_eq!(service_version(&format!("ghcr.io/o/app@{d}")), Some(d.clone()));
+        assert_eq!(service_version("example.com:5000/team/app:v2").as_deref(), Some("v2"));
+        assert_eq!(service_version("nginx"), None, "no tag: no version (no implicit latest)");
+        assert_eq!(service_version("example.com:5000/team/app"), None, "a port is not a tag");
+        assert_eq!(service_version("Nginx:1.0"), None, "upper-case repository");
+        assert_eq!(service_version("nginx@sha256:abc"), None, "short digest");
+        assert_eq!(service_version("nginx:-x"), None, "bad tag");
     }
 
     #[test]

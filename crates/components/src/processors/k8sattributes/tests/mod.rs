@@ -3,6 +3,7 @@
 
 mod apiserver;
 mod graph;
+mod service;
 
 use std::time::Duration;
 
