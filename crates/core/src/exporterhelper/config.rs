@@ -196,20 +196,60 @@ impl Default for RetryConfig {
     }
 }
 
+/// `RetryConfig`'s fields with nothing defaulted, for reading a section over another
+/// component's defaults.
+#[derive(Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RetryPatch {
+    enabled: Option<bool>,
+    #[serde(with = "humantime_serde::option")]
+    initial_interval: Option<Duration>,
+    randomization_factor: Option<f64>,
+    multiplier: Option<f64>,
+    #[serde(with = "humantime_serde::option")]
+    max_interval: Option<Duration>,
+    #[serde(with = "humantime_serde::option")]
+    max_elapsed_time: Option<Duration>,
+}
+
 impl RetryConfig {
+    /// Reads a section of the Collector's `configretry.BackOffConfig` over `defaults`: the
+    /// fields left out keep those defaults, as the Collector's unmarshalling over a
+    /// component's default config does (`resourcedetection`'s `retry` starts at 1 s ×2 with
+    /// no elapsed limit, exporters' `retry_on_failure` at 5 s ×1.5 for 300 s).
+    pub fn deserialize_over<'de, D: serde::Deserializer<'de>>(
+        defaults: RetryConfig,
+        d: D,
+    ) -> Result<RetryConfig, D::Error> {
+        let p = RetryPatch::deserialize(d)?;
+        Ok(RetryConfig {
+            enabled: p.enabled.unwrap_or(defaults.enabled),
+            initial_interval: p.initial_interval.unwrap_or(defaults.initial_interval),
+            randomization_factor: p.randomization_factor.unwrap_or(defaults.randomization_factor),
+            multiplier: p.multiplier.unwrap_or(defaults.multiplier),
+            max_interval: p.max_interval.unwrap_or(defaults.max_interval),
+            max_elapsed_time: p.max_elapsed_time.unwrap_or(defaults.max_elapsed_time),
+        })
+    }
+
     /// Field checks, with paths under `retry_on_failure`.
     pub fn validate(&self) -> Vec<FieldError> {
+        self.validate_at("retry_on_failure")
+    }
+
+    /// Field checks, with paths under `prefix`.
+    pub fn validate_at(&self, prefix: &str) -> Vec<FieldError> {
         let mut e = Vec::new();
         if !(0.0..=1.0).contains(&self.randomization_factor) || !self.randomization_factor.is_finite() {
-            e.push(FieldError::new("retry_on_failure::randomization_factor", "must be between 0 and 1"));
+            e.push(FieldError::new(format!("{prefix}::randomization_factor"), "must be between 0 and 1"));
         }
         if !(self.multiplier >= 1.0 && self.multiplier.is_finite()) {
-            e.push(FieldError::new("retry_on_failure::multiplier", "must be a number of at least 1"));
+            e.push(FieldError::new(format!("{prefix}::multiplier"), "must be a number of at least 1"));
         }
         let max = self.max_elapsed_time;
         if !max.is_zero() && (max < self.initial_interval || max < self.max_interval) {
             e.push(FieldError::new(
-                "retry_on_failure::max_elapsed_time",
+                format!("{prefix}::max_elapsed_time"),
                 "must be at least initial_interval and max_interval (or 0 to retry forever)",
             ));
         }

@@ -9,6 +9,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use switchyard_core::component::{ComponentConfig, FieldError};
 use switchyard_core::config::suggestion;
+use switchyard_core::exporterhelper::RetryConfig;
 
 use super::attrs::{self, AttrTable};
 
@@ -31,7 +32,8 @@ pub struct ResourceDetectionConfig {
     /// A network detector that cannot reach its metadata service fails the start instead
     /// of contributing nothing.
     pub fail_on_missing_metadata: bool,
-    /// Retries of a failed detection.
+    /// Retries of a failed detection (the Collector's `configretry.BackOffConfig`).
+    #[serde(deserialize_with = "retry_over_defaults")]
     pub retry: RetryConfig,
     /// `env` detector settings.
     pub env: EnvConfig,
@@ -107,7 +109,7 @@ impl Default for ResourceDetectionConfig {
             timeout: Duration::from_secs(5),
             refresh_interval: Duration::ZERO,
             fail_on_missing_metadata: false,
-            retry: RetryConfig::default(),
+            retry: default_retry(),
             env: EnvConfig::default(),
             system: SystemConfig::default(),
             docker: AttrsOnly::default(),
@@ -143,38 +145,22 @@ impl Default for ResourceDetectionConfig {
     }
 }
 
-/// `retry:` (the Collector's `configretry.BackOffConfig`).
-#[derive(Clone, Debug, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RetryConfig {
-    /// false: one attempt per detector.
-    pub enabled: bool,
-    /// Delay before the first retry.
-    #[serde(with = "humantime_serde")]
-    pub initial_interval: Duration,
-    /// Jitter applied to each delay (0 to 1).
-    pub randomization_factor: f64,
-    /// Growth of the delay.
-    pub multiplier: f64,
-    /// Largest delay.
-    #[serde(with = "humantime_serde")]
-    pub max_interval: Duration,
-    /// Total retry budget; 0 = bounded by `timeout`.
-    #[serde(with = "humantime_serde")]
-    pub max_elapsed_time: Duration,
+/// `retry`'s defaults (the Collector's resourcedetection factory): 1 s doubling to 30 s, no
+/// limit of its own (all attempts share `timeout`).
+fn default_retry() -> RetryConfig {
+    RetryConfig {
+        enabled: true,
+        initial_interval: Duration::from_secs(1),
+        randomization_factor: 0.5,
+        multiplier: 2.0,
+        max_interval: Duration::from_secs(30),
+        max_elapsed_time: Duration::ZERO,
+    }
 }
 
-impl Default for RetryConfig {
-    fn default() -> Self {
-        RetryConfig {
-            enabled: true,
-            initial_interval: Duration::from_secs(1),
-            randomization_factor: 0.5,
-            multiplier: 2.0,
-            max_interval: Duration::from_secs(30),
-            max_elapsed_time: Duration::ZERO,
-        }
-    }
+/// `retry:` read over [`default_retry`], so that a partial section keeps the other defaults.
+fn retry_over_defaults<'de, D: serde::Deserializer<'de>>(d: D) -> Result<RetryConfig, D::Error> {
+    RetryConfig::deserialize_over(default_retry(), d)
 }
 
 /// `<attr>: {enabled: bool}` of a `resource_attributes` section.
@@ -350,6 +336,7 @@ impl ComponentConfig for ResourceDetectionConfig {
             };
             errors.push(FieldError::new(field, message));
         }
+        errors.extend(self.retry.validate_at("retry"));
         if self.retry.enabled && self.timeout.is_zero() && self.retry.max_elapsed_time.is_zero() {
             errors.push(FieldError::new(
                 "timeout",

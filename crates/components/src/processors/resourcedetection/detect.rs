@@ -9,8 +9,8 @@ use arc_swap::ArcSwap;
 use switchyard_core::component::ComponentId;
 use switchyard_pdata::proto::common::v1::KeyValue;
 
-use super::config::RetryConfig;
 use super::detectors::{DetectCx, DetectError, Detected, Detector};
+use switchyard_core::exporterhelper::{Backoff, RetryConfig};
 
 /// The merged result the hot path applies: a short list, cloned into each resource.
 #[derive(Debug, Default, PartialEq)]
@@ -115,7 +115,7 @@ impl Detection {
     async fn run_one(&self, d: &Detector) -> Result<Detected, DetectError> {
         let start = Instant::now();
         let total = if self.retry.max_elapsed_time.is_zero() { self.timeout } else { self.retry.max_elapsed_time };
-        let mut interval = self.retry.initial_interval;
+        let mut backoff = Backoff::new(&self.retry);
         loop {
             let left = if total.is_zero() { Duration::MAX } else { total.saturating_sub(start.elapsed()) };
             let attempt_budget = if self.retry.max_elapsed_time.is_zero() || self.timeout.is_zero() {
@@ -130,7 +130,7 @@ impl Detection {
                 Ok(Err(e)) => e,
                 Err(_) => DetectError::Failed(format!("timed out after {attempt_budget:?}")),
             };
-            let delay = jittered(interval, self.retry.randomization_factor);
+            let delay = backoff.next_delay(None);
             let elapsed = start.elapsed();
             if !self.retry.enabled || (!total.is_zero() && elapsed + delay >= total) {
                 return Err(match err {
@@ -141,21 +141,8 @@ impl Detection {
                 });
             }
             tokio::time::sleep(delay).await;
-            interval = interval.mul_f64(self.retry.multiplier.max(1.0)).min(self.retry.max_interval);
         }
     }
-}
-
-/// `interval` ± `factor` of it, from the clock's low bits (no need for a good generator).
-fn jittered(interval: Duration, factor: f64) -> Duration {
-    if factor <= 0.0 {
-        return interval;
-    }
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let unit = f64::from(nanos % 1000) / 999.0; // 0..=1
-    let scale = 1.0 - factor + 2.0 * factor * unit;
-    interval.mul_f64(scale.max(0.0))
 }
 
 /// Merges detector results in order: the first to set a key wins; the first non-empty

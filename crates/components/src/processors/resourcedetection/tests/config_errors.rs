@@ -90,3 +90,15 @@ fn eks_cluster_name_and_tls_auth_are_refused() {
     assert!(err.contains("eks::resource_attributes::k8s.cluster.name") && err.contains("not supported yet"), "{err}");
     assert!(err.contains("k8s_api::auth_type"), "{err}");
 }
+
+#[test]
+fn a_partial_retry_section_keeps_the_detection_defaults_and_is_checked() {
+    use std::time::Duration;
+    let c = super::cfg("retry: {initial_interval: 2s}\n");
+    assert_eq!(c.retry.initial_interval, Duration::from_secs(2));
+    assert_eq!(c.retry.multiplier, 2.0, "the detection default, not the exporters' 1.5");
+    assert_eq!(c.retry.max_elapsed_time, Duration::ZERO, "the detection default, not the exporters' 300s");
+    assert!(super::cfg("retry: {enabled: false}\n").retry.initial_interval == Duration::from_secs(1));
+    let err = outcome("  resourcedetection:\n    retry: {multiplier: 0.5}\n", "resourcedetection").unwrap_err();
+    assert!(err.contains("processors::resourcedetection::retry::multiplier"), "{err}");
+}
