@@ -7,7 +7,8 @@
 //!   turns [`ProcessError`] into the [`ConsumeError`](crate::consumer::ConsumeError) the
 //!   receiver answers with. `attributes`, `resource`, `filter` and `transform` are this.
 //! - **Stateful** ([`stateful`]): a task of the processor's own fed by a bounded channel,
-//!   with a timer, a flush on shutdown under a deadline and a gauge of the bytes it holds;
+//!   with a timer, a flush on shutdown under a deadline and a gauge of the bytes it holds,
+//!   optionally sharded over several tasks by a [`Partition`];
 //!   for processors that hold data across calls (`tail_sampling`, the span-to-metrics
 //!   connectors, a future `batch`).
 
@@ -17,5 +18,5 @@ mod stateless;
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub use stateful::{create_stateful, Output, StatefulProcessor, StatefulSettings};
+pub use stateful::{create_sharded, create_stateful, Output, Partition, StatefulProcessor, StatefulSettings};
 pub use stateless::{create_stateless, ProcessError, SignalProcessor};
