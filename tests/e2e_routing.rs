@@ -70,7 +70,12 @@ fn seed_002_ai_spans_go_to_phoenix_and_the_rest_to_the_infra_backend() {
         .replace("0.0.0.0:13133", &format!("127.0.0.1:{health}"))
         .replace("http://victoriametrics:8428/opentelemetry", &other.http_url())
         .replace("http://prometheus:9090/api/v1/otlp", &other.http_url())
-        .replace("http://loki:3100/otlp", &other.http_url());
+        .replace("http://loki:3100/otlp", &other.http_url())
+        // The client's spans are healthy: keep them all here, so the count is exact
+        // (e2e_tail_sampling checks the seed's 5% with the same policies).
+        .replace("sampling_percentage: 5", "sampling_percentage: 100")
+        .replace("decision_wait: 10s", "decision_wait: 1s");
+    assert!(cfg.contains("sampling_percentage: 100"), "the example tail-samples infra traces");
     let (jaeger_ep, phoenix_ep) = (jaeger.grpc_endpoint(), phoenix.url.clone());
     let gw = Gateway::start_with_env(
         &cfg,

@@ -25,6 +25,8 @@ pub fn registry() -> Result<Registry, RegistryError> {
     r.processor(crate::processors::resourcedetection::ResourceDetectionProcessorFactory)?;
     #[cfg(feature = "processor-routing")]
     r.processor(crate::processors::routing::RoutingProcessorFactory)?;
+    #[cfg(feature = "processor-tail_sampling")]
+    r.processor(crate::processors::tail_sampling::TailSamplingProcessorFactory)?;
     #[cfg(feature = "processor-transform")]
     r.processor(crate::processors::transform::TransformProcessorFactory)?;
     #[cfg(feature = "exporter-otlp")]

@@ -18,5 +18,7 @@ pub mod resource;
 pub mod resourcedetection;
 #[cfg(feature = "processor-routing")]
 pub mod routing;
+#[cfg(feature = "processor-tail_sampling")]
+pub mod tail_sampling;
 #[cfg(feature = "processor-transform")]
 pub mod transform;
