@@ -81,9 +81,6 @@ const SPAN_INGEST: &str = "span-ingest";
 impl ComponentConfig for TailSamplingConfig {
     fn validate(&self) -> Vec<FieldError> {
         let mut e = Vec::new();
-        if self.policies.is_empty() {
-            e.push(FieldError::new("policies", "at least one policy is required"));
-        }
         e.extend(policy::validate(&self.policies));
         if self.decision_wait.is_zero() {
             e.push(FieldError::new("decision_wait", "must be greater than 0"));

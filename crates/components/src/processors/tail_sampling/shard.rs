@@ -175,8 +175,8 @@ impl Shard {
     }
 
     fn decide(&mut self, id: [u8; 16], now: Instant) {
-        let Some(p) = self.forget(&id) else { return };
-        let d = self.policies.evaluate(&id, &p.data, now, &mut self.per_policy);
+        let Some(mut p) = self.forget(&id) else { return };
+        let d = self.policies.evaluate(&id, &mut p.data, now, &mut self.per_policy);
         for (i, pd) in self.per_policy.iter().enumerate() {
             self.metrics.count_policy(i, *pd, p.data.span_count);
         }
