@@ -23,8 +23,8 @@ fn kv(k: &str, v: &str) -> KeyValue {
 #[test]
 fn series_keep_first_seen_order_start_time_and_last_seen() {
     let mut m: SeriesMap<u64> = SeriesMap::new(0);
-    *m.entry("a", 10, || vec![kv("k", "a")], || 0).0.value += 1;
-    *m.entry("b", 20, || vec![kv("k", "b")], || 0).0.value += 1;
+    m.entry("a", 10, || vec![kv("k", "a")], || 0).0.value += 1;
+    m.entry("b", 20, || vec![kv("k", "b")], || 0).0.value += 1;
     let (s, overflow) = m.entry("a", 30, || panic!("attributes are built once"), || 0);
     s.value += 1;
     assert!(!overflow);
@@ -170,7 +170,7 @@ fn histogram_series_build_otlp_points_of_their_kind() {
 #[test]
 fn counts_build_a_monotonic_sum() {
     let mut m: SeriesMap<u64> = SeriesMap::new(0);
-    *m.entry("a", 5, || vec![kv("k", "a")], || 0).0.value += 7;
+    m.entry("a", 5, || vec![kv("k", "a")], || 0).0.value += 7;
     let points = m.iter().map(|(_, s)| s.to_number_point(5, 9, s.value)).collect();
     let metric = sum_metric("calls".into(), "", Temporality::Delta, points);
     let Some(Data::Sum(sum)) = metric.data else { panic!("sum") };

@@ -306,7 +306,7 @@ fn validate_dimensions(field: &str, dims: &[Dimension], e: &mut Vec<FieldError>)
             }
             (true, false) => {
                 if d.default.is_some() {
-                    e.push(FieldError::new(at, format!("`default` is not supported on `glob` dimension {:?}", d.glob)));
+                    e.push(FieldError::new(&at, format!("`default` is not supported on `glob` dimension {:?}", d.glob)));
                 }
                 match switchyard_ottl::glob::compile_with_separator(&d.glob, '.') {
                     Ok(re) => globs.push((at, &d.glob, re)),

@@ -33,11 +33,6 @@ impl Dimensions {
         d
     }
 
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.named.is_empty() && self.globs.is_empty()
-    }
-
     /// Calls `f` with each dimension's name and value for a span with attributes `span`;
     /// `fallback` are the attribute lists consulted after the span's, earlier ones first.
     pub fn each<'a>(&'a self, span: &'a [KeyValue], fallback: &[&'a [KeyValue]], mut f: impl FnMut(&'a str, &'a AnyValue)) {
