@@ -75,9 +75,9 @@ service:
     let q = format!("sum(traces_service_graph_request_total{edge})");
     let got = promql_until(&prom.url, &q, wait, |r| r.len() == 1 && r[0].value == n);
     assert_eq!(value(&got, &q), n, "{}", gw.logs());
-    let q = format!(r#"traces_service_graph_request_total{{client="red-client",server="red-server",failed="true"}}"#);
-    let s = promql(&prom.url, &q);
-    assert_eq!(value(&s, &q), errors);
+    let q = r#"traces_service_graph_request_total{client="red-client",server="red-server",failed="true"}"#;
+    let s = promql(&prom.url, q);
+    assert_eq!(value(&s, q), errors);
     assert_eq!(s[0].label("connection_type"), "", "a direct request");
     assert_eq!(s[0].label("virtual_node"), "", "neither side made up");
     let q = format!("sum(traces_service_graph_request_failed_total{edge})");
@@ -91,7 +91,9 @@ service:
     let sum = value(&promql(&prom.url, &q), &q);
     assert!((sum - summary["server_ms_sum"].as_f64().expect("ms") / 1000.0).abs() < 1e-6, "server sum {sum}");
     let quantile = |phi: f64, side: &str| {
-        let q = format!(r#"histogram_quantile({phi}, sum by (le) (traces_service_graph_request_{side}_seconds_bucket{edge}))"#);
+        let q = format!(
+            r#"histogram_quantile({phi}, sum by (le) (traces_service_graph_request_{side}_seconds_bucket{edge}))"#
+        );
         value(&promql(&prom.url, &q), &q)
     };
     let p50 = quantile(0.5, "server");
@@ -106,7 +108,9 @@ service:
     assert_eq!(value(&got, q), unpaired, "{}", gw.logs());
     assert_eq!(got[0].label("connection_type"), "virtual_node");
     assert_eq!(got[0].label("virtual_node"), "server");
-    assert!(wait_until(Duration::from_secs(10), || gw.metric("otelcol_connector_servicegraph_expired_edges") == unpaired));
+    assert!(
+        wait_until(Duration::from_secs(10), || gw.metric("otelcol_connector_servicegraph_expired_edges") == unpaired)
+    );
     assert_eq!(gw.metric("otelcol_connector_servicegraph_total_edges"), n + unpaired);
     assert!(gw.has_metric("otelcol_connector_servicegraph_dropped_spans"), "named with the Collector's name");
     assert_eq!(gw.metric("otelcol_connector_servicegraph_dropped_spans"), 0.0);

@@ -72,7 +72,8 @@ service:
     // Calls per service: every span counted once, under the Collector's metric name.
     let q = "sum by (service_name) (traces_span_metrics_calls_total)";
     let got = promql_until(&prom.url, q, wait, |r| r.len() == 2 && r.iter().all(|s| s.value == n));
-    let mut per_service: Vec<(String, f64)> = got.iter().map(|s| (s.label("service_name").to_string(), s.value)).collect();
+    let mut per_service: Vec<(String, f64)> =
+        got.iter().map(|s| (s.label("service_name").to_string(), s.value)).collect();
     per_service.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(per_service, [("red-client".to_string(), n), ("red-server".to_string(), n)], "{}", gw.logs());
 

@@ -73,9 +73,12 @@ mod tests {
         assert!(r.get(Kind::Exporter, "otlphttp").is_some());
         assert!(r.get(Kind::Exporter, "otlp_grpc").is_some());
         assert!(r.get(Kind::Receiver, "otlp").is_some());
-        for (ty, canonical) in
-            [("spanmetrics", "spanmetrics"), ("span_metrics", "spanmetrics"), ("servicegraph", "servicegraph"), ("service_graph", "servicegraph")]
-        {
+        for (ty, canonical) in [
+            ("spanmetrics", "spanmetrics"),
+            ("span_metrics", "spanmetrics"),
+            ("servicegraph", "servicegraph"),
+            ("service_graph", "servicegraph"),
+        ] {
             let f = r.get(Kind::Connector, ty).unwrap_or_else(|| panic!("connector {ty} is registered"));
             assert_eq!(f.component_type(), canonical, "{ty} is an alias of {canonical}");
         }

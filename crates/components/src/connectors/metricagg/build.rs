@@ -2,8 +2,7 @@
 
 use switchyard_pdata::proto::common::v1::KeyValue;
 use switchyard_pdata::proto::metrics::v1::{
-    metric, number_data_point, Exemplar, ExponentialHistogram, Histogram as OtlpHistogram, Metric, NumberDataPoint,
-    Sum,
+    metric, number_data_point, Exemplar, ExponentialHistogram, Histogram as OtlpHistogram, Metric, NumberDataPoint, Sum,
 };
 
 use super::config::Temporality;

@@ -168,7 +168,8 @@ impl<V> SeriesMap<V> {
     /// Approximate bytes held: keys, attributes and the series themselves, with
     /// `value_heap` the heap bytes of one value beyond its inline size.
     pub fn approx_bytes(&self, value_heap: impl Fn(&V) -> usize) -> usize {
-        self.bytes + self.series.len() * (size_of::<Series<V>>() + 16)
+        self.bytes
+            + self.series.len() * (size_of::<Series<V>>() + 16)
             + self.series.values().map(|s| value_heap(&s.value) + s.exemplars.len() * 48).sum::<usize>()
     }
 }

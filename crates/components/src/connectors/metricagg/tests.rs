@@ -90,7 +90,10 @@ fn exponential_index_follows_the_data_model() {
         for v in [1.1, 3.0, 17.5, 1234.5678, 0.001, 4.0] {
             let i = map_to_index(v, scale);
             let (lo, hi) = (lower_bound(i, scale), lower_bound(i + 1, scale));
-            assert!(lo < v * (1.0 + 1e-12) && v <= hi * (1.0 + 1e-12), "{v} at scale {scale}: bucket {i} = ({lo}, {hi}]");
+            assert!(
+                lo < v * (1.0 + 1e-12) && v <= hi * (1.0 + 1e-12),
+                "{v} at scale {scale}: bucket {i} = ({lo}, {hi}]"
+            );
         }
     }
 }

@@ -118,7 +118,10 @@ impl ComponentConfig for ServiceGraphConnectorConfig {
     fn validate(&self) -> Vec<FieldError> {
         let mut e = Vec::new();
         if self.latency_histogram_buckets.is_empty() && self.exponential_histogram_max_size < 0 {
-            e.push(FieldError::new("exponential_histogram_max_size", "`exponential_histogram_max_size` can not be negative"));
+            e.push(FieldError::new(
+                "exponential_histogram_max_size",
+                "`exponential_histogram_max_size` can not be negative",
+            ));
         }
         if !self.latency_histogram_buckets.is_empty() && self.exponential_histogram_max_size > 0 {
             e.push(FieldError::new(

@@ -111,11 +111,15 @@ impl ServiceGraph {
             };
             for span in rs.scope_spans.iter().flat_map(|ss| &ss.spans) {
                 let outcome = match SpanKind::try_from(span.kind) {
-                    Ok(SpanKind::Client) => self.client_side(span, service, resource, ConnectionType::Unknown, now, &mut expired),
+                    Ok(SpanKind::Client) => {
+                        self.client_side(span, service, resource, ConnectionType::Unknown, now, &mut expired)
+                    }
                     Ok(SpanKind::Producer) => {
                         self.client_side(span, service, resource, ConnectionType::MessagingSystem, now, &mut expired)
                     }
-                    Ok(SpanKind::Server) => self.server_side(span, service, resource, ConnectionType::Unknown, now, &mut expired),
+                    Ok(SpanKind::Server) => {
+                        self.server_side(span, service, resource, ConnectionType::Unknown, now, &mut expired)
+                    }
                     Ok(SpanKind::Consumer) => {
                         self.server_side(span, service, resource, ConnectionType::MessagingSystem, now, &mut expired)
                     }
@@ -162,8 +166,9 @@ impl ServiceGraph {
             e.client_latency = seconds(span);
             e.failed |= failed(span);
             upsert_dimensions(e, "client", dims, resource, &span.attributes);
-            if let Some(found) =
-                peers.iter().find_map(|p| attrs::get(&span.attributes, p).map(|v| (p.clone(), as_string(v).into_owned())))
+            if let Some(found) = peers
+                .iter()
+                .find_map(|p| attrs::get(&span.attributes, p).map(|v| (p.clone(), as_string(v).into_owned())))
             {
                 e.peer = Some(found);
             }
@@ -310,9 +315,19 @@ impl ServiceGraph {
         self.store.len()
     }
 
-    /// Approximate bytes held (store and series).
-    pub fn held_bytes(&self) -> usize {
-        self.store.len() * 256 + self.series.approx_bytes(|v| v.server.heap_bytes() + v.client.heap_bytes())
+    /// Series held.
+    pub fn series_count(&self) -> usize {
+        self.series.len()
+    }
+
+    /// Approximate bytes of the store: constant time.
+    pub fn store_bytes(&self) -> usize {
+        self.store.len() * 256
+    }
+
+    /// Approximate bytes of the series: a walk over them.
+    pub fn series_bytes(&self) -> usize {
+        self.series.approx_bytes(|v| v.server.heap_bytes() + v.client.heap_bytes())
     }
 }
 

@@ -68,7 +68,10 @@ impl ConnectorFactory for ServiceGraphConnectorFactory {
         next: AnyRouter,
     ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
         let AnyRouter::Metrics(router) = next else {
-            return Err(BuildError::new(&set, format!("servicegraph connects traces to metrics, not to {}", next.signal())));
+            return Err(BuildError::new(
+                &set,
+                format!("servicegraph connects traces to metrics, not to {}", next.signal()),
+            ));
         };
         if from != Signal::Traces {
             return Err(BuildError::new(&set, format!("servicegraph connects traces to metrics, not {from}")));
@@ -81,13 +84,18 @@ impl ConnectorFactory for ServiceGraphConnectorFactory {
         let m = &set.telemetry.metrics;
         let counters = Counters {
             dropped_spans: m.counter(DROPPED_SPANS, "Number of spans dropped when trying to add edges", &l),
-            expired_edges: m.counter(EXPIRED_EDGES, "Number of edges that expired before finding its matching span", &l),
+            expired_edges: m.counter(
+                EXPIRED_EDGES,
+                "Number of edges that expired before finding its matching span",
+                &l,
+            ),
             total_edges: m.counter(TOTAL_EDGES, "Total number of unique edges", &l),
         };
         let loops = Loops::new(cfg);
         let opts = StatefulSettings { tick: Some(loops.tick()), ..StatefulSettings::default() };
         let now = now_unix_nanos();
-        let state = Connector { graph: ServiceGraph::new(cfg, counters, now), loops, due: Due::starting(now, &loops) };
+        let graph = ServiceGraph::new(cfg, counters, now);
+        let state = Connector { graph, loops, due: Due::starting(now, &loops), series_bytes: 0, series: 0 };
         let (input, component) = create_stateful(&set, state, opts, router.all().clone());
         Ok((AnyConsumer::Traces(input), Some(component)))
     }
@@ -133,7 +141,11 @@ struct Due {
 
 impl Due {
     fn starting(now: u64, l: &Loops) -> Due {
-        Due { flush: now.saturating_add(l.flush), expire: now.saturating_add(l.expire), clean: now.saturating_add(l.clean) }
+        Due {
+            flush: now.saturating_add(l.flush),
+            expire: now.saturating_add(l.expire),
+            clean: now.saturating_add(l.clean),
+        }
     }
 }
 
@@ -142,13 +154,23 @@ struct Connector {
     graph: ServiceGraph,
     loops: Loops,
     due: Due,
+    /// Bytes of the series, measured (a walk over them) at each flush and whenever their
+    /// number changed, not after every batch.
+    series_bytes: usize,
+    series: usize,
 }
 
 impl Connector {
-    fn emit(&self, now: u64, out: &mut Output<Metrics>) {
+    fn emit(&mut self, now: u64, out: &mut Output<Metrics>) {
         if let Some(req) = self.graph.flush(now) {
             out.send(RequestContext::default(), Metrics::from_request(req));
         }
+        self.measure();
+    }
+
+    fn measure(&mut self) {
+        self.series = self.graph.series_count();
+        self.series_bytes = self.graph.series_bytes();
     }
 }
 
@@ -160,6 +182,8 @@ impl StatefulProcessor for Connector {
         self.graph.consume(data.request(), now);
         if self.loops.flush == 0 {
             self.emit(now, out);
+        } else if self.graph.series_count() != self.series {
+            self.measure();
         }
     }
     /// Runs whichever jobs are due; a job late by a tick runs once, then keeps its period.
@@ -178,6 +202,7 @@ impl StatefulProcessor for Connector {
         if due(self.due.clean) {
             self.graph.clean_series(now);
             self.due.clean = now.saturating_add(self.loops.clean);
+            self.measure();
         }
     }
     /// Shutdown: what was counted is sent; halves still waiting are logged, not counted.
@@ -189,6 +214,6 @@ impl StatefulProcessor for Connector {
         self.emit(now_unix_nanos(), out);
     }
     fn held_bytes(&self) -> usize {
-        self.graph.held_bytes()
+        self.graph.store_bytes() + self.series_bytes
     }
 }

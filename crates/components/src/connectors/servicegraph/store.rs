@@ -278,7 +278,10 @@ mod tests {
         s.upsert(key(1), 0, &mut expired, |e| e.client = "c1".into());
         s.upsert(key(2), 1, &mut expired, |e| e.client = "c2".into());
         assert!(matches!(s.upsert(key(3), 5, &mut expired, |e| e.client = "c3".into()), Upserted::Full));
-        assert!(matches!(s.upsert(key(3), 10, &mut expired, |e| e.client = "c3".into()), Upserted::Waiting { new: true }));
+        assert!(matches!(
+            s.upsert(key(3), 10, &mut expired, |e| e.client = "c3".into()),
+            Upserted::Waiting { new: true }
+        ));
         assert_eq!(expired.iter().map(|e| e.client.as_str()).collect::<Vec<_>>(), ["c1"]);
         assert_eq!(s.len(), 2);
     }

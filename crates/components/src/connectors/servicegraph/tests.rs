@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use switchyard_core::component::{Component, ComponentConfig, ConnectorFactory, Host, Kind, PipelineId};
 use switchyard_core::consumer::{AnyConsumer, AnyRouter, DynConsumer, RequestContext, Router};
-use switchyard_core::telemetry::Telemetry;
+use switchyard_core::telemetry::{names, Telemetry};
 use switchyard_core::testing::{lifecycle_check, settings, SinkConsumer};
 use switchyard_pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use switchyard_pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
@@ -25,7 +25,11 @@ const S: u64 = 1_000_000_000;
 const T0: u64 = 1_700_000_000_000_000_000;
 
 fn kv(k: &str, v: &str) -> KeyValue {
-    KeyValue { key: k.into(), value: Some(AnyValue { value: Some(Value::StringValue(v.into())) }), ..Default::default() }
+    KeyValue {
+        key: k.into(),
+        value: Some(AnyValue { value: Some(Value::StringValue(v.into())) }),
+        ..Default::default()
+    }
 }
 
 fn cfg(yaml: &str) -> ServiceGraphConnectorConfig {
@@ -57,7 +61,10 @@ fn batch(by_service: Vec<(&str, Vec<Span>)>) -> ExportTraceServiceRequest {
         resource_spans: by_service
             .into_iter()
             .map(|(svc, spans)| ResourceSpans {
-                resource: Some(Resource { attributes: vec![kv("service.name", svc), kv("region", "eu")], ..Default::default() }),
+                resource: Some(Resource {
+                    attributes: vec![kv("service.name", svc), kv("region", "eu")],
+                    ..Default::default()
+                }),
                 scope_spans: vec![ScopeSpans { spans, ..Default::default() }],
                 ..Default::default()
             })
@@ -134,7 +141,10 @@ fn a_client_and_its_server_make_one_edge_with_both_latencies() {
         Some(Value::BoolValue(false)),
         "failed is a boolean, as upstream"
     );
-    assert_eq!(m.resource_metrics[0].scope_metrics[0].scope.as_ref().map(|s| s.name.as_str()), Some("traces_service_graph"));
+    assert_eq!(
+        m.resource_metrics[0].scope_metrics[0].scope.as_ref().map(|s| s.name.as_str()),
+        Some("traces_service_graph")
+    );
     assert_eq!((counter(&t, TOTAL_EDGES), counter(&t, EXPIRED_EDGES)), (1, 0));
     assert_eq!(g.pending_edges(), 0);
 }
@@ -160,10 +170,21 @@ fn producers_and_consumers_are_messaging_edges_and_database_calls_complete_alone
     let (mut g, t) = graph(&cfg("{}"));
     g.consume(
         &batch(vec![
-            ("orders", vec![
-                span(1, 10, 0, SpanKind::Producer, 1, false, vec![]),
-                span(1, 12, 0, SpanKind::Client, 3, false, vec![kv("db.name", "orders-db"), kv("db.system", "postgresql")]),
-            ]),
+            (
+                "orders",
+                vec![
+                    span(1, 10, 0, SpanKind::Producer, 1, false, vec![]),
+                    span(
+                        1,
+                        12,
+                        0,
+                        SpanKind::Client,
+                        3,
+                        false,
+                        vec![kv("db.name", "orders-db"), kv("db.system", "postgresql")],
+                    ),
+                ],
+            ),
             ("billing", vec![span(1, 11, 10, SpanKind::Consumer, 2, false, vec![])]),
         ]),
         T0,
@@ -181,10 +202,13 @@ fn producers_and_consumers_are_messaging_edges_and_database_calls_complete_alone
 fn an_unpaired_client_expires_into_a_virtual_server_named_by_its_peer() {
     let (mut g, t) = graph(&cfg("virtual_node_extra_label: true\n"));
     g.consume(
-        &batch(vec![("web", vec![
-            span(1, 10, 0, SpanKind::Client, 4, false, vec![kv("peer.service", "payments")]),
-            span(2, 10, 0, SpanKind::Client, 4, false, vec![]),
-        ])]),
+        &batch(vec![(
+            "web",
+            vec![
+                span(1, 10, 0, SpanKind::Client, 4, false, vec![kv("peer.service", "payments")]),
+                span(2, 10, 0, SpanKind::Client, 4, false, vec![]),
+            ],
+        )]),
         T0,
     );
     g.expire(T0 + S);
@@ -194,10 +218,7 @@ fn an_unpaired_client_expires_into_a_virtual_server_named_by_its_peer() {
     let m = g.flush(T0 + 3 * S).expect("metrics");
     assert_eq!(
         edges(&m, "traces_service_graph_request_total"),
-        [
-            ("web|payments|virtual_node|false|server".into(), 1),
-            ("web|unknown|virtual_node|false|server".into(), 1)
-        ]
+        [("web|payments|virtual_node|false|server".into(), 1), ("web|unknown|virtual_node|false|server".into(), 1)]
     );
 }
 
@@ -215,7 +236,10 @@ fn a_root_server_span_without_client_comes_from_the_user() {
 #[test]
 fn without_peer_attributes_expired_edges_are_only_counted() {
     let (mut g, t) = graph(&cfg("virtual_node_peer_attributes: []\n"));
-    g.consume(&batch(vec![("web", vec![span(1, 10, 0, SpanKind::Client, 4, false, vec![kv("peer.service", "p")])])]), T0);
+    g.consume(
+        &batch(vec![("web", vec![span(1, 10, 0, SpanKind::Client, 4, false, vec![kv("peer.service", "p")])])]),
+        T0,
+    );
     g.expire(T0 + 3 * S);
     assert_eq!(counter(&t, EXPIRED_EDGES), 1);
     assert!(g.flush(T0 + 3 * S).is_none());
@@ -237,7 +261,18 @@ fn dimensions_label_each_side_from_resource_then_span() {
     let (mut g, _) = graph(&cfg("dimensions: [region, http.method]\n"));
     g.consume(
         &batch(vec![
-            ("web", vec![span(1, 10, 0, SpanKind::Client, 1, false, vec![kv("http.method", "GET"), kv("region", "span-wins-not")])]),
+            (
+                "web",
+                vec![span(
+                    1,
+                    10,
+                    0,
+                    SpanKind::Client,
+                    1,
+                    false,
+                    vec![kv("http.method", "GET"), kv("region", "span-wins-not")],
+                )],
+            ),
             ("api", vec![span(1, 11, 10, SpanKind::Server, 1, false, vec![])]),
         ]),
         T0,
@@ -271,7 +306,9 @@ fn latency_buckets_exponential_histograms_and_timestamp_offset() {
         T0,
     );
     let m = g.flush(T0 + 10 * S).expect("metrics");
-    let Some(Data::Histogram(h)) = &metric(&m, "traces_service_graph_request_client").expect("client").data else { panic!() };
+    let Some(Data::Histogram(h)) = &metric(&m, "traces_service_graph_request_client").expect("client").data else {
+        panic!()
+    };
     assert_eq!(h.data_points[0].explicit_bounds, [0.01, 1.0]);
     assert_eq!(h.data_points[0].bucket_counts, [0, 1, 0]);
     assert_eq!(h.data_points[0].time_unix_nano, T0 + 9 * S, "offset subtracted");
@@ -285,7 +322,8 @@ fn latency_buckets_exponential_histograms_and_timestamp_offset() {
         T0,
     );
     let m = g.flush(T0).expect("metrics");
-    let Some(Data::ExponentialHistogram(h)) = &metric(&m, "traces_service_graph_request_server").expect("server").data else {
+    let Some(Data::ExponentialHistogram(h)) = &metric(&m, "traces_service_graph_request_server").expect("server").data
+    else {
         panic!("exponential")
     };
     assert_eq!((h.data_points[0].count, h.data_points[0].max), (1, Some(0.005)));
@@ -318,8 +356,11 @@ fn the_config_has_the_collectors_defaults_and_refusals() {
     // The README's example, as written (bare integers are nanoseconds, as in Go).
     let c = cfg("latency_histogram_buckets: [1,2,3,4,5]\ndimensions:\n  - dimension-1\n  - dimension-2\nstore:\n  ttl: 1s\n  max_items: 10\n");
     assert_eq!(c.latency_histogram_buckets[4], Duration::from_nanos(5));
-    let node = switchyard_core::config::parse("t.yaml", "latency_histogram_buckets: [1s]\nexponential_histogram_max_size: 5\n")
-        .expect("yaml");
+    let node = switchyard_core::config::parse(
+        "t.yaml",
+        "latency_histogram_buckets: [1s]\nexponential_histogram_max_size: 5\n",
+    )
+    .expect("yaml");
     let c: ServiceGraphConnectorConfig = switchyard_core::config::from_node(&node, "servicegraph").expect("decodes");
     let e = c.validate();
     assert_eq!(e[0].field, "latency_histogram_buckets");
@@ -352,11 +393,14 @@ async fn the_connector_flushes_expires_and_reports_its_self_metrics() {
         ("web", vec![span(1, 10, 0, SpanKind::Client, 3, false, vec![])]),
         ("api", vec![span(1, 11, 10, SpanKind::Server, 2, true, vec![])]),
     ]);
-    let lonely = batch(vec![("web", vec![span(2, 10, 0, SpanKind::Client, 3, false, vec![kv("peer.service", "mail")])])]);
+    let lonely =
+        batch(vec![("web", vec![span(2, 10, 0, SpanKind::Client, 3, false, vec![kv("peer.service", "mail")])])]);
     for b in [pair, lonely] {
         input.consume(&RequestContext::default(), Traces::from_request(b)).await.expect("accepted");
     }
     tokio::time::sleep(Duration::from_millis(400)).await;
+    let held = set.telemetry.metrics.gauge(names::PROCESSOR_HELD_BYTES, "", &[("processor", "servicegraph")]);
+    assert!(held.get() > 500, "the series are held, and the gauge says so: {}", held.get());
     component.shutdown().await;
     let last = sink.batches().last().cloned().expect("flushed");
     assert_eq!(
@@ -365,9 +409,18 @@ async fn the_connector_flushes_expires_and_reports_its_self_metrics() {
     );
     assert_eq!(edges(last.request(), "traces_service_graph_request_failed_total"), [("web|api||true".into(), 1)]);
     let text = set.telemetry.metrics.render(true);
-    assert!(text.contains("otelcol_connector_servicegraph_expired_edges_total{connector=\"servicegraph\"} 1\n"), "{text}");
-    assert!(text.contains("otelcol_connector_servicegraph_total_edges_total{connector=\"servicegraph\"} 2\n"), "{text}");
-    assert!(text.contains("otelcol_connector_servicegraph_dropped_spans_total{connector=\"servicegraph\"} 0\n"), "{text}");
+    assert!(
+        text.contains("otelcol_connector_servicegraph_expired_edges_total{connector=\"servicegraph\"} 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("otelcol_connector_servicegraph_total_edges_total{connector=\"servicegraph\"} 2\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("otelcol_connector_servicegraph_dropped_spans_total{connector=\"servicegraph\"} 0\n"),
+        "{text}"
+    );
 
     // flush interval 0: metrics after every batch.
     let sink = SinkConsumer::<Metrics>::new();

@@ -106,18 +106,19 @@ impl SpanMetrics {
     /// State for `cfg`; `instance_id` is the gateway's (`collector.instance.id`).
     pub fn new(cfg: &SpanMetricsConnectorConfig, instance_id: &str) -> Self {
         let seconds = cfg.seconds();
-        let histogram = (!cfg.histogram.disable).then(|| match (cfg.histogram.exponential.get(), cfg.histogram.explicit.get()) {
-            (Some(x), _) => HistogramSpec::Exponential {
-                max_size: usize::try_from(if x.max_size == 0 { DEFAULT_EXPONENTIAL_MAX_SIZE } else { x.max_size })
-                    .unwrap_or(160),
-            },
-            (None, Some(x)) if !x.buckets.is_empty() => {
-                HistogramSpec::Explicit(x.buckets.iter().map(|d| in_unit(*d, seconds)).collect())
-            }
-            _ => HistogramSpec::Explicit(
-                DEFAULT_BUCKETS_MS.iter().map(|ms| if seconds { ms / 1000.0 } else { *ms }).collect(),
-            ),
-        });
+        let histogram =
+            (!cfg.histogram.disable).then(|| match (cfg.histogram.exponential.get(), cfg.histogram.explicit.get()) {
+                (Some(x), _) => HistogramSpec::Exponential {
+                    max_size: usize::try_from(if x.max_size == 0 { DEFAULT_EXPONENTIAL_MAX_SIZE } else { x.max_size })
+                        .unwrap_or(160),
+                },
+                (None, Some(x)) if !x.buckets.is_empty() => {
+                    HistogramSpec::Explicit(x.buckets.iter().map(|d| in_unit(*d, seconds)).collect())
+                }
+                _ => HistogramSpec::Explicit(
+                    DEFAULT_BUCKETS_MS.iter().map(|ms| if seconds { ms / 1000.0 } else { *ms }).collect(),
+                ),
+            });
         let name = |base: &str| {
             if cfg.namespace.is_empty() {
                 base.to_string()
@@ -271,7 +272,7 @@ impl SpanMetrics {
         if self.last_delta.len() > self.s.delta_cache_size {
             // Forget the series flushed longest ago (a later point of theirs starts anew).
             let mut by_age: Vec<(u64, String)> = self.last_delta.drain().map(|(k, t)| (t, k)).collect();
-            by_age.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+            by_age.sort_unstable_by_key(|(t, _)| std::cmp::Reverse(*t));
             by_age.truncate(self.s.delta_cache_size);
             self.last_delta = by_age.into_iter().map(|(t, k)| (k, t)).collect();
         }
@@ -317,7 +318,9 @@ impl SpanMetrics {
         self.resources
             .values()
             .map(|r| {
-                r.calls.approx_bytes(|_| 0) + r.durations.approx_bytes(Histogram::heap_bytes) + r.events.approx_bytes(|_| 0)
+                r.calls.approx_bytes(|_| 0)
+                    + r.durations.approx_bytes(Histogram::heap_bytes)
+                    + r.events.approx_bytes(|_| 0)
             })
             .sum::<usize>()
             + self.last_delta.len() * 64
@@ -342,12 +345,8 @@ fn record(s: &Settings, key: &mut String, r: &mut ResourceSeries, v: &SpanView<'
     if let Some(spec) = &s.histogram {
         let duration_dims = [&s.dims, &s.duration_dims];
         build_key(s, key, v, &duration_dims, &[v.resource]);
-        let (h, overflow) = r.durations.entry(
-            key,
-            now,
-            || attributes(s, v, &duration_dims, &[v.resource]),
-            || spec.new_histogram(),
-        );
+        let (h, overflow) =
+            r.durations.entry(key, now, || attributes(s, v, &duration_dims, &[v.resource]), || spec.new_histogram());
         if exemplar && !overflow {
             h.add_exemplar(s.max_exemplars, &span.trace_id, &span.span_id, duration);
         }
@@ -372,7 +371,7 @@ fn record(s: &Settings, key: &mut String, r: &mut ResourceSeries, v: &SpanView<'
 /// The scope dimensions of a span, if its scope is listed.
 fn scope_dims<'a>(s: &Settings, v: &SpanView<'a>) -> Option<(&'a str, &'a str)> {
     let scope = v.scope?;
-    (!scope.name.is_empty() && s.include_scopes.iter().any(|n| *n == scope.name))
+    (!scope.name.is_empty() && s.include_scopes.contains(&scope.name))
         .then_some((scope.name.as_str(), scope.version.as_str()))
 }
 

@@ -268,7 +268,10 @@ impl ComponentConfig for SpanMetricsConnectorConfig {
         if self.exemplars.enabled && self.exemplars.max_per_data_point < 0 {
             e.push(FieldError::new(
                 "exemplars::max_per_data_point",
-                format!("invalid max_per_data_point: {}, the value should be positive", self.exemplars.max_per_data_point),
+                format!(
+                    "invalid max_per_data_point: {}, the value should be positive",
+                    self.exemplars.max_per_data_point
+                ),
             ));
         }
         if self.resource_metrics_cache_size <= 0 {
@@ -306,7 +309,10 @@ fn validate_dimensions(field: &str, dims: &[Dimension], e: &mut Vec<FieldError>)
             }
             (true, false) => {
                 if d.default.is_some() {
-                    e.push(FieldError::new(&at, format!("`default` is not supported on `glob` dimension {:?}", d.glob)));
+                    e.push(FieldError::new(
+                        &at,
+                        format!("`default` is not supported on `glob` dimension {:?}", d.glob),
+                    ));
                 }
                 match switchyard_ottl::glob::compile_with_separator(&d.glob, '.') {
                     Ok(re) => globs.push((at, &d.glob, re)),

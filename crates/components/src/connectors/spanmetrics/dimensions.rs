@@ -35,7 +35,12 @@ impl Dimensions {
 
     /// Calls `f` with each dimension's name and value for a span with attributes `span`;
     /// `fallback` are the attribute lists consulted after the span's, earlier ones first.
-    pub fn each<'a>(&'a self, span: &'a [KeyValue], fallback: &[&'a [KeyValue]], mut f: impl FnMut(&'a str, &'a AnyValue)) {
+    pub fn each<'a>(
+        &'a self,
+        span: &'a [KeyValue],
+        fallback: &[&'a [KeyValue]],
+        mut f: impl FnMut(&'a str, &'a AnyValue),
+    ) {
         for (name, default) in &self.named {
             let found = std::iter::once(span)
                 .chain(fallback.iter().copied())

@@ -57,7 +57,10 @@ impl ConnectorFactory for SpanMetricsConnectorFactory {
         next: AnyRouter,
     ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
         let AnyRouter::Metrics(router) = next else {
-            return Err(BuildError::new(&set, format!("spanmetrics connects traces to metrics, not to {}", next.signal())));
+            return Err(BuildError::new(
+                &set,
+                format!("spanmetrics connects traces to metrics, not to {}", next.signal()),
+            ));
         };
         if from != Signal::Traces {
             return Err(BuildError::new(&set, format!("spanmetrics connects traces to metrics, not {from}")));
@@ -70,19 +73,32 @@ impl ConnectorFactory for SpanMetricsConnectorFactory {
         }
         let state = SpanMetrics::new(cfg, switchyard_core::telemetry::instance_id());
         let opts = StatefulSettings { tick: Some(cfg.metrics_flush_interval), ..StatefulSettings::default() };
-        let (input, component) = create_stateful(&set, Connector(state), opts, router.all().clone());
+        let state = Connector { state, held: 0, series: 0 };
+        let (input, component) = create_stateful(&set, state, opts, router.all().clone());
         Ok((AnyConsumer::Traces(input), Some(component)))
     }
 }
 
 /// The state on the skeleton's task: aggregate on every batch, flush on every tick.
-struct Connector(SpanMetrics);
+struct Connector {
+    state: SpanMetrics,
+    /// Bytes held, measured (a walk over every series) at each flush and whenever the
+    /// number of series changed, not after every batch.
+    held: usize,
+    series: usize,
+}
 
 impl Connector {
     fn emit(&mut self, out: &mut Output<Metrics>, last: bool) {
-        if let Some(req) = self.0.flush(now_unix_nanos(), last) {
+        if let Some(req) = self.state.flush(now_unix_nanos(), last) {
             out.send(RequestContext::default(), Metrics::from_request(req));
         }
+        self.measure();
+    }
+
+    fn measure(&mut self) {
+        self.series = self.state.series_count();
+        self.held = self.state.held_bytes();
     }
 }
 
@@ -90,7 +106,10 @@ impl StatefulProcessor for Connector {
     type In = Traces;
     type Out = Metrics;
     fn consume(&mut self, _cx: RequestContext, data: Traces, _out: &mut Output<Metrics>) {
-        self.0.aggregate(data.request(), now_unix_nanos());
+        self.state.aggregate(data.request(), now_unix_nanos());
+        if self.state.series_count() != self.series {
+            self.measure();
+        }
     }
     fn tick(&mut self, _now: Instant, out: &mut Output<Metrics>) {
         self.emit(out, false);
@@ -99,6 +118,6 @@ impl StatefulProcessor for Connector {
         self.emit(out, true);
     }
     fn held_bytes(&self) -> usize {
-        self.0.held_bytes()
+        self.held
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use switchyard_core::component::{Component, ComponentConfig, ConnectorFactory, Host, Kind, PipelineId};
 use switchyard_core::consumer::{AnyConsumer, AnyRouter, DynConsumer, RequestContext, Router};
+use switchyard_core::telemetry::names;
 use switchyard_core::testing::{lifecycle_check, settings, SinkConsumer};
 use switchyard_pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use switchyard_pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
@@ -23,7 +24,11 @@ const T0: u64 = 1_700_000_000_000_000_000;
 const ID: &str = "00000000-0000-4000-8000-000000000000";
 
 fn kv(k: &str, v: &str) -> KeyValue {
-    KeyValue { key: k.into(), value: Some(AnyValue { value: Some(Value::StringValue(v.into())) }), ..Default::default() }
+    KeyValue {
+        key: k.into(),
+        value: Some(AnyValue { value: Some(Value::StringValue(v.into())) }),
+        ..Default::default()
+    }
 }
 
 fn cfg(yaml: &str) -> SpanMetricsConnectorConfig {
@@ -78,7 +83,10 @@ fn metric<'a>(req: &'a ExportMetricsServiceRequest, name: &str) -> &'a Metric {
 }
 
 fn attr(attrs: &[KeyValue], k: &str) -> Option<String> {
-    attrs.iter().find(|a| a.key == k).map(|a| switchyard_pdata::value::as_string(a.value.as_ref().expect("value")).into())
+    attrs
+        .iter()
+        .find(|a| a.key == k)
+        .map(|a| switchyard_pdata::value::as_string(a.value.as_ref().expect("value")).into())
 }
 
 /// `(span.name, status.code, value)` of every point of a sum.
@@ -89,7 +97,11 @@ fn sums(m: &Metric) -> Vec<(String, String, i64)> {
         .iter()
         .map(|p| {
             let Some(number_data_point::Value::AsInt(v)) = p.value else { panic!("int") };
-            (attr(&p.attributes, "span.name").unwrap_or_default(), attr(&p.attributes, "status.code").unwrap_or_default(), v)
+            (
+                attr(&p.attributes, "span.name").unwrap_or_default(),
+                attr(&p.attributes, "status.code").unwrap_or_default(),
+                v,
+            )
         })
         .collect();
     out.sort();
@@ -152,7 +164,10 @@ fn calls_and_durations_have_the_collectors_names_units_and_attributes() {
     let ok = h
         .data_points
         .iter()
-        .find(|p| attr(&p.attributes, "status.code").as_deref() == Some("STATUS_CODE_UNSET") && attr(&p.attributes, "span.name").as_deref() == Some("GET /cart"))
+        .find(|p| {
+            attr(&p.attributes, "status.code").as_deref() == Some("STATUS_CODE_UNSET")
+                && attr(&p.attributes, "span.name").as_deref() == Some("GET /cart")
+        })
         .expect("GET /cart ok");
     assert_eq!(ok.explicit_bounds, config::DEFAULT_BUCKETS_MS);
     assert_eq!((ok.count, ok.sum), (2, Some(55.0)));
@@ -162,7 +177,10 @@ fn calls_and_durations_have_the_collectors_names_units_and_attributes() {
     assert_eq!(ok.bucket_counts.iter().sum::<u64>(), 2);
 
     let r = &second.resource_metrics[0];
-    assert_eq!(r.resource.as_ref().map(|r| r.attributes.clone()), Some(vec![kv("service.name", "shop"), kv("host.name", "h1")]));
+    assert_eq!(
+        r.resource.as_ref().map(|r| r.attributes.clone()),
+        Some(vec![kv("service.name", "shop"), kv("host.name", "h1")])
+    );
     assert_eq!(r.scope_metrics[0].scope.as_ref().map(|s| s.name.as_str()), Some("spanmetricsconnector"));
 }
 
@@ -216,7 +234,9 @@ fn dimensions_come_from_the_span_then_the_resource_then_the_default() {
     let got: Vec<Vec<(String, String)>> = s
         .data_points
         .iter()
-        .map(|p| p.attributes.iter().map(|a| (a.key.clone(), attr(&p.attributes, &a.key).unwrap_or_default())).collect())
+        .map(|p| {
+            p.attributes.iter().map(|a| (a.key.clone(), attr(&p.attributes, &a.key).unwrap_or_default())).collect()
+        })
         .collect();
     let row = |m: &str, r: &str| {
         vec![
@@ -236,11 +256,21 @@ fn glob_dimensions_add_every_matching_attribute_in_name_order() {
     let c = cfg("dimensions:\n  - glob: \"http.*\"\n");
     let mut sm = SpanMetrics::new(&c, ID);
     let attrs = vec![kv("http.route", "/x"), kv("http.method", "GET"), kv("http.request.size", "9"), kv("db", "d")];
-    sm.aggregate(&traces(vec![kv("service.name", "s"), kv("http.scheme", "https")], vec![span("a", span::SpanKind::Server, 1, false, attrs)]), T0);
+    sm.aggregate(
+        &traces(
+            vec![kv("service.name", "s"), kv("http.scheme", "https")],
+            vec![span("a", span::SpanKind::Server, 1, false, attrs)],
+        ),
+        T0,
+    );
     let m = sm.flush(T0, true).expect("metrics");
     let Some(Data::Sum(s)) = &metric(&m, "traces.span.metrics.calls").data else { panic!() };
     let keys: Vec<&str> = s.data_points[0].attributes.iter().map(|a| a.key.as_str()).skip(5).collect();
-    assert_eq!(keys, ["http.method", "http.route", "http.scheme"], "`*` stops at the dot; resource attributes after the span's");
+    assert_eq!(
+        keys,
+        ["http.method", "http.route", "http.scheme"],
+        "`*` stops at the dot; resource attributes after the span's"
+    );
 }
 
 #[test]
@@ -275,10 +305,15 @@ fn exponential_histograms_hold_every_duration() {
     let mut sm = SpanMetrics::new(&cfg("histogram:\n  exponential:\n    max_size: 10\n"), ID);
     sm.aggregate(&checkout_batch(), T0);
     let m = sm.flush(T0, true).expect("metrics");
-    let Some(Data::ExponentialHistogram(h)) = &metric(&m, "traces.span.metrics.duration").data else { panic!("exponential") };
+    let Some(Data::ExponentialHistogram(h)) = &metric(&m, "traces.span.metrics.duration").data else {
+        panic!("exponential")
+    };
     let p = h.data_points.iter().find(|p| p.count == 2).expect("the two ok GET /cart spans");
     assert_eq!((p.min, p.max, p.sum), (Some(5.0), Some(50.0), Some(55.0)));
-    assert!(p.positive.as_ref().is_some_and(|b| b.bucket_counts.len() <= 10 && b.bucket_counts.iter().sum::<u64>() == 2));
+    assert!(p
+        .positive
+        .as_ref()
+        .is_some_and(|b| b.bucket_counts.len() <= 10 && b.bucket_counts.iter().sum::<u64>() == 2));
 }
 
 #[test]
@@ -301,7 +336,11 @@ fn events_are_counted_by_their_attributes() {
     let mut sm = SpanMetrics::new(&c, ID);
     let mut s = span("a", span::SpanKind::Server, 1, true, vec![]);
     for t in ["Timeout", "Timeout", "Refused"] {
-        s.events.push(span::Event { name: "exception".into(), attributes: vec![kv("exception.type", t)], ..Default::default() });
+        s.events.push(span::Event {
+            name: "exception".into(),
+            attributes: vec![kv("exception.type", t)],
+            ..Default::default()
+        });
     }
     sm.aggregate(&traces(vec![kv("service.name", "s")], vec![s]), T0);
     let m = sm.flush(T0, true).expect("metrics");
@@ -316,7 +355,9 @@ fn events_are_counted_by_their_attributes() {
         .collect();
     got.sort();
     assert_eq!(got, [("Refused".into(), 1), ("Timeout".into(), 2)]);
-    assert!(errors("events:\n  enabled: true\n").iter().any(|(f, m)| f == "events::dimensions" && m == "no dimensions configured for events"));
+    assert!(errors("events:\n  enabled: true\n")
+        .iter()
+        .any(|(f, m)| f == "events::dimensions" && m == "no dimensions configured for events"));
 }
 
 #[test]
@@ -327,7 +368,8 @@ fn past_the_cardinality_limit_spans_go_to_the_overflow_series() {
     let m = sm.flush(T0, true).expect("metrics");
     let Some(Data::Sum(s)) = &metric(&m, "traces.span.metrics.calls").data else { panic!() };
     assert_eq!(s.data_points.len(), 3);
-    let overflow = s.data_points.iter().find(|p| p.attributes.iter().any(|a| a.key == "otel.metric.overflow")).expect("overflow");
+    let overflow =
+        s.data_points.iter().find(|p| p.attributes.iter().any(|a| a.key == "otel.metric.overflow")).expect("overflow");
     assert_eq!(overflow.value, Some(number_data_point::Value::AsInt(2)), "c and d");
 }
 
@@ -343,18 +385,30 @@ fn expiration_drops_quiet_resources_and_series() {
 
     let mut sm = SpanMetrics::new(&cfg("series_expiration: 10s\n"), ID);
     sm.aggregate(&checkout_batch(), T0);
-    let late = traces(vec![kv("service.name", "shop"), kv("host.name", "h1")], vec![span("late", span::SpanKind::Server, 1, false, vec![])]);
+    let late = traces(
+        vec![kv("service.name", "shop"), kv("host.name", "h1")],
+        vec![span("late", span::SpanKind::Server, 1, false, vec![])],
+    );
     sm.aggregate(&late, T0 + 8_000 * MS);
     sm.flush(T0 + 11_000 * MS, false);
     let m = sm.flush(T0 + 12_000 * MS, false).expect("the late series lives on");
-    assert_eq!(sums(metric(&m, "traces.span.metrics.calls")).iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), ["late"]);
+    assert_eq!(
+        sums(metric(&m, "traces.span.metrics.calls")).iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+        ["late"]
+    );
 }
 
 #[test]
 fn resource_key_attributes_merge_restarted_processes_and_no_service_name_is_skipped() {
     let mut sm = SpanMetrics::new(&cfg("resource_metrics_key_attributes: [service.name]\n"), ID);
     for pid in ["1", "2"] {
-        sm.aggregate(&traces(vec![kv("service.name", "s"), kv("process.pid", pid)], vec![span("a", span::SpanKind::Server, 1, false, vec![])]), T0);
+        sm.aggregate(
+            &traces(
+                vec![kv("service.name", "s"), kv("process.pid", pid)],
+                vec![span("a", span::SpanKind::Server, 1, false, vec![])],
+            ),
+            T0,
+        );
     }
     sm.aggregate(&traces(vec![kv("host.name", "x")], vec![span("a", span::SpanKind::Server, 1, false, vec![])]), T0);
     let m = sm.flush(T0, true).expect("metrics");
@@ -366,12 +420,18 @@ fn resource_key_attributes_merge_restarted_processes_and_no_service_name_is_skip
 fn least_recently_used_resources_beyond_the_cache_are_dropped_after_a_flush() {
     let mut sm = SpanMetrics::new(&cfg("resource_metrics_cache_size: 1\n"), ID);
     for svc in ["a", "b"] {
-        sm.aggregate(&traces(vec![kv("service.name", svc)], vec![span("x", span::SpanKind::Server, 1, false, vec![])]), T0);
+        sm.aggregate(
+            &traces(vec![kv("service.name", svc)], vec![span("x", span::SpanKind::Server, 1, false, vec![])]),
+            T0,
+        );
     }
     assert_eq!(sm.flush(T0, false).expect("both are flushed once").resource_metrics.len(), 2);
     let m = sm.flush(T0 + 1, false).expect("metrics");
     assert_eq!(m.resource_metrics.len(), 1);
-    assert_eq!(attr(&m.resource_metrics[0].resource.as_ref().expect("r").attributes, "service.name").as_deref(), Some("b"));
+    assert_eq!(
+        attr(&m.resource_metrics[0].resource.as_ref().expect("r").attributes, "service.name").as_deref(),
+        Some("b")
+    );
 }
 
 #[test]
@@ -464,29 +524,35 @@ resource_metrics_key_attributes:
     assert_eq!(fields, ["histogram", "histogram::unit", "metrics_flush_interval", "aggregation_cardinality_limit"]);
     assert!(e[0].1.contains("use either `explicit` or `exponential`"), "{e:?}");
     let node = switchyard_core::config::parse("t.yaml", "dimension: []\n").expect("yaml");
-    let err = switchyard_core::config::from_node::<SpanMetricsConnectorConfig>(&node, "spanmetrics").expect_err("unknown key");
+    let err = switchyard_core::config::from_node::<SpanMetricsConnectorConfig>(&node, "spanmetrics")
+        .expect_err("unknown key");
     assert!(err.to_string().contains("dimensions"), "{err}");
 }
 
-/// The connector as the graph creates it, feeding `sink`.
-fn connector(c: &SpanMetricsConnectorConfig, sink: Arc<SinkConsumer<Metrics>>) -> (DynConsumer<Traces>, Box<dyn Component>) {
+/// The connector as the graph creates it, feeding `sink`, and its settings.
+fn connector(
+    c: &SpanMetricsConnectorConfig,
+    sink: Arc<SinkConsumer<Metrics>>,
+) -> (DynConsumer<Traces>, Box<dyn Component>, switchyard_core::component::Settings) {
     let next: DynConsumer<Metrics> = sink;
     let router = AnyRouter::Metrics(Router::new([(PipelineId::parse("metrics").expect("id"), next)]));
     let set = settings(Kind::Connector, "spanmetrics");
     let (input, component) =
-        SpanMetricsConnectorFactory.create(set, c, switchyard_pdata::Signal::Traces, router).expect("created");
+        SpanMetricsConnectorFactory.create(set.clone(), c, switchyard_pdata::Signal::Traces, router).expect("created");
     let AnyConsumer::Traces(input) = input else { panic!("a traces consumer") };
-    (input, component.expect("a stateful component"))
+    (input, component.expect("a stateful component"), set)
 }
 
 #[tokio::test]
 async fn the_connector_flushes_on_its_interval_and_at_shutdown() {
     let sink = SinkConsumer::<Metrics>::new();
     let c = cfg("metrics_flush_interval: 100ms\n");
-    let (input, component) = connector(&c, sink.clone());
+    let (input, component, set) = connector(&c, sink.clone());
     component.start(&Host::default()).await.expect("start");
     input.consume(&RequestContext::default(), Traces::from_request(checkout_batch())).await.expect("accepted");
     tokio::time::sleep(Duration::from_millis(350)).await;
+    let held = set.telemetry.metrics.gauge(names::PROCESSOR_HELD_BYTES, "", &[("processor", "spanmetrics")]);
+    assert!(held.get() > 1000, "the series are held, and the gauge says so: {}", held.get());
     let batches = sink.batches();
     assert!(batches.len() >= 2, "a flush every 100 ms: {}", batches.len());
     let last = batches.last().expect("a batch");
@@ -494,10 +560,14 @@ async fn the_connector_flushes_on_its_interval_and_at_shutdown() {
     input.consume(&RequestContext::default(), Traces::from_request(checkout_batch())).await.expect("accepted");
     component.shutdown().await;
     let last = sink.batches().last().cloned().expect("a batch");
-    assert_eq!(sums(metric(last.request(), "traces.span.metrics.calls"))[1].2, 4, "counted before shutdown, sent at it");
+    assert_eq!(
+        sums(metric(last.request(), "traces.span.metrics.calls"))[1].2,
+        4,
+        "counted before shutdown, sent at it"
+    );
 
-    let (_, started) = connector(&c, SinkConsumer::new());
-    let (_, never) = connector(&c, SinkConsumer::new());
+    let (_, started, _) = connector(&c, SinkConsumer::new());
+    let (_, never, _) = connector(&c, SinkConsumer::new());
     lifecycle_check(started.as_ref(), never.as_ref()).await;
 }
 
