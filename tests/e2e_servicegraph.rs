@@ -6,25 +6,10 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::Duration;
 
-use serde_json::Value;
 use support::backends::{promql, promql_until, Backend, PromSample};
-use support::{free_port, python, root, wait_until, Gateway};
-
-fn red_client(endpoint: &str, calls: usize, extra: &[&str]) -> Value {
-    let out = Command::new(python())
-        .arg(root().join("scripts/backends/sdk_red_client.py"))
-        .args(["--endpoint", endpoint, "-n", &calls.to_string()])
-        .args(extra)
-        .output()
-        .expect("run sdk_red_client.py");
-    let summary: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|_| panic!("client output: {}", String::from_utf8_lossy(&out.stderr)));
-    assert!(out.status.success(), "client failed: {summary}\n{}", String::from_utf8_lossy(&out.stderr));
-    summary
-}
+use support::{free_port, red_client, wait_until, Gateway};
 
 fn value(samples: &[PromSample], what: &str) -> f64 {
     assert_eq!(samples.len(), 1, "{what}: expected one series, got {samples:?}");
