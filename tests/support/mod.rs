@@ -341,6 +341,21 @@ pub fn sdk_client(protocol: &str, endpoint: &str, n: usize, run_id: &str, extra:
         .expect("run otel_sdk_client.py")
 }
 
+/// Runs `sdk_red_client.py` (a client service calling a server service, known latencies
+/// and failures); returns its JSON summary, asserting every span was exported.
+pub fn red_client(endpoint: &str, calls: usize, extra: &[&str]) -> Value {
+    let out = Command::new(python())
+        .arg(root().join("scripts/backends/sdk_red_client.py"))
+        .args(["--endpoint", endpoint, "-n", &calls.to_string()])
+        .args(extra)
+        .output()
+        .expect("run sdk_red_client.py");
+    let summary: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("client output: {}", String::from_utf8_lossy(&out.stderr)));
+    assert!(out.status.success(), "client failed: {summary}\n{}", String::from_utf8_lossy(&out.stderr));
+    summary
+}
+
 /// Runs `switchyard` with arguments and returns its output.
 pub fn switchyard(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_switchyard")).args(args).output().expect("run switchyard")

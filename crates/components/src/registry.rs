@@ -47,6 +47,10 @@ pub fn registry() -> Result<Registry, RegistryError> {
     r.connector(crate::connectors::forward::ForwardConnectorFactory)?;
     #[cfg(feature = "connector-routing")]
     r.connector(crate::connectors::routing::RoutingConnectorFactory)?;
+    #[cfg(feature = "connector-servicegraph")]
+    r.connector(crate::connectors::servicegraph::ServiceGraphConnectorFactory)?;
+    #[cfg(feature = "connector-spanmetrics")]
+    r.connector(crate::connectors::spanmetrics::SpanMetricsConnectorFactory)?;
     #[cfg(feature = "extension-file_storage")]
     r.extension(crate::extensions::file_storage::FileStorageExtensionFactory)?;
     #[cfg(feature = "extension-health_check")]
@@ -71,6 +75,15 @@ mod tests {
         assert!(r.get(Kind::Exporter, "otlphttp").is_some());
         assert!(r.get(Kind::Exporter, "otlp_grpc").is_some());
         assert!(r.get(Kind::Receiver, "otlp").is_some());
+        for (ty, canonical) in [
+            ("spanmetrics", "spanmetrics"),
+            ("span_metrics", "spanmetrics"),
+            ("servicegraph", "servicegraph"),
+            ("service_graph", "servicegraph"),
+        ] {
+            let f = r.get(Kind::Connector, ty).unwrap_or_else(|| panic!("connector {ty} is registered"));
+            assert_eq!(f.component_type(), canonical, "{ty} is an alias of {canonical}");
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod check;
 mod error;
 pub mod eval;
 pub mod functions;
+pub mod glob;
 mod grammar;
 pub mod infer;
 mod lexer;

@@ -262,6 +262,10 @@ pub trait ConnectorFactory: Send + Sync + 'static {
     type Config: ComponentConfig;
     /// The Collector type string (`forward`).
     fn component_type(&self) -> &'static str;
+    /// Other accepted spellings of the type (`span_metrics` for `spanmetrics`).
+    fn aliases(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// Stability of the pair (exporter side `from`, receiver side `to`); `None` = unsupported.
     fn stability(&self, from: Signal, to: Signal) -> Option<Stability>;
     /// Checks the config against the pipelines the connector is wired to; called once per

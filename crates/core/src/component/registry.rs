@@ -218,7 +218,7 @@ impl<F: ConnectorFactory> ErasedFactory for Connector<F> {
         self.0.component_type()
     }
     fn aliases(&self) -> &'static [&'static str] {
-        &[]
+        self.0.aliases()
     }
     fn stability(&self, signal: Signal) -> Option<Stability> {
         Signal::ALL.into_iter().find_map(|to| self.0.stability(signal, to))

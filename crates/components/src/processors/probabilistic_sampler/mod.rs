@@ -13,12 +13,14 @@
 
 mod config;
 mod logs;
-mod otep;
+pub(crate) mod otep;
 mod sampler;
 #[cfg(test)]
 mod tests;
 mod traces;
-mod tracestate;
+/// The W3C tracestate with its OTEP 235 `ot` entry; the `spanmetrics` connector reads
+/// span thresholds with it.
+pub(crate) mod tracestate;
 
 pub use config::{Mode, ProbabilisticSamplerConfig};
 

@@ -130,9 +130,8 @@ impl Threshold {
         (MAX_ADJUSTED_COUNT - self.0.min(MAX_ADJUSTED_COUNT)) as f64 / MAX_ADJUSTED_COUNT as f64
     }
 
-    /// 1 / probability; 0 for never (the item should not have been sampled). Only the tests
-    /// read it (upstream's tests assert it on written thresholds).
-    #[cfg(test)]
+    /// 1 / probability; 0 for never (the item should not have been sampled): how many items
+    /// a sampled one stands for (the `spanmetrics` connector counts spans by it).
     pub fn adjusted_count(self) -> f64 {
         if self == Threshold::NEVER {
             return 0.0;

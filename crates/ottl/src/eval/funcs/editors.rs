@@ -6,7 +6,6 @@
 // `CheckError` (large, but built only at config load).
 #![allow(clippy::result_large_err)]
 
-mod glob;
 mod semconv;
 #[cfg(test)]
 mod tests;
@@ -302,7 +301,7 @@ fn merge_maps(args: &Args<'_>) -> Result<EditorFn, CheckError> {
 
 fn glob_arg(args: &Args<'_>, i: usize) -> Result<regex::Regex, CheckError> {
     let pattern = args.string(i)?;
-    glob::compile(&pattern)
+    crate::glob::compile(&pattern)
         .map_err(|e| args.error(i, format!("the pattern supplied to {} is not a valid pattern: {e}", args.name())))
 }
 

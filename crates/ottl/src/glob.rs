@@ -1,8 +1,12 @@
-//! Glob patterns as upstream's `replace_match`/`replace_all_matches` read them (Go's
-//! `github.com/gobwas/glob` compiled without separators): `*` and `**` match any run of
-//! characters, `?` one character, `[abc]`, `[a-z]`, `[!abc]` a class, `{a,b}` one of the
-//! alternatives (which may hold patterns themselves), `\x` the character `x`. The pattern
-//! must match the whole value.
+//! Glob patterns as Go's `github.com/gobwas/glob` reads them, for the OTTL editors
+//! `replace_match`/`replace_all_matches` (compiled without separators, [`compile`]) and for
+//! components that match attribute names with `.` as the separator (the `spanmetrics`
+//! connector's `glob` dimensions, [`compile_with_separator`]).
+//!
+//! Without a separator `*` and `**` match any run of characters and `?` one character;
+//! with one, `*` and `?` stop at the separator and only `**` crosses it. `[abc]`, `[a-z]`,
+//! `[!abc]` are classes, `{a,b}` one of the alternatives (which may hold patterns
+//! themselves), `\x` the character `x`. The pattern must match the whole value.
 //!
 //! Translated once, at config load, to an anchored regular expression with the `regex`
 //! crate the OTTL crate already uses, instead of adding a glob crate: the path-oriented
@@ -10,20 +14,39 @@
 
 use regex::Regex;
 
-/// Compiles `pattern`; the error says what is wrong with it.
-pub(crate) fn compile(pattern: &str) -> Result<Regex, String> {
+/// Compiles `pattern` with no separator; the error says what is wrong with it.
+pub fn compile(pattern: &str) -> Result<Regex, String> {
+    translate(pattern, None)
+}
+
+/// Compiles `pattern` where `*` and `?` do not match `separator` (gobwas'
+/// `glob.Compile(pattern, separator)`); the error says what is wrong with it.
+pub fn compile_with_separator(pattern: &str, separator: char) -> Result<Regex, String> {
+    translate(pattern, Some(separator))
+}
+
+fn translate(pattern: &str, separator: Option<char>) -> Result<Regex, String> {
+    let not_sep = separator.map(|s| format!("[^{}]", class_escape(s)));
     let mut out = String::from("(?s)^");
     let mut chars = pattern.chars().peekable();
     let mut depth = 0usize;
     while let Some(c) = chars.next() {
         match c {
             '*' => {
+                let mut super_star = false;
                 while chars.peek() == Some(&'*') {
                     chars.next();
+                    super_star = true;
                 }
-                out.push_str(".*");
+                match &not_sep {
+                    Some(c) if !super_star => {
+                        out.push_str(c);
+                        out.push('*');
+                    }
+                    _ => out.push_str(".*"),
+                }
             }
-            '?' => out.push('.'),
+            '?' => out.push_str(not_sep.as_deref().unwrap_or(".")),
             '\\' => match chars.next() {
                 Some(e) => out.push_str(&regex::escape(e.encode_utf8(&mut [0; 4]))),
                 None => return Err("unexpected end of pattern after '\\'".into()),
@@ -81,7 +104,7 @@ fn class_escape(c: char) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::compile;
+    use super::{compile, compile_with_separator};
 
     fn matches(pattern: &str, value: &str) -> bool {
         compile(pattern).expect("valid glob").is_match(value)
@@ -122,5 +145,17 @@ mod tests {
         assert!(compile("[abc").is_err());
         assert!(compile("{a,b").is_err());
         assert!(compile("abc\\").is_err());
+    }
+
+    #[test]
+    fn with_a_separator_only_the_double_star_crosses_it() {
+        let m = |p: &str, v: &str| compile_with_separator(p, '.').expect("valid glob").is_match(v);
+        assert!(m("http.*", "http.method"));
+        assert!(!m("http.*", "http.request.method"));
+        assert!(m("http.**", "http.request.method"));
+        assert!(m("http.?", "http.x"));
+        assert!(!m("h?tp.x", "h.tp.x"));
+        assert!(!m("*", "a.b"));
+        assert!(m("{db,rpc}.*", "rpc.service"));
     }
 }
