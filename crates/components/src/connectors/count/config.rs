@@ -213,7 +213,7 @@ fn check_metric(kind: Counted, name: &str, info: &MetricInfo) -> Vec<FieldError>
     let mut e = Vec::new();
     let at = format!("{}::{name}", kind.key());
     if name.is_empty() {
-        e.push(FieldError::new(kind.key(), format!("{}: metric name missing", kind.key())));
+        e.push(FieldError::new(kind.key(), "metric name missing"));
     }
     for (i, c) in info.conditions.iter().enumerate() {
         let field = format!("{at}::conditions::{i}");

@@ -55,7 +55,8 @@ impl MetricDef {
         self.attributes
             .iter()
             .map(|(key, default)| {
-                let value = layers.iter().find_map(|l| attrs::get(l, key)).map(count_value).or_else(|| default.clone())?;
+                let value =
+                    layers.iter().find_map(|l| attrs::get(l, key)).map(count_value).or_else(|| default.clone())?;
                 Some(KeyValue { key: key.clone(), value: Some(value), ..Default::default() })
             })
             .collect()
@@ -192,7 +193,10 @@ impl<'d> Counter<'d> {
 
 /// The counts of one input resource as one output resource (its attributes copied, one
 /// scope); `None` when nothing was counted, as upstream adds no empty resource.
-pub(crate) fn resource_metrics(resource_attributes: &[KeyValue], counters: Vec<Counter<'_>>) -> Option<ResourceMetrics> {
+pub(crate) fn resource_metrics(
+    resource_attributes: &[KeyValue],
+    counters: Vec<Counter<'_>>,
+) -> Option<ResourceMetrics> {
     if counters.iter().all(Counter::is_empty) {
         return None;
     }

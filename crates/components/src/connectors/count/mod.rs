@@ -57,7 +57,11 @@ impl ConnectorFactory for CountConnectorFactory {
         };
         let next = router.all().clone();
         let defs = |kind: Counted| compile(&set, cfg, kind);
-        let counting = |first: Vec<MetricDef>, second: Vec<MetricDef>| Counting { first, second, reporter: OttlErrorReporter::new(&set.telemetry, &set.id) };
+        let counting = |first: Vec<MetricDef>, second: Vec<MetricDef>| Counting {
+            first,
+            second,
+            reporter: OttlErrorReporter::new(&set.telemetry, &set.id),
+        };
         let consumer = match from {
             Signal::Traces => AnyConsumer::Traces(consumer::<Traces>(
                 counting(defs(Counted::Spans)?, defs(Counted::SpanEvents)?),
@@ -80,7 +84,10 @@ impl ConnectorFactory for CountConnectorFactory {
 /// error here is unexpected but still reported, never a panic).
 fn compile(set: &Settings, cfg: &CountConnectorConfig, kind: Counted) -> Result<Vec<MetricDef>, BuildError> {
     let fail = |e: Vec<FieldError>| {
-        BuildError::new(set, e.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))
+        BuildError::new(
+            set,
+            e.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "),
+        )
     };
     let mut defs = Vec::new();
     for (name, info) in cfg.metrics_for(kind) {

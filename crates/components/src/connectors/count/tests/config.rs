@@ -84,7 +84,7 @@ fn every_mistake_is_reported_at_its_key() {
         conditions: ['attributes["a"] == "b"']"#;
     let errs = errors(cfg).join("\n");
     for want in [
-        "connectors::count::spans: spans: metric name missing",
+        "test.yaml:7:7: connectors::count::spans: metric name missing",
         "test.yaml:12:13: connectors::count::spans::bad.ottl::conditions::1: invalid OTTL `name == `",
         "test.yaml:13:13: connectors::count::spans::bad.ottl::conditions::2: invalid OTTL `severity_number > 3`",
         "test.yaml:17:18: connectors::count::spans::dup::attributes::1::key: attribute \"a\" is listed twice",
@@ -101,10 +101,11 @@ fn every_mistake_is_reported_at_its_key() {
 
 #[test]
 fn a_boolean_default_value_and_an_unknown_key_are_refused() {
-    let errs = errors("    logs:\n      flagged:\n        attributes:\n          - key: a\n            default_value: true");
+    let errs =
+        errors("    logs:\n      flagged:\n        attributes:\n          - key: a\n            default_value: true");
     assert_eq!(
         errs,
-        ["test.yaml:10:28: connectors::count::logs::flagged::attributes::0::default_value: default_value must be a \
+        ["test.yaml:10:28: connectors::count::logs::flagged::attributes[0]::default_value: default_value must be a \
           string or a number; the Collector ignores a boolean default, write \"true\" in quotes for the string"]
     );
     let errs = errors("    log:\n      x: {}");

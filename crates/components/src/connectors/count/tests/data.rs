@@ -175,7 +175,9 @@ pub fn every_metric_kind() -> Metrics {
         ),
         metric(
             "quantiles",
-            Some(Data::Summary(Summary { data_points: vec![SummaryDataPoint { attributes: h1(), ..Default::default() }] })),
+            Some(Data::Summary(Summary {
+                data_points: vec![SummaryDataPoint { attributes: h1(), ..Default::default() }],
+            })),
         ),
         metric("nothing", None),
     ];

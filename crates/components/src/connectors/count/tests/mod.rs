@@ -10,7 +10,7 @@ use switchyard_core::testing::GraphHarness;
 use switchyard_pdata::proto::metrics::v1::metric::Data;
 use switchyard_pdata::proto::metrics::v1::{number_data_point, AggregationTemporality};
 use switchyard_pdata::value::as_string;
-use switchyard_pdata::{attrs, Logs, Metrics, Traces};
+use switchyard_pdata::{attrs, Metrics, SignalData, Traces};
 
 use super::{CountConnectorFactory, SCOPE_NAME};
 use data::*;
@@ -138,7 +138,11 @@ async fn the_default_config_counts_every_kind_per_resource() {
         .collect();
     assert_eq!(
         descriptions,
-        ["The number of log records observed.", "The number of metrics observed.", "The number of data points observed."]
+        [
+            "The number of log records observed.",
+            "The number of metrics observed.",
+            "The number of data points observed."
+        ]
     );
 }
 
@@ -306,7 +310,7 @@ async fn logs_without_timestamps_are_stamped_with_the_time_of_counting() {
     let _g = build(&h, &graph("")).expect("valid");
     let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
     let mut batch = logs(&["INFO"]);
-    switchyard_pdata::SignalData::make_mut(&mut batch).resource_logs[0].scope_logs[0].log_records[0].time_unix_nano = 0;
+    batch.make_mut().resource_logs[0].scope_logs[0].log_records[0].time_unix_nano = 0;
     h.source("source").logs.unwrap().consume(&RequestContext::default(), batch).await.unwrap();
     let b = h.sink::<Metrics>("sink/metrics").unwrap().batches();
     let Some(Data::Sum(s)) = &b[0].request().resource_metrics[0].scope_metrics[0].metrics[0].data else { panic!() };
