@@ -127,5 +127,13 @@ service:
         Ok(_) => panic!("traces to traces must be refused"),
         Err(e) => e.0.iter().map(ToString::to_string).collect(),
     };
-    assert!(errs.iter().any(|e| e.contains("count") && e.contains("traces")), "{errs:?}");
+    assert_eq!(
+        errs,
+        [
+            "test.yaml:4:14: connectors::count: connector \"count\" used as exporter in a traces pipeline cannot feed \
+             any of its receiver-side pipelines (traces)",
+            "test.yaml:4:14: connectors::count: connector \"count\" used as receiver in a traces pipeline cannot be fed \
+             by any of its exporter-side pipelines (traces)"
+        ]
+    );
 }
