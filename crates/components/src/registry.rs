@@ -43,6 +43,8 @@ pub fn registry() -> Result<Registry, RegistryError> {
     r.exporter(crate::exporters::kafka::KafkaExporterFactory)?;
     #[cfg(feature = "receiver-kafka")]
     r.receiver(crate::receivers::kafka::KafkaReceiverFactory)?;
+    #[cfg(feature = "connector-count")]
+    r.connector(crate::connectors::count::CountConnectorFactory)?;
     #[cfg(feature = "connector-forward")]
     r.connector(crate::connectors::forward::ForwardConnectorFactory)?;
     #[cfg(feature = "connector-routing")]

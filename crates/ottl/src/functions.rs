@@ -51,6 +51,9 @@ pub enum Component {
     Routing,
     /// Tail sampling's `ottl_condition` policy.
     TailSampling,
+    /// The count connector: upstream builds its conditions with the filter processor's
+    /// function sets (`filterottl`), so it has the filter's functions.
+    Count,
     /// Unknown or any component: every cataloged function is accepted.
     Any,
 }
@@ -81,6 +84,7 @@ impl FunctionSpec {
         let in_context = self.contexts.is_empty() || self.contexts.contains(&context);
         let in_component = match (self.component, component) {
             (None, _) | (_, Component::Any) => true,
+            (Some(Component::Filter), Component::Count) => true,
             (Some(c), wanted) => c == wanted,
         };
         in_context && in_component
