@@ -37,7 +37,7 @@ fn requests() -> Vec<ExportTraceServiceRequest> {
                     for (i, s) in ss.spans.iter_mut().enumerate() {
                         let t = (r * SPANS + i) / 20;
                         s.trace_id =
-                            (0..16u64).map(|b| ((t as u64 + 1) * 2_654_435_761 >> (b % 8)) as u8 ^ b as u8).collect();
+                            (0..16u64).map(|b| (((t as u64 + 1) * 2_654_435_761) >> (b % 8)) as u8 ^ b as u8).collect();
                     }
                 }
             }
