@@ -135,6 +135,10 @@ mod tests {
                     (Kind::Connector | Kind::Processor, "routing", Err(e)) => {
                         assert!(e[0].message.contains("routing table is empty"), "{e:?}")
                     }
+                    // Sampling needs at least one policy; a default would keep or drop everything silently.
+                    (Kind::Processor, "tail_sampling", Err(e)) => {
+                        assert!(e[0].message.contains("at least one policy is required"), "{e:?}")
+                    }
                     (_, ty, Err(e)) => panic!("default config of {} {ty} is invalid: {e:?}", kind.word()),
                 }
             }
