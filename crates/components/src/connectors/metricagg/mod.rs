@@ -27,3 +27,21 @@ pub fn now_unix_nanos() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
+
+/// The metrics consumer behind a traces → metrics connector's router; a clear build error
+/// when the connector is wired otherwise.
+pub fn spans_to_metrics(
+    set: &switchyard_core::component::Settings,
+    ty: &str,
+    from: switchyard_pdata::Signal,
+    next: switchyard_core::consumer::AnyRouter,
+) -> Result<switchyard_core::consumer::DynConsumer<switchyard_pdata::Metrics>, switchyard_core::component::BuildError> {
+    use switchyard_core::component::BuildError;
+    let switchyard_core::consumer::AnyRouter::Metrics(router) = next else {
+        return Err(BuildError::new(set, format!("{ty} connects traces to metrics, not to {}", next.signal())));
+    };
+    if from != switchyard_pdata::Signal::Traces {
+        return Err(BuildError::new(set, format!("{ty} connects traces to metrics, not {from}")));
+    }
+    Ok(router.all().clone())
+}

@@ -67,15 +67,7 @@ impl ConnectorFactory for ServiceGraphConnectorFactory {
         from: Signal,
         next: AnyRouter,
     ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
-        let AnyRouter::Metrics(router) = next else {
-            return Err(BuildError::new(
-                &set,
-                format!("servicegraph connects traces to metrics, not to {}", next.signal()),
-            ));
-        };
-        if from != Signal::Traces {
-            return Err(BuildError::new(&set, format!("servicegraph connects traces to metrics, not {from}")));
-        }
+        let next = crate::connectors::metricagg::spans_to_metrics(&set, TYPE, from, next)?;
         if cfg.metrics_flush_interval.is_zero() {
             tracing::warn!(connector = %set.id, "metrics_flush_interval is 0: metrics are flushed on every batch of spans.");
         }
@@ -96,7 +88,7 @@ impl ConnectorFactory for ServiceGraphConnectorFactory {
         let now = now_unix_nanos();
         let graph = ServiceGraph::new(cfg, counters, now);
         let state = Connector { graph, loops, due: Due::starting(now, &loops), series_bytes: 0, series: 0 };
-        let (input, component) = create_stateful(&set, state, opts, router.all().clone());
+        let (input, component) = create_stateful(&set, state, opts, next);
         Ok((AnyConsumer::Traces(input), Some(component)))
     }
 }

@@ -56,15 +56,7 @@ impl ConnectorFactory for SpanMetricsConnectorFactory {
         from: Signal,
         next: AnyRouter,
     ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
-        let AnyRouter::Metrics(router) = next else {
-            return Err(BuildError::new(
-                &set,
-                format!("spanmetrics connects traces to metrics, not to {}", next.signal()),
-            ));
-        };
-        if from != Signal::Traces {
-            return Err(BuildError::new(&set, format!("spanmetrics connects traces to metrics, not {from}")));
-        }
+        let next = crate::connectors::metricagg::spans_to_metrics(&set, TYPE, from, next)?;
         if cfg.dimensions_cache_size != 0 {
             tracing::warn!(
                 connector = %set.id,
@@ -74,7 +66,7 @@ impl ConnectorFactory for SpanMetricsConnectorFactory {
         let state = SpanMetrics::new(cfg, switchyard_core::telemetry::instance_id());
         let opts = StatefulSettings { tick: Some(cfg.metrics_flush_interval), ..StatefulSettings::default() };
         let state = Connector { state, held: 0, series: 0 };
-        let (input, component) = create_stateful(&set, state, opts, router.all().clone());
+        let (input, component) = create_stateful(&set, state, opts, next);
         Ok((AnyConsumer::Traces(input), Some(component)))
     }
 }
