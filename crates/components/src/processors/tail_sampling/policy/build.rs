@@ -147,29 +147,25 @@ fn compile(cfg: &PolicyCfg, path: &str, level: Level, cx: &BuildCtx) -> Result<E
         )?),
         RATE_LIMITING => {
             let r = cfg.rate_limiting.clone().unwrap_or_default();
-            let p = block(RATE_LIMITING);
-            non_negative(&[
-                (p.as_str(), "spans_per_second", r.spans_per_second),
-                (p.as_str(), "burst_capacity", r.burst_capacity),
-            ])?;
-            let burst = if r.burst_capacity > 0 { r.burst_capacity } else { r.spans_per_second.saturating_mul(2) };
-            Evaluator::RateLimiting(TokenBucket::new(
-                scaled_rate(r.spans_per_second, cx.share),
-                scaled_count(burst, cx.share),
-            ))
+            let bucket = token_bucket(
+                &block(RATE_LIMITING),
+                "spans_per_second",
+                r.spans_per_second,
+                r.burst_capacity,
+                cx.share,
+            )?;
+            Evaluator::RateLimiting(bucket)
         }
         BYTES_LIMITING => {
             let b = cfg.bytes_limiting.clone().unwrap_or_default();
-            let p = block(BYTES_LIMITING);
-            non_negative(&[
-                (p.as_str(), "bytes_per_second", b.bytes_per_second),
-                (p.as_str(), "burst_capacity", b.burst_capacity),
-            ])?;
-            let burst = if b.burst_capacity > 0 { b.burst_capacity } else { b.bytes_per_second.saturating_mul(2) };
-            Evaluator::BytesLimiting(TokenBucket::new(
-                scaled_rate(b.bytes_per_second, cx.share),
-                scaled_count(burst, cx.share),
-            ))
+            let bucket = token_bucket(
+                &block(BYTES_LIMITING),
+                "bytes_per_second",
+                b.bytes_per_second,
+                b.burst_capacity,
+                cx.share,
+            )?;
+            Evaluator::BytesLimiting(bucket)
         }
         SPAN_COUNT => Evaluator::SpanCount(SpanCount::compile(&cfg.span_count.clone().unwrap_or_default())),
         BOOLEAN_ATTRIBUTE => {
@@ -205,6 +201,20 @@ fn compile(cfg: &PolicyCfg, path: &str, level: Level, cx: &BuildCtx) -> Result<E
 /// A type listed in [`POLICY_TYPES`] without a compile arm (a bug, reported as an error).
 fn unreachable_type(path: &str, ty: &str) -> Result<Evaluator, Vec<FieldError>> {
     Err(vec![FieldError::new(path, format!("policy type {ty:?} is not implemented"))])
+}
+
+/// The token bucket of `rate_limiting` / `bytes_limiting`: a burst of twice the rate unless
+/// set, both scaled to this shard's `share`.
+fn token_bucket(
+    path: &str,
+    rate_field: &str,
+    rate: i64,
+    burst: i64,
+    share: f64,
+) -> Result<TokenBucket, Vec<FieldError>> {
+    non_negative(&[(path, rate_field, rate), (path, "burst_capacity", burst)])?;
+    let burst = if burst > 0 { burst } else { rate.saturating_mul(2) };
+    Ok(TokenBucket::new(scaled_rate(rate, share), scaled_count(burst, share)))
 }
 
 fn non_negative(fields: &[(&str, &str, i64)]) -> Result<(), Vec<FieldError>> {
