@@ -1,10 +1,17 @@
 //! Cost per span of the `tail_sampling` processor (issue 14): 100-span requests of five
 //! 20-span traces each, every trace new, through the whole processor (group by trace id,
-//! shard, buffer, decide with seed 002's policies, emit), on 1 and 2 shards. Each iteration
-//! feeds 50 requests (5,000 spans, 250 traces) and shuts the processor down, which decides
-//! every trace. Run: `cargo bench --bench tail_sampling`.
+//! shard, buffer, decide with seed 002's policies, emit), on 1 and 2 shards, with as many
+//! runtime workers and concurrent senders (as receivers' connections would be). Each
+//! iteration feeds 200 requests (20,000 spans, 1,000 traces) and shuts the processor down,
+//! which decides every trace. Run: `cargo bench --bench tail_sampling`.
 
 mod common;
+
+/// The gateway's allocator, so the figures are the gateway's (the system allocator frees
+/// across threads much more slowly).
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 use std::sync::Arc;
 
@@ -18,7 +25,7 @@ use switchyard_core::testing::{settings, SinkConsumer};
 use switchyard_pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 use switchyard_pdata::{SignalData, Traces};
 
-const REQUESTS: usize = 50;
+const REQUESTS: usize = 200;
 const SPANS: usize = 100;
 
 const SEED_002: &str = "decision_wait: 30s
@@ -63,9 +70,21 @@ fn processor(c: &mut Criterion) {
                         let sink = SinkConsumer::<Traces>::new();
                         let (input, component) = build(&set, &cfg, shards, sink.clone()).expect("build");
                         component.start(&Host::default()).await.expect("start");
-                        let cx = RequestContext::default();
-                        for t in batches {
-                            input.consume(&cx, t).await.expect("accepted");
+                        let mut senders = Vec::new();
+                        let per = batches.len().div_ceil(shards);
+                        let mut batches = batches.into_iter();
+                        for _ in 0..shards {
+                            let part: Vec<Traces> = batches.by_ref().take(per).collect();
+                            let input = input.clone();
+                            senders.push(tokio::spawn(async move {
+                                let cx = RequestContext::default();
+                                for t in part {
+                                    input.consume(&cx, t).await.expect("accepted");
+                                }
+                            }));
+                        }
+                        for s in senders {
+                            s.await.expect("sender");
                         }
                         component.shutdown().await;
                         Arc::clone(&sink).batches().iter().map(SignalData::item_count).sum::<usize>()

@@ -33,6 +33,8 @@ pub fn registry() -> Result<Registry, RegistryError> {
     r.exporter(crate::exporters::otlp::OtlpExporterFactory)?;
     #[cfg(feature = "exporter-otlphttp")]
     r.exporter(crate::exporters::otlphttp::OtlpHttpExporterFactory)?;
+    #[cfg(feature = "exporter-loadbalancing")]
+    r.exporter(crate::exporters::loadbalancing::LoadBalancingExporterFactory)?;
     #[cfg(feature = "exporter-debug")]
     r.exporter(crate::exporters::debug::DebugExporterFactory)?;
     #[cfg(feature = "exporter-prometheusremotewrite")]

@@ -5,6 +5,8 @@ pub(crate) mod client;
 pub mod debug;
 #[cfg(feature = "exporter-kafka")]
 pub mod kafka;
+#[cfg(feature = "exporter-loadbalancing")]
+pub mod loadbalancing;
 #[cfg(feature = "exporter-loki")]
 pub mod loki;
 #[cfg(feature = "exporter-otlp")]

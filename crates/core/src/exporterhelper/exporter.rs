@@ -158,7 +158,8 @@ impl<S: SignalData> Consumer<S> for QueuedExporter<S> {
         Box::pin(async move {
             let items = data.item_count() as u64;
             if !self.cfg.enabled {
-                return match self.sender.send(cx, &data, None).await {
+                let mut data = data;
+                return match self.sender.send(cx, &mut data, None).await {
                     Outcome::Delivered => Ok(()),
                     Outcome::Dropped(e) | Outcome::Interrupted(e) => Err(to_consume_error(e)),
                 };
@@ -305,8 +306,8 @@ impl<S: SignalData> Dispatcher<S> {
         let max = self.batching.as_ref().map(|b| (b.max_size, b.sizer));
         let persistent = matches!(&*self.queue, Queue::Persistent(_));
         tokio::spawn(async move {
-            for part in batcher::split(batch, max) {
-                let outcome = sender.send(&part.cx, &part.data, Some(&stop)).await;
+            for mut part in batcher::split(batch, max) {
+                let outcome = sender.send(&part.cx, &mut part.data, Some(&stop)).await;
                 if let (Outcome::Interrupted(e), false) = (&outcome, persistent) {
                     let items = part.data.item_count() as u64;
                     sender.obs.send_failed.add(items);

@@ -66,6 +66,15 @@ pub trait Sender<S: SignalData>: Send + Sync + 'static {
     /// across restarts with a persistent queue).
     fn send<'a>(&'a self, cx: &'a RequestContext, data: &'a S) -> BoxFuture<'a, Result<(), ExportError>>;
 
+    /// One attempt that may deliver part of `data` (an exporter that fans a request out to
+    /// several backends): on error it leaves in `data` only what is still to be sent, so the
+    /// retry repeats nothing a backend already has. The helper calls this one; the default
+    /// is all-or-nothing [`Sender::send`]. It must leave `data` whole if it is dropped
+    /// mid-attempt.
+    fn send_partial<'a>(&'a self, cx: &'a RequestContext, data: &'a mut S) -> BoxFuture<'a, Result<(), ExportError>> {
+        self.send(cx, data)
+    }
+
     /// Called once when the exporter starts, before any send: resolve what lives in the
     /// host (an auth extension). `Err` fails the start with that message.
     fn start(&self, _host: &crate::component::Host) -> Result<(), String> {

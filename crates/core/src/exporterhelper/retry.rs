@@ -52,12 +52,14 @@ pub(crate) struct RetrySender<S: SignalData> {
 impl<S: SignalData> RetrySender<S> {
     /// Sends until delivered, dropped, or (when `stop` fires) interrupted. After `stop`, at
     /// most one more attempt is made.
-    pub async fn send(&self, cx: &RequestContext, data: &S, stop: Option<&CancellationToken>) -> Outcome {
-        let items = data.item_count() as u64;
+    /// A sender that delivers part of `data` leaves the rest in it; only that is retried
+    /// and, if given up on, counted as dropped.
+    pub async fn send(&self, cx: &RequestContext, data: &mut S, stop: Option<&CancellationToken>) -> Outcome {
         let started = Instant::now();
         let mut backoff = Backoff::new(&self.retry);
         loop {
-            let attempt = self.sender.send(cx, data);
+            let before = data.item_count() as u64;
+            let attempt = self.sender.send_partial(cx, data);
             let result = if self.timeout.is_zero() {
                 attempt.await
             } else {
@@ -68,11 +70,13 @@ impl<S: SignalData> RetrySender<S> {
             };
             let err = match result {
                 Ok(()) => {
-                    self.obs.sent.add(items);
+                    self.obs.sent.add(before);
                     return Outcome::Delivered;
                 }
                 Err(e) => e,
             };
+            let items = data.item_count() as u64;
+            self.obs.sent.add(before.saturating_sub(items));
             let throttle = match &err {
                 ExportError::Permanent { .. } => return self.dropped(items, err, DropReason::PermanentError),
                 ExportError::Retryable { throttle, .. } => *throttle,

@@ -9,6 +9,7 @@ use crate::proto::logs::v1::{LogRecord, ResourceLogs};
 
 use super::tree;
 use super::{ResourceMut, ResourceRef, ScopeMut, ScopeRef};
+use crate::proto::resource::v1::Resource;
 
 /// A log record with its resource and scope, all mutable: what a closure over log records
 /// receives.
@@ -79,5 +80,30 @@ pub fn split_logs_by_resource<K: Hash + Eq>(
     tree::group_resources(req.resource_logs, key)
         .into_iter()
         .map(|(k, resource_logs)| (k, ExportLogsServiceRequest { resource_logs }))
+        .collect()
+}
+
+/// `n` requests: record `l` of resource `r` goes to request `key(r, l)` (an index below
+/// `n`). Records move; envelopes are copied once per request they end up in.
+pub fn partition_log_records(
+    req: ExportLogsServiceRequest,
+    n: usize,
+    key: impl FnMut(Option<&Resource>, &LogRecord) -> usize,
+) -> Vec<ExportLogsServiceRequest> {
+    tree::partition_items(req.resource_logs, n, key)
+        .into_iter()
+        .map(|resource_logs| ExportLogsServiceRequest { resource_logs })
+        .collect()
+}
+
+/// `n` requests: each `ResourceLogs` moves whole into request `key(it)` (an index below `n`).
+pub fn partition_logs_by_resource(
+    req: ExportLogsServiceRequest,
+    n: usize,
+    key: impl FnMut(&ResourceLogs) -> usize,
+) -> Vec<ExportLogsServiceRequest> {
+    tree::partition_resources(req.resource_logs, n, key)
+        .into_iter()
+        .map(|resource_logs| ExportLogsServiceRequest { resource_logs })
         .collect()
 }

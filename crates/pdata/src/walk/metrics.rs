@@ -14,6 +14,7 @@ use crate::proto::metrics::v1::{
 
 use super::tree;
 use super::{ResourceMut, ResourceRef, ScopeMut, ScopeRef};
+use crate::proto::resource::v1::Resource;
 
 /// The kind of a metric: which `data` it holds (OTTL's `metric.type`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -407,4 +408,30 @@ fn retain_points(metric: &mut Metric, mut keep: impl FnMut(MetricInfoMut<'_>, Da
         }
         Data::Summary(s) => run!(s.data_points, Summary, Summary, None, None),
     }
+}
+
+/// `n` requests: metric `m` (with all its points) of resource `r` goes to request
+/// `key(r, m)` (an index below `n`). Metrics move; envelopes are copied once per request
+/// they end up in.
+pub fn partition_metrics(
+    req: ExportMetricsServiceRequest,
+    n: usize,
+    key: impl FnMut(Option<&Resource>, &Metric) -> usize,
+) -> Vec<ExportMetricsServiceRequest> {
+    tree::partition_items(req.resource_metrics, n, key)
+        .into_iter()
+        .map(|resource_metrics| ExportMetricsServiceRequest { resource_metrics })
+        .collect()
+}
+
+/// `n` requests: each `ResourceMetrics` moves whole into request `key(it)` (an index below `n`).
+pub fn partition_metrics_by_resource(
+    req: ExportMetricsServiceRequest,
+    n: usize,
+    key: impl FnMut(&ResourceMetrics) -> usize,
+) -> Vec<ExportMetricsServiceRequest> {
+    tree::partition_resources(req.resource_metrics, n, key)
+        .into_iter()
+        .map(|resource_metrics| ExportMetricsServiceRequest { resource_metrics })
+        .collect()
 }

@@ -40,19 +40,21 @@ mod tests;
 
 pub use envelopes::EnvelopeWalk;
 pub use logs::{
-    for_each_log_record_mut, log_records, retain_log_records, split_logs_by_resource, split_logs_by_trace_id,
-    try_for_each_log_record_mut, LogContext, LogRecordRef,
+    for_each_log_record_mut, log_records, partition_log_records, partition_logs_by_resource, retain_log_records,
+    split_logs_by_resource, split_logs_by_trace_id, try_for_each_log_record_mut, LogContext, LogRecordRef,
 };
 pub use metrics::{
-    data_points, for_each_data_point_mut, for_each_metric_mut, metrics, points_of, retain_data_points, retain_metrics,
-    split_metrics_by_resource, try_for_each_data_point_mut, try_for_each_metric_appending, try_for_each_metric_mut,
+    data_points, for_each_data_point_mut, for_each_metric_mut, metrics, partition_metrics,
+    partition_metrics_by_resource, points_of, retain_data_points, retain_metrics, split_metrics_by_resource,
+    try_for_each_data_point_mut, try_for_each_metric_appending, try_for_each_metric_mut,
     try_for_each_point_of_metric_mut, DataPointContext, DataPointMut, DataPointRef, DataPointView, MetricContext,
     MetricInfoMut, MetricKind, MetricRef,
 };
 pub use traces::{
-    for_each_span_event_mut, for_each_span_link_mut, for_each_span_mut, retain_span_events, retain_span_links,
-    retain_spans, spans, split_traces_by_resource, split_traces_by_trace_id, try_for_each_span_event_mut,
-    try_for_each_span_link_mut, try_for_each_span_mut, SpanContext, SpanEventContext, SpanLinkContext, SpanRef,
+    for_each_span_event_mut, for_each_span_link_mut, for_each_span_mut, partition_spans, partition_traces_by_resource,
+    retain_span_events, retain_span_links, retain_spans, spans, split_traces_by_resource, split_traces_by_trace_id,
+    try_for_each_span_event_mut, try_for_each_span_link_mut, try_for_each_span_mut, SpanContext, SpanEventContext,
+    SpanLinkContext, SpanRef,
 };
 
 use crate::proto::common::v1::{InstrumentationScope, KeyValue};

@@ -10,6 +10,7 @@ use crate::proto::trace::v1::{ResourceSpans, Span};
 
 use super::tree;
 use super::{put_back, ResourceMut, ResourceRef, ScopeMut, ScopeRef};
+use crate::proto::resource::v1::Resource;
 
 /// A span with its resource and scope, all mutable: what a closure over spans receives.
 #[derive(Debug)]
@@ -208,5 +209,30 @@ pub fn split_traces_by_resource<K: Hash + Eq>(
     tree::group_resources(req.resource_spans, key)
         .into_iter()
         .map(|(k, resource_spans)| (k, ExportTraceServiceRequest { resource_spans }))
+        .collect()
+}
+
+/// `n` requests: span `s` of resource `r` goes to request `key(r, s)` (an index below `n`).
+/// Spans move; envelopes are copied once per request they end up in.
+pub fn partition_spans(
+    req: ExportTraceServiceRequest,
+    n: usize,
+    key: impl FnMut(Option<&Resource>, &Span) -> usize,
+) -> Vec<ExportTraceServiceRequest> {
+    tree::partition_items(req.resource_spans, n, key)
+        .into_iter()
+        .map(|resource_spans| ExportTraceServiceRequest { resource_spans })
+        .collect()
+}
+
+/// `n` requests: each `ResourceSpans` moves whole into request `key(it)` (an index below `n`).
+pub fn partition_traces_by_resource(
+    req: ExportTraceServiceRequest,
+    n: usize,
+    key: impl FnMut(&ResourceSpans) -> usize,
+) -> Vec<ExportTraceServiceRequest> {
+    tree::partition_resources(req.resource_spans, n, key)
+        .into_iter()
+        .map(|resource_spans| ExportTraceServiceRequest { resource_spans })
         .collect()
 }

@@ -163,6 +163,60 @@ where
     in_first_seen_order(index, groups.into_iter().map(|(nodes, _)| nodes).collect())
 }
 
+/// Splits `resources` into `n` groups by `key(resource, item)`, an index below `n` (larger
+/// ones go to the last group). Items move; a group gets one copy of each resource and
+/// scope envelope it has items from. Used to send each item to its backend, where the
+/// keys are backend indices and a hash map would be wasted.
+pub(crate) fn partition_items<R, S, I>(
+    resources: Vec<R>,
+    n: usize,
+    mut key: impl FnMut(Option<&Resource>, &I) -> usize,
+) -> Vec<Vec<R>>
+where
+    R: Node<Envelope = Resource, Child = S>,
+    S: Node<Envelope = InstrumentationScope, Child = I>,
+{
+    let n = n.max(1);
+    // Per group: its resource nodes, and the (resource, scope) position it last took an item
+    // from, so consecutive items share envelopes.
+    let mut groups: Vec<(Vec<R>, (usize, usize))> = (0..n).map(|_| (Vec::new(), (usize::MAX, usize::MAX))).collect();
+    for (ri, mut r) in resources.into_iter().enumerate() {
+        let scopes = std::mem::take(r.parts_mut().2);
+        for (si, mut s) in scopes.into_iter().enumerate() {
+            let items = std::mem::take(s.parts_mut().2);
+            for item in items {
+                let g = key(r.parts().0, &item).min(n - 1);
+                let (nodes, last) = &mut groups[g];
+                if last.0 != ri {
+                    nodes.push(r.with_children(Vec::new()));
+                    *last = (ri, usize::MAX);
+                }
+                let r_last = nodes.len() - 1;
+                let scopes = nodes[r_last].parts_mut().2;
+                if last.1 != si {
+                    scopes.push(s.with_children(Vec::new()));
+                    last.1 = si;
+                }
+                let s_last = scopes.len() - 1;
+                scopes[s_last].parts_mut().2.push(item);
+            }
+        }
+    }
+    groups.into_iter().map(|(nodes, _)| nodes).collect()
+}
+
+/// Splits `resources` into `n` groups by `key(resource node)`, an index below `n` (larger
+/// ones go to the last group); resources move whole, nothing is copied.
+pub(crate) fn partition_resources<R>(resources: Vec<R>, n: usize, mut key: impl FnMut(&R) -> usize) -> Vec<Vec<R>> {
+    let n = n.max(1);
+    let mut groups: Vec<Vec<R>> = (0..n).map(|_| Vec::new()).collect();
+    for r in resources {
+        let g = key(&r).min(n - 1);
+        groups[g].push(r);
+    }
+    groups
+}
+
 /// Splits `resources` by `key(resource)`, in the order keys first appear; resources move
 /// whole, nothing is copied.
 pub(crate) fn group_resources<R, K: Hash + Eq>(resources: Vec<R>, mut key: impl FnMut(&R) -> K) -> Vec<(K, Vec<R>)> {

@@ -52,7 +52,7 @@ enum Compression {
 }
 
 /// Sends one signal's batches as unary Export calls.
-pub(super) struct GrpcSender<S: OtlpSignal> {
+pub(crate) struct GrpcSender<S: OtlpSignal> {
     id: ComponentId,
     channel: Channel,
     uri: http::Uri,

@@ -2,7 +2,7 @@
 //! and retries.
 
 mod config;
-mod grpc;
+pub(crate) mod grpc;
 
 pub use config::OtlpExporterConfig;
 
@@ -84,4 +84,14 @@ pub fn standalone_sender<S: OtlpSignal>(
     let channel = grpc::channel(cfg)?;
     let id = switchyard_core::component::ComponentId::new(TYPE);
     Ok(Box::new(grpc::GrpcSender::<S>::new(id, channel, cfg)?))
+}
+
+/// A sender for one endpoint from `cfg` (connects on first use), for exporters that build
+/// OTLP senders of their own (`loadbalancing`, one per backend).
+pub(crate) fn grpc_sender<S: OtlpSignal>(
+    id: switchyard_core::component::ComponentId,
+    cfg: &OtlpExporterConfig,
+) -> Result<grpc::GrpcSender<S>, String> {
+    let channel = grpc::channel(cfg)?;
+    grpc::GrpcSender::<S>::new(id, channel, cfg)
 }

@@ -1,0 +1,234 @@
+//! Which backend each item goes to: the routing key of every span, log record or metric,
+//! hashed onto the ring, and the request split into one part per backend. Items move into
+//! their part (`pdata::walk::partition_*`); only resource and scope envelopes are copied.
+//! Keys read from the resource alone move whole resources; consecutive spans of one trace
+//! reuse the last lookup.
+
+use std::hash::Hasher;
+
+use switchyard_pdata::attrs;
+use switchyard_pdata::proto::common::v1::KeyValue;
+use switchyard_pdata::proto::logs::v1::{LogRecord, ResourceLogs};
+use switchyard_pdata::proto::metrics::v1::{Metric, ResourceMetrics};
+use switchyard_pdata::proto::resource::v1::Resource;
+use switchyard_pdata::proto::trace::v1::{ResourceSpans, Span};
+use switchyard_pdata::value::as_string;
+use switchyard_pdata::{walk, Logs, Metrics, Signal, SignalData, Traces};
+use xxhash_rust::xxh3::{xxh3_64, Xxh3};
+
+use super::config::RoutingKey;
+use super::ring::Ring;
+use crate::otlp_signal::OtlpSignal;
+
+/// The routing key and, for `attributes`, which ones.
+#[derive(Clone, Debug)]
+pub struct Router {
+    pub key: RoutingKey,
+    pub attributes: Vec<String>,
+}
+
+impl Router {
+    /// The router for `signal` from `routing_key` (empty = the signal's default) and
+    /// `routing_attributes`, or why that key cannot route this signal.
+    pub fn new(signal: Signal, routing_key: &str, attributes: &[String]) -> Result<Router, String> {
+        let key = match RoutingKey::parse(routing_key) {
+            Some(k) => k,
+            None if routing_key.is_empty() => match signal {
+                Signal::Metrics => RoutingKey::Service,
+                _ => RoutingKey::TraceId,
+            },
+            None => return Err(format!("unknown routing_key \"{routing_key}\"")),
+        };
+        let ok = match key {
+            RoutingKey::Service => true,
+            RoutingKey::TraceId => matches!(signal, Signal::Traces | Signal::Logs),
+            RoutingKey::Attributes => matches!(signal, Signal::Traces | Signal::Logs),
+            RoutingKey::Resource | RoutingKey::Metric => signal == Signal::Metrics,
+            RoutingKey::StreamId => {
+                return Err(
+                    "routing_key \"streamID\" is not supported yet; use \"metric\", \"resource\" or \"service\"".into(),
+                )
+            }
+        };
+        if !ok {
+            return Err(format!("routing_key \"{routing_key}\" cannot route {signal}"));
+        }
+        Ok(Router { key, attributes: attributes.to_vec() })
+    }
+}
+
+/// A signal the load balancer can split.
+pub trait Routed: OtlpSignal {
+    /// One part per backend of `ring` (empty parts included, in backend order).
+    fn partition(self, router: &Router, ring: &Ring) -> Vec<Self>;
+}
+
+/// The owner of the last trace id seen: the spans of one trace usually come together.
+struct Memo {
+    id: [u8; 16],
+    owner: usize,
+}
+
+impl Memo {
+    fn new() -> Memo {
+        Memo { id: [0xff; 16], owner: 0 }
+    }
+
+    fn trace(&mut self, ring: &Ring, id: &[u8]) -> usize {
+        if id != self.id {
+            self.owner = ring.owner(id).unwrap_or(0);
+            self.id = [0xff; 16];
+            if let Some(dst) = self.id.get_mut(..id.len()) {
+                dst.copy_from_slice(id);
+            }
+        }
+        self.owner
+    }
+}
+
+fn resource_attrs(r: Option<&Resource>) -> &[KeyValue] {
+    r.map_or(&[][..], |r| r.attributes.as_slice())
+}
+
+/// `service.name`, as the Collector reads it (missing = empty).
+fn service_hash(r: Option<&Resource>) -> u64 {
+    xxh3_64(attrs::get(resource_attrs(r), "service.name").map(as_string).unwrap_or_default().as_bytes())
+}
+
+/// Every resource attribute, in sorted order, so equal resources hash equal.
+fn resource_hash(r: Option<&Resource>) -> u64 {
+    let mut kvs: Vec<&KeyValue> = resource_attrs(r).iter().collect();
+    kvs.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut h = Xxh3::new();
+    for kv in kvs {
+        h.write(kv.key.as_bytes());
+        h.write(&[0]);
+        h.write(kv.value.as_ref().map(as_string).unwrap_or_default().as_bytes());
+        h.write(&[0]);
+    }
+    h.finish()
+}
+
+/// `routing_attributes`: `name=value|` for each, looked up on the item, then its resource,
+/// then the pseudo attributes; a missing one contributes `name=|`.
+fn attributes_hash(
+    names: &[String],
+    item: &[KeyValue],
+    r: Option<&Resource>,
+    pseudo: impl Fn(&str) -> Option<String>,
+) -> u64 {
+    let mut h = Xxh3::new();
+    for n in names {
+        h.write(n.as_bytes());
+        h.write(b"=");
+        if let Some(v) = attrs::get(item, n).or_else(|| attrs::get(resource_attrs(r), n)) {
+            h.write(as_string(v).as_bytes());
+        } else if let Some(v) = pseudo(n) {
+            h.write(v.as_bytes());
+        }
+        h.write(b"|");
+    }
+    h.finish()
+}
+
+impl Routed for Traces {
+    fn partition(self, router: &Router, ring: &Ring) -> Vec<Self> {
+        let n = ring.len();
+        if n <= 1 {
+            return vec![self];
+        }
+        let mut memo = Memo::new();
+        let key: Box<dyn FnMut(Option<&Resource>, &Span) -> usize> = match router.key {
+            RoutingKey::TraceId => Box::new(|_, s| memo.trace(ring, &s.trace_id)),
+            RoutingKey::Attributes => Box::new(|r, s| {
+                let h = attributes_hash(&router.attributes, &s.attributes, r, |n| match n {
+                    "span.name" => Some(s.name.clone()),
+                    "span.kind" => Some(span_kind(s.kind).to_string()),
+                    _ => None,
+                });
+                ring.owner_of_hash(h).unwrap_or(0)
+            }),
+            _ => {
+                let by = |r: &ResourceSpans| ring.owner_of_hash(service_hash(r.resource.as_ref())).unwrap_or(0);
+                return walk::partition_traces_by_resource(self.into_request(), n, by)
+                    .into_iter()
+                    .map(Traces::from_request)
+                    .collect();
+            }
+        };
+        walk::partition_spans(self.into_request(), n, key).into_iter().map(Traces::from_request).collect()
+    }
+}
+
+/// `span.kind` as the Collector prints it.
+fn span_kind(k: i32) -> &'static str {
+    match k {
+        1 => "Internal",
+        2 => "Server",
+        3 => "Client",
+        4 => "Producer",
+        5 => "Consumer",
+        _ => "Unspecified",
+    }
+}
+
+impl Routed for Logs {
+    fn partition(self, router: &Router, ring: &Ring) -> Vec<Self> {
+        let n = ring.len();
+        if n <= 1 {
+            return vec![self];
+        }
+        let mut memo = Memo::new();
+        // Records outside a trace have no trace id: they spread by their own position.
+        let mut untraced =
+            std::hash::BuildHasher::build_hasher(&std::collections::hash_map::RandomState::new()).finish();
+        let key: Box<dyn FnMut(Option<&Resource>, &LogRecord) -> usize> = match router.key {
+            RoutingKey::TraceId => Box::new(|_, l| {
+                if l.trace_id.is_empty() {
+                    untraced = untraced.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                    ring.owner_of_hash(xxh3_64(&untraced.to_le_bytes())).unwrap_or(0)
+                } else {
+                    memo.trace(ring, &l.trace_id)
+                }
+            }),
+            RoutingKey::Attributes => Box::new(|r, l| {
+                let h = attributes_hash(&router.attributes, &l.attributes, r, |n| match n {
+                    "log.severity" => Some(l.severity_text.clone()),
+                    "log.body" => l.body.as_ref().map(|b| as_string(b).into_owned()),
+                    _ => None,
+                });
+                ring.owner_of_hash(h).unwrap_or(0)
+            }),
+            _ => {
+                let by = |r: &ResourceLogs| ring.owner_of_hash(service_hash(r.resource.as_ref())).unwrap_or(0);
+                return walk::partition_logs_by_resource(self.into_request(), n, by)
+                    .into_iter()
+                    .map(Logs::from_request)
+                    .collect();
+            }
+        };
+        walk::partition_log_records(self.into_request(), n, key).into_iter().map(Logs::from_request).collect()
+    }
+}
+
+impl Routed for Metrics {
+    fn partition(self, router: &Router, ring: &Ring) -> Vec<Self> {
+        let n = ring.len();
+        if n <= 1 {
+            return vec![self];
+        }
+        let req = self.into_request();
+        let parts = match router.key {
+            RoutingKey::Metric => {
+                walk::partition_metrics(req, n, |_, m: &Metric| ring.owner(m.name.as_bytes()).unwrap_or(0))
+            }
+            RoutingKey::Resource => walk::partition_metrics_by_resource(req, n, |r: &ResourceMetrics| {
+                ring.owner_of_hash(resource_hash(r.resource.as_ref())).unwrap_or(0)
+            }),
+            _ => walk::partition_metrics_by_resource(req, n, |r: &ResourceMetrics| {
+                ring.owner_of_hash(service_hash(r.resource.as_ref())).unwrap_or(0)
+            }),
+        };
+        parts.into_iter().map(Metrics::from_request).collect()
+    }
+}
