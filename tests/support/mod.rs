@@ -6,6 +6,7 @@
 
 pub mod backends;
 pub mod pki;
+pub mod traces;
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -83,6 +84,25 @@ impl Gateway {
     /// Like [`Gateway::start`], with extra environment variables (for `${env:X}` in the config).
     /// `ready_port` 0: wait for the self-metrics port instead.
     pub fn start_with_env(config: &str, ready_port: u16, env: &[(&str, &str)]) -> Gateway {
+        // The self-metrics port is picked here and can be taken by another test process
+        // before the gateway binds it: then start again on another one.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut gw = Gateway::spawn(config, env);
+            // Port 0: a gateway without a listening receiver; its self-metrics port says it is up.
+            let ready = if ready_port == 0 { gw.metrics_port.expect("a self-metrics port") } else { ready_port };
+            let up = wait_until(Duration::from_secs(20), || port_open(ready) || gw.exited());
+            if up && !gw.exited() {
+                return gw;
+            }
+            let logs = gw.logs();
+            let metrics_clash = gw.metrics_port.is_some_and(|p| logs.contains("Address already in use") && logs.contains(&p.to_string()));
+            assert!(metrics_clash && attempt < 4, "gateway did not start:\n{logs}");
+        }
+    }
+
+    fn spawn(config: &str, env: &[(&str, &str)]) -> Gateway {
         let dir = tempfile::tempdir().expect("tempdir");
         let cfg = dir.path().join("config.yaml");
         std::fs::write(&cfg, config).expect("write config");
@@ -103,12 +123,7 @@ impl Gateway {
             .stderr(out)
             .spawn()
             .expect("spawn switchyard");
-        let mut gw = Gateway { child: Some(child), dir, log, metrics_port };
-        // Port 0: a gateway without a listening receiver; its self-metrics port says it is up.
-        let ready_port = if ready_port == 0 { metrics_port.expect("a self-metrics port") } else { ready_port };
-        let up = wait_until(Duration::from_secs(20), || port_open(ready_port) || gw.exited());
-        assert!(up && !gw.exited(), "gateway did not start:\n{}", gw.logs());
-        gw
+        Gateway { child: Some(child), dir, log, metrics_port }
     }
 
     fn exited(&mut self) -> bool {
