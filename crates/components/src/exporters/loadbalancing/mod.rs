@@ -8,7 +8,7 @@
 //!   re-routes what failed over the ring as it is then, so when a backend leaves, its data
 //!   goes to the new owner instead of being lost with its queue (contrib #35378), and when
 //!   one of several backends fails, only its part is retried (no duplicates at the others).
-//! - A ring with 1,000 points per backend on 64-bit positions (`ring.rs`), for an even
+//! - A ring with 4,096 points per backend on 64-bit positions (`ring.rs`), for an even
 //!   spread (contrib #41200).
 
 mod config;

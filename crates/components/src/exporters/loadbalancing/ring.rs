@@ -4,9 +4,10 @@
 //! to the owner of the first point at or after `xxh3(key)`. Why not the Collector's ring
 //! (100 points per backend on 36,000 positions, crc32): with 100 points a backend's share
 //! varies by about ±10%, and the positions collide, which is the uneven spread users report
-//! (contrib #41200). With 1,000 points on 2^64 positions the spread over 10 backends stays
-//! within a few percent (the tests measure it), and a membership change still moves only the
-//! keys of the backend that came or went. The price: a key does not land on the same backend
+//! (contrib #41200). A share's deviation shrinks as 1/sqrt(points): with 4,096 points on
+//! 2^64 positions it is about 1.6%, so over 10 backends the busiest gets at most ~1.07× the
+//! least busy (the tests measure it), and a membership change still moves only the keys of
+//! the backend that came or went. The ring costs 12 bytes per point: 0.5 MB for 10 backends. The price: a key does not land on the same backend
 //! as a Collector's ring would send it, which matters only when both route the same keys to
 //! the same tier.
 //!
@@ -16,7 +17,7 @@
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 /// Points per backend.
-pub const VNODES: u64 = 1000;
+pub const VNODES: u64 = 4096;
 
 /// Bits of the hash used by the prefix index.
 const INDEX_BITS: u32 = 16;
@@ -91,7 +92,11 @@ mod tests {
     use super::*;
 
     fn endpoints(n: usize) -> Vec<String> {
-        let mut v: Vec<String> = (0..n).map(|i| format!("10.0.0.{}:4317", i + 1)).collect();
+        endpoints_like(n, "10.0.0.", ":4317")
+    }
+
+    fn endpoints_like(n: usize, prefix: &str, suffix: &str) -> Vec<String> {
+        let mut v: Vec<String> = (0..n).map(|i| format!("{prefix}{}{suffix}", i + 1)).collect();
         v.sort();
         v
     }
@@ -131,16 +136,20 @@ mod tests {
     /// Issue 15: over 10 backends and 100,000 trace ids, max/min ≤ 1.1.
     #[test]
     fn spread_over_ten_backends_is_even() {
-        let eps = endpoints(10);
-        let ring = Ring::new(&eps);
-        let mut counts = [0u32; 10];
-        for id in trace_ids(100_000) {
-            counts[ring.owner(&id).unwrap()] += 1;
+        let ids = trace_ids(100_000);
+        // Several naming schemes, so the figure is not one lucky set of names.
+        for (prefix, suffix) in [("10.0.0.", ":4317"), ("tier2-", ".tier2.observability.svc:4317"), ("192.168.7.", ":34621")] {
+            let eps = endpoints_like(10, prefix, suffix);
+            let ring = Ring::new(&eps);
+            let mut counts = [0u32; 10];
+            for id in &ids {
+                counts[ring.owner(id).unwrap()] += 1;
+            }
+            let (max, min) = (*counts.iter().max().unwrap(), *counts.iter().min().unwrap());
+            let ratio = max as f64 / min as f64;
+            println!("spread over 10 backends ({prefix}N{suffix}), 100000 trace ids: {counts:?}, max/min {ratio:.3}");
+            assert!(ratio <= 1.1, "max/min {ratio:.3}: {counts:?}");
         }
-        let (max, min) = (*counts.iter().max().unwrap(), *counts.iter().min().unwrap());
-        let ratio = max as f64 / min as f64;
-        println!("spread over 10 backends, 100000 trace ids: {counts:?}, max/min {ratio:.3}");
-        assert!(ratio <= 1.1, "max/min {ratio:.3}: {counts:?}");
     }
 
     /// Issue 15: adding or removing one of 10 backends moves at most 1.05 × R/N routes.
