@@ -16,6 +16,8 @@ mod resolver;
 mod ring;
 mod routing;
 mod sender;
+#[cfg(test)]
+mod tests;
 
 pub use config::{
     DnsResolverConfig, K8sResolverConfig, LoadBalancingConfig, ProtocolConfig, ResolverConfig, RoutingKey,

@@ -99,11 +99,6 @@ impl Publisher {
         self.resolutions_failed.add(1);
         tracing::warn!(resolver, error, "Resolving the load-balancing backends failed; keeping the last list.");
     }
-
-    /// The list last published.
-    pub fn current(&self) -> Backends {
-        self.tx.borrow().clone()
-    }
 }
 
 /// The resolver `cfg` configures (validation made sure there is exactly one).

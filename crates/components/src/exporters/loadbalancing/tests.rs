@@ -1,0 +1,176 @@
+//! Routing and config checks; the exporter end to end (real gateways, a failing backend,
+//! `routing_key: service` into `spanmetrics`) is in tests/e2e_loadbalancing.rs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use switchyard_core::component::ComponentConfig;
+use switchyard_core::config;
+use switchyard_pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use switchyard_pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
+use switchyard_pdata::proto::common::v1::KeyValue;
+use switchyard_pdata::proto::metrics::v1::{Metric, ResourceMetrics, ScopeMetrics};
+use switchyard_pdata::proto::resource::v1::Resource;
+use switchyard_pdata::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use switchyard_pdata::value::{as_string, str_value};
+use switchyard_pdata::{attrs, walk, Metrics, Signal, SignalData, Traces};
+
+use super::routing::{Routed, Router};
+use super::{LoadBalancingConfig, Ring};
+
+fn kv(k: &str, v: &str) -> KeyValue {
+    KeyValue { key: k.into(), value: Some(str_value(v)) }
+}
+
+fn ring(n: usize) -> Ring {
+    Ring::new(&(0..n).map(|i| format!("10.1.0.{i}:4317")).collect::<Vec<_>>())
+}
+
+/// `traces` traces of `spans` spans, interleaved, under two resources of `services`.
+fn traces(traces: u8, spans: u8, services: [&str; 2], tenant: impl Fn(u8) -> String) -> Traces {
+    let resource_spans = services
+        .iter()
+        .enumerate()
+        .map(|(r, svc)| ResourceSpans {
+            resource: Some(Resource { attributes: vec![kv("service.name", svc)], ..Default::default() }),
+            scope_spans: vec![ScopeSpans {
+                spans: (0..spans)
+                    .flat_map(|s| {
+                        let tenant = &tenant;
+                        (0..traces).map(move |t| Span {
+                            trace_id: vec![t + 1; 16],
+                            span_id: vec![r as u8, s, t, 0, 0, 0, 0, 1],
+                            name: format!("op{s}"),
+                            attributes: vec![kv("tenant", &tenant(t))],
+                            ..Default::default()
+                        })
+                    })
+                    .collect(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .collect();
+    Traces::from_request(ExportTraceServiceRequest { resource_spans })
+}
+
+fn router(signal: Signal, key: &str, attrs: &[&str]) -> Router {
+    Router::new(signal, key, &attrs.iter().map(|a| a.to_string()).collect::<Vec<_>>()).expect("valid key")
+}
+
+#[test]
+fn by_trace_id_every_trace_goes_whole_to_its_owner() {
+    let ring = ring(3);
+    let data = traces(30, 4, ["a", "b"], |_| "x".into());
+    let total = data.item_count();
+    let parts = data.partition(&router(Signal::Traces, "traceID", &[]), &ring);
+    assert_eq!(parts.len(), 3, "one part per backend");
+    assert_eq!(parts.iter().map(SignalData::item_count).sum::<usize>(), total, "nothing lost or copied");
+    let mut seen: BTreeMap<Vec<u8>, BTreeSet<usize>> = BTreeMap::new();
+    for (b, p) in parts.iter().enumerate() {
+        for s in walk::spans(p.request()) {
+            assert_eq!(ring.owner(&s.span.trace_id), Some(b), "on its ring owner");
+            seen.entry(s.span.trace_id.clone()).or_default().insert(b);
+            assert!(attrs::get(s.resource.attributes(), "service.name").is_some(), "resource kept");
+        }
+    }
+    assert_eq!(seen.len(), 30);
+    assert!(seen.values().all(|b| b.len() == 1));
+    assert!(parts.iter().all(|p| p.item_count() > 0), "30 traces reach all 3 backends");
+}
+
+#[test]
+fn by_service_each_resource_moves_whole() {
+    let ring = ring(4);
+    let data = traces(10, 2, ["checkout", "payments"], |_| "x".into());
+    let parts = data.partition(&router(Signal::Traces, "service", &[]), &ring);
+    for (b, p) in parts.iter().enumerate() {
+        for rs in &p.request().resource_spans {
+            let svc = attrs::get(&rs.resource.as_ref().expect("resource").attributes, "service.name").map(as_string);
+            let svc = svc.expect("service.name").into_owned();
+            assert_eq!(ring.owner(svc.as_bytes()), Some(b), "{svc} on its owner");
+            assert_eq!(rs.scope_spans[0].spans.len(), 20, "all of {svc}'s spans together");
+        }
+    }
+}
+
+#[test]
+fn by_attributes_the_values_make_the_key() {
+    let ring = ring(5);
+    let data = traces(20, 3, ["a", "a"], |t| format!("tenant-{}", t % 4));
+    let parts = data.partition(&router(Signal::Traces, "attributes", &["tenant", "span.name"]), &ring);
+    let mut owner: BTreeMap<(String, String), BTreeSet<usize>> = BTreeMap::new();
+    for (b, p) in parts.iter().enumerate() {
+        for s in walk::spans(p.request()) {
+            let tenant = attrs::get(&s.span.attributes, "tenant").map(as_string).unwrap_or_default().into_owned();
+            owner.entry((tenant, s.span.name.clone())).or_default().insert(b);
+        }
+    }
+    assert_eq!(owner.len(), 12, "4 tenants × 3 span names");
+    assert!(owner.values().all(|b| b.len() == 1), "each tenant and name on one backend: {owner:?}");
+    let used: BTreeSet<usize> = owner.values().flatten().copied().collect();
+    assert!(used.len() > 1, "different keys spread: {owner:?}");
+}
+
+#[test]
+fn metrics_by_metric_name_keep_each_metric_together() {
+    let ring = ring(3);
+    let metric = |name: &str| Metric { name: name.into(), ..Default::default() };
+    let req = ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            resource: Some(Resource { attributes: vec![kv("service.name", "api")], ..Default::default() }),
+            scope_metrics: vec![ScopeMetrics {
+                metrics: (0..12).map(|i| metric(&format!("m{}", i % 6))).collect(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    };
+    let parts = Metrics::from_request(req).partition(&router(Signal::Metrics, "metric", &[]), &ring);
+    let mut total = 0;
+    for (b, p) in parts.iter().enumerate() {
+        for rm in &p.request().resource_metrics {
+            for m in &rm.scope_metrics[0].metrics {
+                assert_eq!(ring.owner(m.name.as_bytes()), Some(b));
+                total += 1;
+            }
+        }
+    }
+    assert_eq!(total, 12);
+}
+
+#[test]
+fn routing_keys_are_checked_against_the_signal() {
+    assert!(Router::new(Signal::Metrics, "traceID", &[]).is_err(), "metrics have no trace id");
+    assert!(Router::new(Signal::Traces, "metric", &[]).is_err());
+    assert!(Router::new(Signal::Metrics, "streamID", &[]).unwrap_err().contains("not supported yet"));
+    assert!(Router::new(Signal::Logs, "service", &[]).is_ok());
+    assert_eq!(Router::new(Signal::Metrics, "", &[]).map(|r| r.key).ok(), Some(super::RoutingKey::Service));
+    assert_eq!(Router::new(Signal::Traces, "", &[]).map(|r| r.key).ok(), Some(super::RoutingKey::TraceId));
+}
+
+fn errors(yaml: &str) -> Vec<String> {
+    let node = config::parse("t.yaml", yaml).expect("yaml");
+    let cfg: LoadBalancingConfig = config::from_node(&node, "loadbalancing").expect("decodes");
+    cfg.validate().into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect()
+}
+
+#[test]
+fn config_mistakes_name_the_field() {
+    assert_eq!(errors("resolver: {static: {hostnames: [a:4317]}}"), Vec::<String>::new());
+    assert!(errors("routing_key: traceID").iter().any(|e| e.starts_with("resolver: no resolver")));
+    assert!(errors("resolver: {static: {hostnames: [a:1]}, dns: {hostname: x}}")
+        .iter()
+        .any(|e| e.contains("exactly one")));
+    assert!(errors("resolver: {aws_cloud_map: {namespace: n, service_name: s}}")
+        .iter()
+        .any(|e| e.starts_with("resolver::aws_cloud_map: the AWS Cloud Map resolver is not supported")));
+    assert!(errors("resolver: {static: {hostnames: [a:1]}}\nrouting_key: traceid")
+        .iter()
+        .any(|e| e.contains("unknown routing key \"traceid\"") && e.contains("traceID")));
+    assert!(errors("resolver: {dns: {hostname: x, port: 0}}").iter().any(|e| e.starts_with("resolver::dns::port")));
+    assert!(errors("resolver: {static: {hostnames: [a:1]}}\nprotocol: {otlp: {compression: lz4}}")
+        .iter()
+        .any(|e| e.starts_with("protocol::otlp::compression")));
+    let node = config::parse("t.yaml", "resolver: {static: {hostname: [a]}}").expect("yaml");
+    assert!(config::from_node::<LoadBalancingConfig>(&node, "loadbalancing").is_err(), "unknown field refused");
+}
