@@ -188,7 +188,11 @@ fn a_failing_backend_is_retried_alone() {
         let mut seen = BTreeSet::new();
         for r in s.requests().iter().filter(|r| r["signal"] == "traces") {
             for it in items_of(&r["request"], Some(&run)) {
-                let key = format!("{}/{}", it.item["traceId"].as_str().unwrap_or(""), it.item["spanId"].as_str().unwrap_or(""));
+                let key = format!(
+                    "{}/{}",
+                    it.item["traceId"].as_str().unwrap_or(""),
+                    it.item["spanId"].as_str().unwrap_or("")
+                );
                 assert!(seen.insert(key.clone()), "backend {i} got span {key} twice");
                 owner.entry(it.item["traceId"].as_str().unwrap_or("").to_string()).or_default().insert(i);
             }
@@ -256,7 +260,13 @@ service:
     for round in 0..5u32 {
         for (i, svc) in services.iter().enumerate() {
             let spans: Vec<S> = (0..=i as u32)
-                .map(|k| S { trace: trace_id(round * 100 + i as u32, k), span: 1, error: false, start_ms: 0, dur_ms: 3 })
+                .map(|k| S {
+                    trace: trace_id(round * 100 + i as u32, k),
+                    span: 1,
+                    error: false,
+                    start_ms: 0,
+                    dur_ms: 3,
+                })
                 .collect();
             assert_eq!(http_post_json(&format!("127.0.0.1:{http}"), "/v1/traces", &request_as(&run, svc, &spans)), 200);
         }
@@ -273,7 +283,8 @@ service:
                 if !svc.starts_with("svc-") {
                     continue;
                 }
-                let v = it.item["asInt"].as_str().and_then(|s| s.parse().ok()).or(it.item["asInt"].as_f64()).unwrap_or(0.0);
+                let v =
+                    it.item["asInt"].as_str().and_then(|s| s.parse().ok()).or(it.item["asInt"].as_f64()).unwrap_or(0.0);
                 let e = m.entry((svc, it.resource_attr("tier2.member").unwrap_or_default())).or_default();
                 *e = e.max(v);
             }
@@ -282,7 +293,9 @@ service:
     };
     let complete = wait_until(Duration::from_secs(20), || {
         let c = calls();
-        services.iter().enumerate().all(|(i, s)| c.iter().filter(|((svc, _), _)| svc == s).map(|(_, v)| *v).sum::<f64>() >= 5.0 * (i as f64 + 1.0))
+        services.iter().enumerate().all(|(i, s)| {
+            c.iter().filter(|((svc, _), _)| svc == s).map(|(_, v)| *v).sum::<f64>() >= 5.0 * (i as f64 + 1.0)
+        })
     });
     let c = calls();
     assert!(complete, "spanmetrics counted every span: {c:?}");

@@ -97,7 +97,9 @@ impl Gateway {
                 return gw;
             }
             let logs = gw.logs();
-            let metrics_clash = gw.metrics_port.is_some_and(|p| logs.contains("Address already in use") && logs.contains(&p.to_string()));
+            let metrics_clash = gw
+                .metrics_port
+                .is_some_and(|p| logs.contains("Address already in use") && logs.contains(&p.to_string()));
             assert!(metrics_clash && attempt < 4, "gateway did not start:\n{logs}");
         }
     }

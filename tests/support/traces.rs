@@ -86,4 +86,3 @@ pub fn received(sink: &Sink, run: &str) -> BTreeMap<String, BTreeSet<String>> {
     }
     m
 }
-

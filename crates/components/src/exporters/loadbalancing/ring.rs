@@ -138,7 +138,9 @@ mod tests {
     fn spread_over_ten_backends_is_even() {
         let ids = trace_ids(100_000);
         // Several naming schemes, so the figure is not one lucky set of names.
-        for (prefix, suffix) in [("10.0.0.", ":4317"), ("tier2-", ".tier2.observability.svc:4317"), ("192.168.7.", ":34621")] {
+        for (prefix, suffix) in
+            [("10.0.0.", ":4317"), ("tier2-", ".tier2.observability.svc:4317"), ("192.168.7.", ":34621")]
+        {
             let eps = endpoints_like(10, prefix, suffix);
             let ring = Ring::new(&eps);
             let mut counts = [0u32; 10];

@@ -18,7 +18,7 @@ use super::routing::{Routed, Router};
 use super::{LoadBalancingConfig, Ring};
 
 fn kv(k: &str, v: &str) -> KeyValue {
-    KeyValue { key: k.into(), value: Some(str_value(v)) }
+    KeyValue { key: k.into(), value: Some(str_value(v)), ..Default::default() }
 }
 
 fn ring(n: usize) -> Ring {
