@@ -155,7 +155,7 @@ fn seed_003_two_tiers_decide_each_trace_on_one_gateway() {
     }
     assert_eq!(t1.metric_with("otelcol_loadbalancer_num_backends", &["resolver=\"static\""]), 3.0);
     assert_eq!(t1.metric_with("otelcol_loadbalancer_num_resolutions", &["success=\"true\""]), 1.0);
-    println!("traces per tier-2 gateway: {seen:?}; kept {} of {n}", expected.len());
+    eprintln!("traces per tier-2 gateway: {seen:?}; kept {} of {n}", expected.len());
 }
 
 /// One of three backends fails its first requests: only its part is retried, so the other

@@ -149,7 +149,7 @@ mod tests {
             }
             let (max, min) = (*counts.iter().max().unwrap(), *counts.iter().min().unwrap());
             let ratio = max as f64 / min as f64;
-            println!("spread over 10 backends ({prefix}N{suffix}), 100000 trace ids: {counts:?}, max/min {ratio:.3}");
+            eprintln!("spread over 10 backends ({prefix}N{suffix}), 100000 trace ids: {counts:?}, max/min {ratio:.3}");
             assert!(ratio <= 1.1, "max/min {ratio:.3}: {counts:?}");
         }
     }
@@ -177,7 +177,7 @@ mod tests {
         // Only the removed backend's routes.
         assert!(before.iter().zip(&removed).all(|(a, b)| a == b || a == &gone));
 
-        println!(
+        eprintln!(
             "add 1 to 10: moved {moved_add} (ideal R/N {ideal_add:.0}, ×{:.3}); remove 1 of 10: moved {moved_rm} (ideal {ideal_rm:.0}, ×{:.3})",
             moved_add as f64 / ideal_add,
             moved_rm as f64 / ideal_rm

@@ -57,6 +57,9 @@ impl Router {
     }
 }
 
+/// The backend of one item, given its resource.
+type ItemKey<'a, I> = Box<dyn FnMut(Option<&Resource>, &I) -> usize + 'a>;
+
 /// A signal the load balancer can split.
 pub trait Routed: OtlpSignal {
     /// One part per backend of `ring` (empty parts included, in backend order).
@@ -138,7 +141,7 @@ impl Routed for Traces {
             return vec![self];
         }
         let mut memo = Memo::new();
-        let key: Box<dyn FnMut(Option<&Resource>, &Span) -> usize> = match router.key {
+        let key: ItemKey<'_, Span> = match router.key {
             RoutingKey::TraceId => Box::new(|_, s| memo.trace(ring, &s.trace_id)),
             RoutingKey::Attributes => Box::new(|r, s| {
                 let h = attributes_hash(&router.attributes, &s.attributes, r, |n| match n {
@@ -182,7 +185,7 @@ impl Routed for Logs {
         // Records outside a trace have no trace id: they spread by their own position.
         let mut untraced =
             std::hash::BuildHasher::build_hasher(&std::collections::hash_map::RandomState::new()).finish();
-        let key: Box<dyn FnMut(Option<&Resource>, &LogRecord) -> usize> = match router.key {
+        let key: ItemKey<'_, LogRecord> = match router.key {
             RoutingKey::TraceId => Box::new(|_, l| {
                 if l.trace_id.is_empty() {
                     untraced = untraced.wrapping_add(0x9E37_79B9_7F4A_7C15);

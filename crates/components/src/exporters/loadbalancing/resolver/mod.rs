@@ -38,6 +38,7 @@ pub trait Resolver: Send + Sync + 'static {
 }
 
 /// What a resolver reports to: the channel the exporter watches and the resolver metrics.
+#[allow(dead_code)] // TEMP until the dns/k8s resolvers land
 pub struct Publisher {
     tx: watch::Sender<Backends>,
     resolutions_ok: Counter,
@@ -95,6 +96,7 @@ impl Publisher {
     }
 
     /// A failed resolution: counted and logged; the last list stays.
+    #[allow(dead_code)] // TEMP until the dns/k8s resolvers land
     pub fn failed(&self, resolver: &str, error: &str) {
         self.resolutions_failed.add(1);
         tracing::warn!(resolver, error, "Resolving the load-balancing backends failed; keeping the last list.");
