@@ -43,13 +43,12 @@ service:
     )
 }
 
-/// Seed 002: "keep 100% of error spans, 5% of healthy traffic". 400 traces of 3 spans,
+/// Seed 002: "keep 100% of error spans, 5% of healthy traffic". 2,000 traces of 3 spans,
 /// each span in its own request, alternating between the two receivers; one in ten has
-/// an error on its last span, which arrives last.
+/// an error on its last span, which arrives last. The same traces go to a second gateway,
+/// which must decide the same (the hash is deterministic).
 #[test]
 fn seed_002_keeps_every_error_trace_whole_and_the_collectors_5_percent_of_the_rest() {
-    let sink = Sink::start(&[]);
-    let ports = (free_port(), free_port());
     let processor = r#"  tail_sampling:
     decision_wait: 2s
     policies:
@@ -62,13 +61,15 @@ fn seed_002_keeps_every_error_trace_whole_and_the_collectors_5_percent_of_the_re
         probabilistic:
           sampling_percentage: 5
 "#;
-    let gw = Gateway::start(&gateway_config(ports, &sink, processor), ports.0);
+    let sinks = [Sink::start(&[]), Sink::start(&[])];
+    let ports = [(free_port(), free_port()), (free_port(), free_port())];
+    let gws: Vec<Gateway> =
+        (0..2).map(|g| Gateway::start(&gateway_config(ports[g], &sinks[g], processor), ports[g].0)).collect();
     let run = format!("ts{}", std::process::id());
-    let n = 400u32;
+    let n = 2000u32;
     let ids: Vec<[u8; 16]> = (0..n).map(|i| trace_id(std::process::id(), i)).collect();
     for span in 1..=3u8 {
-        let port = if span == 2 { ports.1 } else { ports.0 };
-        for chunk in ids.chunks(50).enumerate() {
+        for chunk in ids.chunks(100).enumerate() {
             let spans: Vec<S> = chunk
                 .1
                 .iter()
@@ -76,44 +77,56 @@ fn seed_002_keeps_every_error_trace_whole_and_the_collectors_5_percent_of_the_re
                 .map(|(k, t)| S {
                     trace: *t,
                     span,
-                    error: span == 3 && (chunk.0 * 50 + k) % 10 == 0,
+                    error: span == 3 && (chunk.0 * 100 + k) % 10 == 0,
                     start_ms: u64::from(span) * 10,
                     dur_ms: 5,
                 })
                 .collect();
-            let status = http_post_json(&format!("127.0.0.1:{port}"), "/v1/traces", &request(&run, &spans));
-            assert_eq!(status, 200, "request accepted");
+            let body = request(&run, &spans);
+            for p in &ports {
+                let port = if span == 2 { p.1 } else { p.0 };
+                assert_eq!(http_post_json(&format!("127.0.0.1:{port}"), "/v1/traces", &body), 200, "accepted");
+            }
         }
     }
+    let errors = (n / 10) as usize;
     let expected: BTreeSet<String> = ids
         .iter()
         .enumerate()
         .filter(|(i, t)| i % 10 == 0 || collector_keeps(t, "default-hash-seed", 5.0))
         .map(|(_, t)| hex(t))
         .collect();
-    let healthy_kept = expected.len() - 40;
-    assert!((4..=45).contains(&healthy_kept), "about 5% of 360 healthy traces: {healthy_kept}");
-    let arrived = wait_until(Duration::from_secs(20), || {
-        let got = received(&sink, &run);
-        got.len() >= expected.len() && got.values().all(|s| s.len() == 3)
-    });
-    std::thread::sleep(Duration::from_millis(500));
-    let got = received(&sink, &run);
-    assert!(arrived, "not all kept traces arrived whole: {} of {}\n{}", got.len(), expected.len(), gw.logs());
-    let got_ids: BTreeSet<String> = got.keys().cloned().collect();
-    assert_eq!(got_ids, expected, "exactly the Collector's decisions");
-    assert!(got.values().all(|s| s.len() == 3), "every kept trace arrived whole");
-    assert_eq!(gw.metric("otelcol_processor_tail_sampling_new_trace_id_received"), f64::from(n));
-    assert_eq!(
-        gw.metric_with("otelcol_processor_tail_sampling_global_count_traces_sampled", &["sampled=\"true\""]),
-        expected.len() as f64
-    );
-    assert_eq!(
-        gw.metric_with(
-            "otelcol_processor_tail_sampling_count_traces_sampled",
-            &["policy=\"errors\"", "sampled=\"true\""]
-        ),
-        40.0
+    let healthy_kept = (expected.len() - errors) as f64 / f64::from(n - n / 10);
+    assert!((0.035..=0.065).contains(&healthy_kept), "3.5-6.5% of the healthy traces: {healthy_kept}");
+    for (sink, gw) in sinks.iter().zip(&gws) {
+        let arrived = wait_until(Duration::from_secs(30), || {
+            let got = received(sink, &run);
+            got.len() >= expected.len() && got.values().all(|s| s.len() == 3)
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        let got = received(sink, &run);
+        assert!(arrived, "not all kept traces arrived whole: {} of {}\n{}", got.len(), expected.len(), gw.logs());
+        let got_ids: BTreeSet<String> = got.keys().cloned().collect();
+        assert_eq!(got_ids, expected, "exactly the Collector's decisions, on both gateways");
+        assert!(got.values().all(|s| s.len() == 3), "every kept trace arrived whole");
+        assert_eq!(sink.items("traces", Some(&run)), 3 * expected.len(), "no span twice");
+        assert_eq!(gw.metric("otelcol_processor_tail_sampling_new_trace_id_received"), f64::from(n));
+        assert_eq!(
+            gw.metric_with("otelcol_processor_tail_sampling_global_count_traces_sampled", &["sampled=\"true\""]),
+            expected.len() as f64
+        );
+        assert_eq!(
+            gw.metric_with(
+                "otelcol_processor_tail_sampling_count_traces_sampled",
+                &["policy=\"errors\"", "sampled=\"true\""]
+            ),
+            errors as f64
+        );
+    }
+    eprintln!(
+        "kept {} of {n} traces ({errors} with errors, {:.1}% of the healthy)",
+        expected.len(),
+        healthy_kept * 100.0
     );
 }
 
