@@ -6,7 +6,7 @@
 mod dns;
 mod static_hosts;
 
-pub use dns::{DnsResolver, DNS_SERVER_ENV};
+pub use dns::DnsResolver;
 pub use static_hosts::StaticResolver;
 
 use std::sync::Arc;
