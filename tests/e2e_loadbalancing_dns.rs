@@ -183,7 +183,7 @@ fn resolution_follows_the_hosts_file() {
     assert!(wait_until(Duration::from_secs(5), || num_backends(&t1) == 3.0), "{}", t1.logs());
     let updates = t1.metric_with("otelcol_loadbalancer_num_backend_updates", &["resolver=\"dns\""]);
     assert_eq!(updates, 3.0, "three lists published: 3 members, 2, 3 again");
-    println!(
+    eprintln!(
         "dns membership: removal seen after {took:?}; run1 per member {:?}; run2 per member {:?}; failed resolutions {}",
         first.iter().map(|(k, v)| (k.as_str(), v.len())).collect::<Vec<_>>(),
         second.iter().map(|(k, v)| (k.as_str(), v.len())).collect::<Vec<_>>(),
@@ -240,7 +240,7 @@ fn a_member_killed_then_removed_from_dns_under_load_loses_nothing() {
     assert!(all_in && missing == 0, "{missing} accepted spans never arrived\n{}", t1.logs());
     let duplicates = got.len() - unique.len();
     let per_member: Vec<(String, usize)> = by_member.iter().map(|(k, v)| (k.clone(), v.len())).collect();
-    println!(
+    eprintln!(
         "killed member removed from DNS {removed_after:?} after the kill; sent {} accepted {} refused {}; \
          delivered {} ({} unique) per member {per_member:?}; duplicates {duplicates}; \
          tier-1 backend failures {}",
