@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod backends;
+pub mod dns;
 pub mod pki;
 pub mod traces;
 

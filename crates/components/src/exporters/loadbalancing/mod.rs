@@ -10,6 +10,10 @@
 //!   one of several backends fails, only its part is retried (no duplicates at the others).
 //! - A ring with 4,096 points per backend on 64-bit positions (`ring.rs`), for an even
 //!   spread (contrib #41200).
+//! - `resolver.dns` keeps no DNS cache between resolutions, so a member removed from DNS
+//!   leaves the ring within one `interval` whatever the records' TTL. It asks the system's
+//!   name servers (`/etc/resolv.conf`); the environment variable `SWITCHYARD_DNS_SERVER=ip:port`
+//!   replaces them with one server (UDP, then TCP), e.g. a test's DNS server on a free port.
 
 mod config;
 mod resolver;

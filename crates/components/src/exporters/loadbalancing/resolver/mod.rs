@@ -3,8 +3,10 @@
 //! sorted and free of duplicates, so that two gateways seeing the same backends build the
 //! same ring (as the Collector's resolvers do).
 
+mod dns;
 mod static_hosts;
 
+pub use dns::DnsResolver;
 pub use static_hosts::StaticResolver;
 
 use std::sync::Arc;
@@ -108,8 +110,8 @@ pub fn from_config(cfg: &super::config::ResolverConfig) -> Result<Arc<dyn Resolv
     if let Some(s) = &cfg.static_hosts {
         return Ok(Arc::new(StaticResolver::new(s)));
     }
-    if cfg.dns.is_some() {
-        return Err("resolver::dns is not built yet".into());
+    if let Some(d) = &cfg.dns {
+        return Ok(Arc::new(DnsResolver::new(d).map_err(|e| format!("resolver::dns: {e}"))?));
     }
     if cfg.k8s.is_some() {
         return Err("resolver::k8s is not built yet".into());
