@@ -3,8 +3,10 @@
 //! sorted and free of duplicates, so that two gateways seeing the same backends build the
 //! same ring (as the Collector's resolvers do).
 
+mod k8s;
 mod static_hosts;
 
+pub use k8s::{parse_service, K8sResolver};
 pub use static_hosts::StaticResolver;
 
 use std::sync::Arc;
@@ -111,8 +113,8 @@ pub fn from_config(cfg: &super::config::ResolverConfig) -> Result<Arc<dyn Resolv
     if cfg.dns.is_some() {
         return Err("resolver::dns is not built yet".into());
     }
-    if cfg.k8s.is_some() {
-        return Err("resolver::k8s is not built yet".into());
+    if let Some(k) = &cfg.k8s {
+        return Ok(Arc::new(K8sResolver::new(k)?));
     }
     Err("no resolver configured: set one of `static`, `dns` or `k8s`".into())
 }
