@@ -97,6 +97,7 @@ impl K8sResolver {
     }
 
     /// The namespace watched (given, or defaulted).
+    #[cfg(test)]
     pub fn namespace(&self) -> &str {
         &self.namespace
     }
