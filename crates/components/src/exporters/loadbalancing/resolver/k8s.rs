@@ -158,7 +158,7 @@ impl K8sResolver {
         // Hosts per slice name: a Service has one slice per address family, more past 100 endpoints.
         let mut slices: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut relist: Option<BTreeMap<String, Vec<String>>> = None;
-        let mut synced = false;
+        let mut published: Option<Backends> = None;
         while let Some(ev) = stream.next().await {
             let mut missing = false;
             let mut apply = |into: &mut BTreeMap<String, Vec<String>>, s: &EndpointSlice| {
@@ -203,8 +203,8 @@ impl K8sResolver {
             // A resolution is counted when the list changes (and once at the first sync),
             // as the Collector's handler only resolves on a change.
             let list = self.list(&slices);
-            if !synced || *list != *out.current() {
-                synced = true;
+            if published.as_deref() != Some(&*list) {
+                published = Some(list.clone());
                 out.publish(list);
             }
         }
