@@ -41,8 +41,8 @@ fn docs() -> Vec<Doc> {
     files.sort();
     let mut out = Vec::new();
     for path in files {
-        let file = path.file_name().unwrap().to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(&path).unwrap();
+        let file = path.file_name().expect("a file name").to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).expect("readable");
         let mut part = String::new();
         let mut parts = Vec::new();
         for line in text.lines() {
@@ -77,11 +77,17 @@ fn find<'a>(docs: &'a [Doc], kind: &str, name: &str) -> &'a Value {
 fn mounted_config<'a>(docs: &'a [Doc], workload: &Value) -> &'a str {
     let pod = &workload["spec"]["template"]["spec"];
     let c = &pod["containers"][0];
-    let args: Vec<&str> = c["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    let args: Vec<&str> = c["args"].as_array().expect("args").iter().filter_map(Value::as_str).collect();
     let path = args.windows(2).find(|w| w[0] == "--config").map(|w| w[1]).expect("--config <path> in args");
-    let (mount_dir, key) = path.rsplit_once('/').unwrap();
-    let mount = c["volumeMounts"].as_array().unwrap().iter().find(|m| m["mountPath"] == mount_dir).expect("a mount");
-    let vol = pod["volumes"].as_array().unwrap().iter().find(|v| v["name"] == mount["name"]).expect("the volume");
+    let (mount_dir, key) = path.rsplit_once('/').expect("an absolute path");
+    let mount = c["volumeMounts"]
+        .as_array()
+        .expect("volumeMounts")
+        .iter()
+        .find(|m| m["mountPath"] == mount_dir)
+        .expect("a mount");
+    let vol =
+        pod["volumes"].as_array().expect("volumes").iter().find(|v| v["name"] == mount["name"]).expect("the volume");
     let cm = vol["configMap"]["name"].as_str().expect("a ConfigMap volume");
     find(docs, "ConfigMap", cm)["data"][key].as_str().unwrap_or_else(|| panic!("ConfigMap {cm} has no key {key}"))
 }
@@ -93,10 +99,14 @@ fn labels_match(selector: &Value, labels: &Value) -> bool {
 
 /// The container port `target` (a number or a port name) designates.
 fn container_port(pod: &Value, target: &Value) -> i64 {
-    let ports = pod["containers"].as_array().unwrap().iter().flat_map(|c| c["ports"].as_array().unwrap().iter());
+    let ports = pod["containers"]
+        .as_array()
+        .expect("containers")
+        .iter()
+        .flat_map(|c| c["ports"].as_array().expect("ports").iter());
     for p in ports {
         if (target.is_string() && p["name"] == *target) || (target.is_i64() && p["containerPort"] == *target) {
-            return p["containerPort"].as_i64().unwrap();
+            return p["containerPort"].as_i64().expect("a numeric containerPort");
         }
     }
     panic!("no container port {target}");
@@ -105,7 +115,7 @@ fn container_port(pod: &Value, target: &Value) -> i64 {
 /// The port a config's `otlp` receiver listens on for gRPC.
 fn grpc_port(cfg: &Value) -> i64 {
     let ep = cfg["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"].as_str().expect("an OTLP gRPC endpoint");
-    ep.rsplit_once(':').unwrap().1.parse().unwrap()
+    ep.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).expect("host:port")
 }
 
 fn yaml(text: &str) -> Value {
