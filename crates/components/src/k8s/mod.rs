@@ -13,6 +13,9 @@ use std::time::Duration;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde::Deserialize;
 
+#[cfg(test)]
+pub mod testserver;
+
 pub use kube;
 pub use kube::Client;
 
@@ -59,6 +62,21 @@ pub struct ApiConfig {
     /// With `kubeConfig`: this file instead of `$KUBECONFIG` / `~/.kube/config`. Not a
     /// Collector field: set by code (tests point it at a stand-in API server).
     pub kubeconfig: Option<PathBuf>,
+}
+
+impl ApiConfig {
+    /// For components without `auth_type` (the loadbalancing exporter's `k8s` resolver): the
+    /// order the Collector's controller-runtime `GetConfig` follows: `$KUBECONFIG`, else
+    /// in-cluster (`KUBERNETES_SERVICE_HOST` set), else `~/.kube/config`.
+    pub fn discover() -> ApiConfig {
+        let in_cluster = std::env::var_os("KUBERNETES_SERVICE_HOST").is_some_and(|h| !h.is_empty());
+        let auth_type = if std::env::var_os("KUBECONFIG").is_some_and(|k| !k.is_empty()) || !in_cluster {
+            AuthType::KubeConfig
+        } else {
+            AuthType::ServiceAccount
+        };
+        ApiConfig { auth_type, ..Default::default() }
+    }
 }
 
 /// Why no client could be built.

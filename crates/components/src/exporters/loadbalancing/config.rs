@@ -224,6 +224,8 @@ impl ComponentConfig for LoadBalancingConfig {
         if let Some(k) = &r.k8s {
             if k.service.is_empty() {
                 e.push(FieldError::new("resolver::k8s::service", "is required (`name` or `name.namespace`)"));
+            } else if let Err(m) = super::resolver::parse_service(k.service.trim()) {
+                e.push(FieldError::new("resolver::k8s::service", m));
             }
             if k.ports.is_empty() || k.ports.contains(&0) {
                 e.push(FieldError::new("resolver::k8s::ports", "must list at least one port, none 0"));

@@ -4,9 +4,11 @@
 //! same ring (as the Collector's resolvers do).
 
 mod dns;
+mod k8s;
 mod static_hosts;
 
 pub use dns::DnsResolver;
+pub use k8s::{parse_service, K8sResolver};
 pub use static_hosts::StaticResolver;
 
 use std::sync::Arc;
@@ -40,7 +42,6 @@ pub trait Resolver: Send + Sync + 'static {
 }
 
 /// What a resolver reports to: the channel the exporter watches and the resolver metrics.
-#[allow(dead_code)] // TEMP until the dns/k8s resolvers land
 pub struct Publisher {
     tx: watch::Sender<Backends>,
     resolutions_ok: Counter,
@@ -98,8 +99,7 @@ impl Publisher {
     }
 
     /// A failed resolution: counted and logged; the last list stays.
-    #[allow(dead_code)] // TEMP until the dns/k8s resolvers land
-    pub fn failed(&self, resolver: &str, error: &str) {
+        pub fn failed(&self, resolver: &str, error: &str) {
         self.resolutions_failed.add(1);
         tracing::warn!(resolver, error, "Resolving the load-balancing backends failed; keeping the last list.");
     }
@@ -113,8 +113,8 @@ pub fn from_config(cfg: &super::config::ResolverConfig) -> Result<Arc<dyn Resolv
     if let Some(d) = &cfg.dns {
         return Ok(Arc::new(DnsResolver::new(d).map_err(|e| format!("resolver::dns: {e}"))?));
     }
-    if cfg.k8s.is_some() {
-        return Err("resolver::k8s is not built yet".into());
+    if let Some(k) = &cfg.k8s {
+        return Ok(Arc::new(K8sResolver::new(k)?));
     }
     Err("no resolver configured: set one of `static`, `dns` or `k8s`".into())
 }

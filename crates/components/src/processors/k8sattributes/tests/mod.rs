@@ -1,7 +1,6 @@
-//! The processor against a stand-in API server ([`apiserver`]): what a user checks is
+//! The processor against the stand-in API server ([`crate::k8s::testserver`]): what a user checks is
 //! the resource attributes their data leaves with.
 
-mod apiserver;
 mod graph;
 mod service;
 
@@ -20,8 +19,8 @@ use switchyard_pdata::proto::trace::v1::ResourceSpans;
 use switchyard_pdata::value::{as_string, str_value};
 
 use super::{parts, K8sAttributesConfig, K8sAttributesProcessor, Watcher, BYTES_GAUGE, PODS_GAUGE};
+use crate::k8s::testserver::{ApiServer, Kind as K};
 use crate::k8s::{ApiConfig, AuthType};
-use apiserver::{ApiServer, Kind as K};
 
 fn parse(yaml: &str) -> K8sAttributesConfig {
     let node = config::parse("t.yaml", yaml).expect("yaml");
@@ -227,7 +226,10 @@ async fn labels_and_annotations_are_extracted_with_key_and_key_regex_from_pod_an
 #[tokio::test]
 async fn the_filter_is_sent_to_the_server_as_the_namespace_path_and_selectors() {
     let server = ApiServer::start().await;
-    server.apply(K::Pod, pod("team-a", "in-a", "ua", "10.2.0.1"));
+    // The stand-in applies label selectors: in-a carries the `app=web` the filter asks for.
+    let mut in_a = pod("team-a", "in-a", "ua", "10.2.0.1");
+    in_a["metadata"]["labels"]["app"] = json!("web");
+    server.apply(K::Pod, in_a);
     server.apply(K::Pod, pod("team-b", "in-b", "ub", "10.2.0.2"));
     let yaml = format!(
         "{KUBECONFIG}filter:\n  namespace: team-a\n  node: node-1\n  labels:\n    - key: app\n      value: web\n    - key: canary\n      op: does-not-exist\n  fields:\n    - key: status.phase\n      value: Pending\n      op: not-equals\n"

@@ -6,8 +6,8 @@
 use serde_json::{json, Value};
 use switchyard_core::component::Component;
 
-use super::apiserver::{ApiServer, Kind as K};
 use super::{get, replicaset, run, start, KUBECONFIG};
+use crate::k8s::testserver::{ApiServer, Kind as K};
 
 const DIGEST: &str = "sha256:b248ef911f93ae27cbbc85056d1ffacc87fd941bbdc2ffd951b6df8df72b8096";
 

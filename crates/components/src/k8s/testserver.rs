@@ -1,30 +1,43 @@
-//! A stand-in Kubernetes API server on 127.0.0.1 for the processor's tests: pods,
-//! replicasets, namespaces and nodes, list and watch.
+//! A stand-in Kubernetes API server on 127.0.0.1 for the tests of every component that
+//! talks to the API through [`crate::k8s`] (`k8sattributes`, the `loadbalancing` exporter's
+//! `k8s` resolver): pods, replicasets, namespaces, nodes and EndpointSlices, list and watch.
 //!
 //! Checked against the Kubernetes "API Concepts" documentation (efficient detection of
-//! changes, resource versions, chunked lists, watch event framing) and against what
-//! kube-core 5.0 sends (`request.rs`, `params.rs`) and kube-runtime's `watcher` does:
+//! changes, resource versions, chunked lists, watch event framing), the EndpointSlice API
+//! reference (`discovery.k8s.io/v1`: `addressType`, `endpoints[].addresses`,
+//! `endpoints[].conditions.{ready,serving,terminating}`, `endpoints[].hostname`, `ports`, the
+//! `kubernetes.io/service-name` label) and against what kube-core 5.0 sends (`request.rs`,
+//! `params.rs`) and kube-runtime's `watcher` does:
 //!
 //! - **List** `GET /api/v1/pods?limit=500[&fieldSelector=..][&labelSelector=..]` (or
 //!   `/api/v1/namespaces/{ns}/pods`, `/apis/apps/v1/[namespaces/{ns}/]replicasets`,
-//!   `/api/v1/namespaces`, `/api/v1/nodes`): a `*List` whose `metadata.resourceVersion` is
-//!   the store's current version; every item carries its own `metadata.resourceVersion`.
-//!   Items of a list have no `apiVersion`/`kind` (the real server omits them). `limit` is
-//!   honoured with a `continue` token, as kube pages by 500.
-//! - **Watch** `...?watch=true&timeoutSeconds=290&allowWatchBookmarks=true&resourceVersion=N`:
+//!   `/apis/discovery.k8s.io/v1/[namespaces/{ns}/]endpointslices`, `/api/v1/namespaces`,
+//!   `/api/v1/nodes`): a `*List` whose `metadata.resourceVersion` is the store's current
+//!   version; every item carries its own `metadata.resourceVersion`. Items of a list have no
+//!   `apiVersion`/`kind` (the real server omits them). `limit` is honoured with a `continue`
+//!   token, as kube pages by 500.
+//! - **Watch** `...?watch=true&timeoutSeconds=N&allowWatchBookmarks=true&resourceVersion=V`:
 //!   a chunked stream of newline-delimited `{"type":"ADDED|MODIFIED|DELETED","object":{..}}`,
-//!   starting with every change after version N, then live changes. `resourceVersion` unset
-//!   or `"0"` starts with a synthetic ADDED per current object, as the real server does.
-//!   Nothing is compacted, so `410 Gone` never happens; bookmarks are optional for a
-//!   server and none are sent.
+//!   starting with every change after version V, then live changes, ended by the server after
+//!   `timeoutSeconds` (as the real server does; the client then re-watches from its last
+//!   version). `resourceVersion` unset or `"0"` starts with a synthetic ADDED per current
+//!   object, as the real server does. Nothing is compacted, so `410 Gone` never happens;
+//!   bookmarks are optional for a server and none are sent.
+//! - **Label selectors** are applied for the equality forms (`k=v`, `k==v`, `k!=v`, `k`,
+//!   `!k`, comma-separated, all must hold), to lists, watches and the events a watch sends,
+//!   as the real server does; set forms (`in`, `notin`) are refused with 400. An object
+//!   modified so that it no longer matches is sent as MODIFIED only while it matches (the
+//!   real server sends DELETED then; no test relies on either).
 //! - **Metadata-only requests**: with `Accept: application/json;as=PartialObjectMetadataList;
 //!   g=meta.k8s.io;v=v1` (lists) or `as=PartialObjectMetadata` (watches), which kube sends for
 //!   `Api<PartialObjectMeta<K>>`, objects are reduced to `metadata` with
 //!   `apiVersion: meta.k8s.io/v1`, `kind: PartialObjectMetadata`.
 //! - **Auth**: every request must carry `Authorization: Bearer test-token` (from the
 //!   kubeconfig the tests write); otherwise 401 with a `Status` body.
+//! - **Outages**: [`ApiServer::refuse`] makes every new request fail with a `Status` body
+//!   (e.g. 403 Forbidden, what a missing RBAC rule gives) until it is lifted.
 //!
-//! Field and label selectors are recorded (tests assert what the client sent), not applied.
+//! Field selectors are recorded (tests assert what the client sent), not applied.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -41,16 +54,23 @@ use tokio::sync::broadcast;
 /// The resource kinds served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
+    /// `v1` Pod.
     Pod,
+    /// `apps/v1` ReplicaSet.
     ReplicaSet,
+    /// `v1` Namespace.
     Namespace,
+    /// `v1` Node.
     Node,
+    /// `discovery.k8s.io/v1` EndpointSlice.
+    EndpointSlice,
 }
 
 impl Kind {
     fn api_version(self) -> &'static str {
         match self {
             Kind::ReplicaSet => "apps/v1",
+            Kind::EndpointSlice => "discovery.k8s.io/v1",
             _ => "v1",
         }
     }
@@ -60,6 +80,7 @@ impl Kind {
             Kind::ReplicaSet => "ReplicaSet",
             Kind::Namespace => "Namespace",
             Kind::Node => "Node",
+            Kind::EndpointSlice => "EndpointSlice",
         }
     }
 }
@@ -79,6 +100,7 @@ struct Store {
     objects: BTreeMap<(Kind, String, String), Value>,
     history: Vec<Change>,
     requests: Vec<String>,
+    refuse: Option<StatusCode>,
 }
 
 /// The running stand-in.
@@ -102,6 +124,7 @@ fn ns_of(obj: &Value) -> String {
 }
 
 impl ApiServer {
+    /// Listens on a free loopback port and writes the kubeconfig pointing at it.
     pub async fn start() -> ApiServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -160,6 +183,12 @@ impl ApiServer {
         let _ = self.changes.send(c);
     }
 
+    /// From now on every request fails with `code` (`None`: served again). Watches already
+    /// open go on until their `timeoutSeconds`.
+    pub fn refuse(&self, code: Option<StatusCode>) {
+        self.store.lock().unwrap().refuse = code;
+    }
+
     /// Every request so far, as path and query.
     pub fn requests(&self) -> Vec<String> {
         self.store.lock().unwrap().requests.clone()
@@ -182,6 +211,10 @@ fn route(path: &str) -> Option<(Kind, String)> {
         ["api", "v1", "nodes"] => Some((Kind::Node, String::new())),
         ["apis", "apps", "v1", "replicasets"] => Some((Kind::ReplicaSet, String::new())),
         ["apis", "apps", "v1", "namespaces", ns, "replicasets"] => Some((Kind::ReplicaSet, ns.to_string())),
+        ["apis", "discovery.k8s.io", "v1", "endpointslices"] => Some((Kind::EndpointSlice, String::new())),
+        ["apis", "discovery.k8s.io", "v1", "namespaces", ns, "endpointslices"] => {
+            Some((Kind::EndpointSlice, ns.to_string()))
+        }
         _ => None,
     }
 }
@@ -201,7 +234,14 @@ fn shape(kind: Kind, obj: &Value, meta_only: bool, in_list: bool) -> Value {
 
 fn handle(st: &Mutex<Store>, ch: &broadcast::Sender<Change>, uri: Uri, headers: HeaderMap) -> Response {
     let path_q = uri.path_and_query().map(|p| p.to_string()).unwrap_or_default();
-    st.lock().unwrap().requests.push(path_q);
+    let refuse = {
+        let mut st = st.lock().unwrap();
+        st.requests.push(path_q);
+        st.refuse
+    };
+    if let Some(code) = refuse {
+        return status(code, code.canonical_reason().unwrap_or("Error"), "refused by the test");
+    }
     if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer test-token") {
         return status(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
     }
@@ -211,7 +251,13 @@ fn handle(st: &Mutex<Store>, ch: &broadcast::Sender<Change>, uri: Uri, headers: 
     let q: BTreeMap<String, String> = uri.query().map(|q| url_pairs(q).collect()).unwrap_or_default();
     let accept = headers.get("accept").and_then(|v| v.to_str().ok()).unwrap_or_default();
     let meta_only = accept.contains("as=PartialObjectMetadata");
-    let matches = move |k: Kind, n: &str| k == kind && (ns.is_empty() || n == ns);
+    let selector = match q.get("labelSelector").map(|s| parse_selector(s)).transpose() {
+        Ok(s) => Arc::new(s.unwrap_or_default()),
+        Err(e) => return status(StatusCode::BAD_REQUEST, "BadRequest", &e),
+    };
+    let matches = move |k: Kind, n: &str, obj: &Value| {
+        k == kind && (ns.is_empty() || n == ns) && selector.iter().all(|t| t.holds(&obj["metadata"]["labels"]))
+    };
     if q.get("watch").map(String::as_str) == Some("true") {
         let rx = ch.subscribe();
         let from = q.get("resourceVersion").cloned().unwrap_or_default();
@@ -219,12 +265,12 @@ fn handle(st: &Mutex<Store>, ch: &broadcast::Sender<Change>, uri: Uri, headers: 
         let initial: Vec<Change> = if from.is_empty() || from == "0" {
             st.objects
                 .iter()
-                .filter(|((k, n, _), _)| matches(*k, n))
+                .filter(|((k, n, _), o)| matches(*k, n, o))
                 .map(|((k, n, _), o)| Change { rv: st.rv, kind: *k, ns: n.clone(), ty: "ADDED", obj: o.clone() })
                 .collect()
         } else {
             let from: u64 = from.parse().unwrap_or(0);
-            st.history.iter().filter(|c| c.rv > from && matches(c.kind, &c.ns)).cloned().collect()
+            st.history.iter().filter(|c| c.rv > from && matches(c.kind, &c.ns, &c.obj)).cloned().collect()
         };
         let after = st.rv;
         drop(st);
@@ -241,15 +287,17 @@ fn handle(st: &Mutex<Store>, ch: &broadcast::Sender<Change>, uri: Uri, headers: 
                 }
             }
         })
-        .filter(move |c| futures::future::ready(c.rv > after && matches(c.kind, &c.ns)));
-        let stream = futures::stream::iter(initial).chain(live).map(move |c| line(&c));
+        .filter(move |c| futures::future::ready(c.rv > after && matches(c.kind, &c.ns, &c.obj)));
+        let timeout = q.get("timeoutSeconds").and_then(|t| t.parse::<u64>().ok()).unwrap_or(1800);
+        let end = tokio::time::sleep(std::time::Duration::from_secs(timeout));
+        let stream = futures::stream::iter(initial).chain(live).take_until(end).map(move |c| line(&c));
         return Response::builder().header("content-type", "application/json").body(Body::from_stream(stream)).unwrap();
     }
     let st = st.lock().unwrap();
     let all: Vec<Value> = st
         .objects
         .iter()
-        .filter(|((k, n, _), _)| matches(*k, n))
+        .filter(|((k, n, _), o)| matches(*k, n, o))
         .map(|((k, _, _), o)| shape(*k, o, meta_only, true))
         .collect();
     let offset: usize = q.get("continue").and_then(|c| c.parse().ok()).unwrap_or(0);
@@ -266,6 +314,47 @@ fn handle(st: &Mutex<Store>, ch: &broadcast::Sender<Change>, uri: Uri, headers: 
     };
     let body = json!({"apiVersion": api_version, "kind": list_kind, "metadata": meta, "items": items});
     ([("content-type", "application/json")], body.to_string()).into_response()
+}
+
+/// One term of a label selector (equality forms only).
+enum Term {
+    Eq(String, String),
+    Ne(String, String),
+    Exists(String),
+    Absent(String),
+}
+
+impl Term {
+    fn holds(&self, labels: &Value) -> bool {
+        let get = |k: &str| labels.get(k).and_then(Value::as_str);
+        match self {
+            Term::Eq(k, v) => get(k) == Some(v.as_str()),
+            Term::Ne(k, v) => get(k) != Some(v.as_str()),
+            Term::Exists(k) => get(k).is_some(),
+            Term::Absent(k) => get(k).is_none(),
+        }
+    }
+}
+
+fn parse_selector(s: &str) -> Result<Vec<Term>, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            if t.contains(" in ") || t.contains(" notin ") || t.contains('(') {
+                return Err(format!("set-based selector {t:?} is not supported by the stand-in"));
+            }
+            Ok(if let Some((k, v)) = t.split_once("!=") {
+                Term::Ne(k.trim().into(), v.trim().into())
+            } else if let Some((k, v)) = t.split_once("==").or_else(|| t.split_once('=')) {
+                Term::Eq(k.trim().into(), v.trim().into())
+            } else if let Some(k) = t.strip_prefix('!') {
+                Term::Absent(k.trim().into())
+            } else {
+                Term::Exists(t.into())
+            })
+        })
+        .collect()
 }
 
 /// Decoded `k=v` pairs of a query string.
