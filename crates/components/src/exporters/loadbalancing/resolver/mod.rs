@@ -99,7 +99,7 @@ impl Publisher {
     }
 
     /// A failed resolution: counted and logged; the last list stays.
-        pub fn failed(&self, resolver: &str, error: &str) {
+    pub fn failed(&self, resolver: &str, error: &str) {
         self.resolutions_failed.add(1);
         tracing::warn!(resolver, error, "Resolving the load-balancing backends failed; keeping the last list.");
     }
