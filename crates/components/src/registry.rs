@@ -141,6 +141,10 @@ mod tests {
                     (Kind::Processor, "tail_sampling", Err(e)) => {
                         assert!(e[0].message.contains("at least one policy is required"), "{e:?}")
                     }
+                    // As in the Collector: the backends have to come from somewhere.
+                    (Kind::Exporter, "loadbalancing", Err(e)) => {
+                        assert!(e[0].message.contains("no resolver configured"), "{e:?}")
+                    }
                     (_, ty, Err(e)) => panic!("default config of {} {ty} is invalid: {e:?}", kind.word()),
                 }
             }
