@@ -8,6 +8,12 @@ cd "$(dirname "$0")/.."
 SWITCHYARD_PY=$(scripts/backends/otel-venv.sh)
 export SWITCHYARD_PY
 echo "== python venv: $SWITCHYARD_PY" >&2
+# The Zipkin protobuf exporter needs protobuf 3: its own venv (requirements-zipkin-proto.txt).
+SWITCHYARD_ZIPKIN_PROTO_PY=$(scripts/backends/zipkin-proto-venv.sh)
+export SWITCHYARD_ZIPKIN_PROTO_PY
+# The Jaeger clients (the SDK's last Jaeger exporters, whose pins clash with the venv above).
+SWITCHYARD_JAEGER_PY=$(scripts/backends/jaeger-venv.sh)
+export SWITCHYARD_JAEGER_PY
 # Prometheus, VictoriaMetrics (Debian) and the Kafka-protocol broker (built once).
 echo "== backends" >&2
 scripts/backends/install.sh

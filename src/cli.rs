@@ -35,6 +35,45 @@ pub enum Command {
     Components,
     /// Send generated telemetry to an OTLP endpoint and report what was accepted.
     Gen(Box<GenArgs>),
+    /// Print the pipeline graph (receivers → processors → exporters, connectors between
+    /// pipelines) as text, Graphviz DOT or Mermaid.
+    Graph(GraphArgs),
+    /// Ask a running gateway's health_check extension whether it is healthy (exit 0 on
+    /// HTTP 200): a container HEALTHCHECK or probe that needs no curl in the image.
+    Healthcheck(HealthcheckArgs),
+}
+
+/// How `switchyard graph` prints.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphFormat {
+    /// One block per pipeline.
+    Text,
+    /// Graphviz: `switchyard graph --format dot | dot -Tsvg > graph.svg`.
+    Dot,
+    /// A Mermaid flowchart, for Markdown that renders it.
+    Mermaid,
+}
+
+/// `switchyard graph`.
+#[derive(Args, Debug)]
+pub struct GraphArgs {
+    /// The configuration, as for running.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Output form.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: GraphFormat,
+}
+
+/// `switchyard healthcheck`.
+#[derive(Args, Debug)]
+pub struct HealthcheckArgs {
+    /// The health_check extension's URL (`http://host:port/path`).
+    #[arg(long, env = "SWITCHYARD_HEALTHCHECK_URL", default_value = "http://127.0.0.1:13133/")]
+    pub url: String,
+    /// Give up after this long (`2s`, `500ms`).
+    #[arg(long, default_value = "5s")]
+    pub timeout: String,
 }
 
 /// The signal to generate.

@@ -37,6 +37,8 @@ fn main() -> ExitCode {
             Some(cli::Command::Validate(args)) => commands::validate::validate(&args),
             Some(cli::Command::Components) => commands::components::components(),
             Some(cli::Command::Gen(args)) => commands::gen::gen(*args).await,
+            Some(cli::Command::Graph(args)) => commands::graph::graph(&args),
+            Some(cli::Command::Healthcheck(args)) => commands::healthcheck::healthcheck(&args).await,
         }
     });
     match result {

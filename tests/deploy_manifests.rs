@@ -1,4 +1,5 @@
-//! The Kubernetes manifests in `deploy/kubernetes/` (seed 003's two tiers): every document
+//! The Kubernetes manifests of the two-tier overlay (seed 003), `deploy/kubernetes/overlays/two-tier`
+//! and the bases it applies (`base/namespace`, `base/two-tier`), read as files: every document
 //! parses, the objects reference each other as a cluster would resolve them (the resolver's
 //! Service, selectors, ports, RBAC, mounted ConfigMaps), and both embedded Switchyard
 //! configs pass `switchyard validate`.
@@ -27,21 +28,29 @@ impl Doc {
     }
 }
 
+/// The overlay and the bases it lists (tests/deploy_kubernetes renders it with kubectl).
+const DIRS: [&str; 3] = ["overlays/two-tier", "base/namespace", "base/two-tier"];
+
 fn dir() -> PathBuf {
     support::root().join("deploy/kubernetes")
 }
 
-/// Every document of every `*.yaml` file, parsed with the project's YAML reader.
+/// Every document of every `*.yaml` file of DIRS, parsed with the project's YAML reader;
+/// `file` is the path under deploy/kubernetes.
 fn docs() -> Vec<Doc> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir())
-        .expect("deploy/kubernetes exists")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .collect();
-    files.sort();
+    let mut files: Vec<PathBuf> = Vec::new();
+    for d in DIRS {
+        let mut in_dir: Vec<PathBuf> = std::fs::read_dir(dir().join(d))
+            .unwrap_or_else(|e| panic!("deploy/kubernetes/{d}: {e}"))
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+            .collect();
+        in_dir.sort();
+        files.extend(in_dir);
+    }
     let mut out = Vec::new();
     for path in files {
-        let file = path.file_name().expect("a file name").to_string_lossy().into_owned();
+        let file = path.strip_prefix(dir()).expect("under deploy/kubernetes").to_string_lossy().into_owned();
         let text = std::fs::read_to_string(&path).expect("readable");
         let mut part = String::new();
         let mut parts = Vec::new();
@@ -143,13 +152,25 @@ fn every_document_parses_and_everything_is_in_the_namespace() {
     for d in docs.iter().filter(|d| !matches!(d.kind(), "Namespace" | "Kustomization")) {
         assert_eq!(d.v["metadata"]["namespace"], NS, "{} {} in {}", d.kind(), d.name(), d.file);
     }
-    // The kustomization applies every manifest, in file order.
-    let k = docs.iter().find(|d| d.kind() == "Kustomization").expect("kustomization.yaml");
-    let listed: Vec<&str> = k.v["resources"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
-    let mut files: Vec<&str> =
-        docs.iter().filter(|d| d.kind() != "Kustomization").map(|d| d.file.as_str()).collect::<Vec<_>>();
-    files.dedup();
-    assert_eq!(listed, files);
+    // The overlay applies both bases, and each base's kustomization applies every manifest of
+    // its directory, in file order.
+    let listed = |dir: &str| -> Vec<String> {
+        let k = docs
+            .iter()
+            .find(|d| d.kind() == "Kustomization" && d.file == format!("{dir}/kustomization.yaml"))
+            .unwrap_or_else(|| panic!("no {dir}/kustomization.yaml"));
+        k.v["resources"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(listed("overlays/two-tier"), ["../../base/namespace", "../../base/two-tier"]);
+    for base in ["base/namespace", "base/two-tier"] {
+        let mut files: Vec<String> = docs
+            .iter()
+            .filter(|d| d.kind() != "Kustomization" && d.file.starts_with(&format!("{base}/")))
+            .map(|d| d.file[base.len() + 1..].to_string())
+            .collect();
+        files.dedup();
+        assert_eq!(listed(base), files, "{base}");
+    }
 }
 
 #[test]

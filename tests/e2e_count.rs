@@ -127,10 +127,14 @@ fn spans_span_events_and_logs_are_counted_per_service_route_and_severity_in_prom
     assert_eq!(
         counts(&prom.url, &format!("log_record_count{run}"), &["job"], 17.0),
         expect(&[("cart", 5.0), ("checkout", 12.0)]),
+        "{}",
+        gw.logs()
     );
     assert_eq!(
         counts(&prom.url, &format!("error_log_count{run}"), &["job"], 5.0),
         expect(&[("cart", 1.0), ("checkout", 4.0)]),
+        "{}",
+        gw.logs()
     );
     // Nothing refused or dropped on the way, no condition failed.
     assert_eq!(gw.metric("otelcol_exporter_send_failed_metric_points"), 0.0, "{}", gw.logs());

@@ -45,6 +45,11 @@ service:
 
 /// Tier-1: OTLP/HTTP in, `loadbalancing` over `backends` with `extra` exporter settings.
 fn tier1(http: u16, backends: &[String], extra: &str) -> Gateway {
+    tier1_for("traces", http, backends, extra)
+}
+
+/// [`tier1`] with a `signal` pipeline.
+fn tier1_for(signal: &str, http: u16, backends: &[String], extra: &str) -> Gateway {
     let hosts: Vec<String> = backends.iter().map(|b| format!("          - {b}")).collect();
     let cfg = format!(
         r#"
@@ -67,7 +72,7 @@ exporters:
 {hosts}
 service:
   pipelines:
-    traces:
+    {signal}:
       receivers: [otlp]
       exporters: [loadbalancing]
 "#,
@@ -307,4 +312,90 @@ service:
     let used: BTreeSet<&String> = c.keys().map(|(_, m)| m).collect();
     assert_eq!(used.len(), 2, "8 services spread over both gateways: {c:?}");
     drop(t2);
+}
+
+/// (service, metric, the point's one attribute).
+type Series = (String, String, String);
+
+/// `routing_key: streamID`: 4 cumulative rounds of 36 series (2 services × (a sum of 12 routes
+/// and a gauge of 6 rooms)) over three backends. Every point of a series reaches the same
+/// backend (what a stateful consumer such as `cumulativetodelta` needs), one metric's series
+/// spread over the backends, and each cut metric keeps its type and unit.
+#[test]
+fn routing_by_stream_keeps_each_series_on_one_backend() {
+    let sinks = [Sink::start(&[]), Sink::start(&[]), Sink::start(&[])];
+    let backends: Vec<String> = sinks.iter().map(|s| s.grpc_endpoint()).collect();
+    let http = free_port();
+    let t1 = tier1_for("metrics", http, &backends, "    routing_key: streamID");
+    let run = format!("lbm{}", std::process::id());
+    let points = |attr: &str, n: usize, round: usize| -> String {
+        let p: Vec<String> = (0..n)
+            .map(|k| {
+                format!(
+                    r#"{{"attributes":[{{"key":"{attr}","value":{{"stringValue":"{attr}-{k}"}}}}],"timeUnixNano":"{t}","asInt":"{round}"}}"#,
+                    t = 1_700_000_000_000_000_000u64 + round as u64 * 1_000_000_000
+                )
+            })
+            .collect();
+        p.join(",")
+    };
+    for round in 1..=4 {
+        let resources: Vec<String> = ["svc-a", "svc-b"]
+            .iter()
+            .map(|svc| {
+                format!(
+                    r#"{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"{svc}"}}}},{{"key":"run.id","value":{{"stringValue":"{run}"}}}}]}},
+"scopeMetrics":[{{"scope":{{"name":"lb-test"}},"metrics":[
+{{"name":"requests","unit":"1","sum":{{"aggregationTemporality":2,"isMonotonic":true,"dataPoints":[{sum}]}}}},
+{{"name":"temperature","unit":"Cel","gauge":{{"dataPoints":[{gauge}]}}}}]}}]}}"#,
+                    sum = points("route", 12, round),
+                    gauge = points("room", 6, round),
+                )
+            })
+            .collect();
+        let body = format!(r#"{{"resourceMetrics":[{}]}}"#, resources.join(","));
+        assert_eq!(http_post_json(&format!("127.0.0.1:{http}"), "/v1/metrics", &body), 200);
+    }
+    let total = || sinks.iter().map(|s| s.items("metrics", Some(&run))).sum::<usize>();
+    assert!(wait_until(Duration::from_secs(20), || total() >= 144), "got {} of 144 points\n{}", total(), t1.logs());
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(total(), 144, "every point once");
+    // Per series (service, metric, attribute): the backends it reached and its values.
+    let mut series: BTreeMap<Series, (BTreeSet<usize>, Vec<String>)> = BTreeMap::new();
+    let mut metric_backends: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+    for (b, s) in sinks.iter().enumerate() {
+        for r in s.requests().iter().filter(|r| r["signal"] == "metrics") {
+            for rm in r["request"]["resourceMetrics"].as_array().into_iter().flatten() {
+                for m in rm["scopeMetrics"].as_array().into_iter().flatten().flat_map(|sm| sm["metrics"].as_array()) {
+                    for m in m {
+                        let unit = if m["name"] == "requests" { "1" } else { "Cel" };
+                        assert_eq!(m["unit"], unit, "a cut metric keeps its unit: {m}");
+                        if m["name"] == "requests" {
+                            assert_eq!(m["sum"]["isMonotonic"], true, "and its monotonicity: {m}");
+                        }
+                    }
+                }
+            }
+            for it in items_of(&r["request"], Some(&run)) {
+                let name = it.item["metricName"].as_str().unwrap_or_default().to_string();
+                let attr = it.attr("route").or(it.attr("room")).unwrap_or_default();
+                let e = series
+                    .entry((it.resource_attr("service.name").unwrap_or_default(), name.clone(), attr))
+                    .or_default();
+                e.0.insert(b);
+                e.1.push(it.item["asInt"].as_str().unwrap_or_default().to_string());
+                metric_backends.entry(name).or_default().insert(b);
+            }
+        }
+    }
+    assert_eq!(series.len(), 36, "2 services × 18 series");
+    for (k, (backends, values)) in &series {
+        assert_eq!(backends.len(), 1, "series {k:?} on one backend: {backends:?}");
+        let mut v = values.clone();
+        v.sort();
+        assert_eq!(v, ["1", "2", "3", "4"], "series {k:?}: every round once");
+    }
+    assert_eq!(metric_backends["requests"].len(), 3, "one metric's series spread over the backends");
+    let per_backend: Vec<usize> = sinks.iter().map(|s| s.items("metrics", Some(&run))).collect();
+    assert!(per_backend.iter().all(|&n| n > 0), "every backend takes a share: {per_backend:?}");
 }

@@ -4,11 +4,12 @@
 # tansu Kafka-protocol broker (crates.io; built once, ~17 min on 2 cores, then skipped).
 # Arize Phoenix (PyPI arize-phoenix, its own venv; seed 002 routes AI spans to it).
 # The Loki stand-in and the OTLP sink are Python (otel-venv.sh). dnsmasq (Debian dnsmasq-base):
-# the DNS server the resourcedetection system tests start on 127.0.0.1.
+# the DNS server the resourcedetection system tests start on 127.0.0.1. graphviz: `dot`, which
+# renders `switchyard graph --format dot` in tests/cli_graph.rs.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 BE_NAME=install
-be_install prometheus victoria-metrics dnsmasq-base
+be_install prometheus victoria-metrics dnsmasq-base graphviz chromium
 TANSU=${TANSU_BIN:-$(command -v tansu || echo "${CARGO_HOME:-$HOME/.cargo}/bin/tansu")}
 if [ ! -x "$TANSU" ]; then
   be_log "building tansu 0.6.0 (one time, ~17 min)"
@@ -20,4 +21,8 @@ if [ ! -x "$PHOENIX_VENV/bin/phoenix" ]; then
   python3 -m venv "$PHOENIX_VENV" || be_die "python3 -m venv $PHOENIX_VENV failed"
   "$PHOENIX_VENV/bin/pip" install -q --disable-pip-version-check "arize-phoenix==20.26.1" >&2 || be_die "pip install arize-phoenix failed"
 fi
+# podman, runc, systemd-analyze, openssl and SkyPilot's parser for the deploy/ tests.
+"$BE_DIR/deploy-tools.sh"
+# kubectl/kustomize, helm, kubernetes-validate, docker-compose: the deploy/ tests.
+"$(dirname "$0")/k8s-tools.sh"
 be_log "backends installed"

@@ -2,5 +2,7 @@
 
 pub mod components;
 pub mod gen;
+pub mod graph;
+pub mod healthcheck;
 pub mod run;
 pub mod validate;

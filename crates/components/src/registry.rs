@@ -37,14 +37,26 @@ pub fn registry() -> Result<Registry, RegistryError> {
     r.exporter(crate::exporters::loadbalancing::LoadBalancingExporterFactory)?;
     #[cfg(feature = "exporter-debug")]
     r.exporter(crate::exporters::debug::DebugExporterFactory)?;
+    #[cfg(feature = "exporter-nop")]
+    r.exporter(crate::exporters::nop::NopExporterFactory)?;
+    #[cfg(feature = "receiver-nop")]
+    r.receiver(crate::receivers::nop::NopReceiverFactory)?;
     #[cfg(feature = "exporter-prometheusremotewrite")]
     r.exporter(crate::exporters::prometheusremotewrite::PrometheusRemoteWriteExporterFactory)?;
+    #[cfg(feature = "exporter-prometheus")]
+    r.exporter(crate::exporters::prometheus::PrometheusExporterFactory)?;
     #[cfg(feature = "exporter-loki")]
     r.exporter(crate::exporters::loki::LokiExporterFactory)?;
     #[cfg(feature = "exporter-kafka")]
     r.exporter(crate::exporters::kafka::KafkaExporterFactory)?;
     #[cfg(feature = "receiver-kafka")]
     r.receiver(crate::receivers::kafka::KafkaReceiverFactory)?;
+    #[cfg(feature = "receiver-prometheus")]
+    r.receiver(crate::receivers::prometheus::PrometheusReceiverFactory)?;
+    #[cfg(feature = "receiver-zipkin")]
+    r.receiver(crate::receivers::zipkin::ZipkinReceiverFactory)?;
+    #[cfg(feature = "receiver-jaeger")]
+    r.receiver(crate::receivers::jaeger::JaegerReceiverFactory)?;
     #[cfg(feature = "connector-count")]
     r.connector(crate::connectors::count::CountConnectorFactory)?;
     #[cfg(feature = "connector-forward")]
@@ -59,6 +71,12 @@ pub fn registry() -> Result<Registry, RegistryError> {
     r.extension(crate::extensions::file_storage::FileStorageExtensionFactory)?;
     #[cfg(feature = "extension-health_check")]
     r.extension(crate::extensions::health_check::HealthCheckExtensionFactory)?;
+    #[cfg(feature = "extension-zpages")]
+    r.extension(crate::extensions::zpages::ZPagesExtensionFactory)?;
+    #[cfg(feature = "extension-pprof")]
+    r.extension(crate::extensions::pprof::PprofExtensionFactory)?;
+    #[cfg(feature = "extension-healthcheckv2")]
+    r.extension(crate::extensions::healthcheckv2::HealthCheckV2ExtensionFactory)?;
     #[cfg(feature = "extension-bearertokenauth")]
     r.extension(crate::extensions::bearertokenauth::BearerTokenAuthExtensionFactory)?;
     #[cfg(feature = "extension-basicauth")]
@@ -105,7 +123,7 @@ mod tests {
                 match (kind, f.component_type(), f.parse_config(None, f.component_type())) {
                     (_, _, Ok(_)) => {}
                     // As in the Collector: `otlp:` with no protocol is an error, by design.
-                    (Kind::Receiver, "otlp", Err(e)) => {
+                    (Kind::Receiver, "otlp" | "jaeger", Err(e)) => {
                         assert!(e[0].message.contains("at least one protocol"), "{e:?}")
                     }
                     // As in the Collector: check_interval and a limit have no usable default.
@@ -126,6 +144,10 @@ mod tests {
                     (Kind::Exporter, "prometheusremotewrite", Err(e)) => {
                         assert!(e[0].message.contains("endpoint is required"), "{e:?}")
                     }
+                    // As in the Collector: the scrape endpoint has no default.
+                    (Kind::Exporter, "prometheus", Err(e)) => {
+                        assert!(e[0].message.contains("non-blank address"), "{e:?}")
+                    }
                     // As in the Collector: the actions are required.
                     (Kind::Processor, "attributes", Err(e)) => {
                         assert!(e[0].message.contains("missing required field \"actions\""), "{e:?}")
@@ -144,6 +166,10 @@ mod tests {
                     // As in the Collector: the backends have to come from somewhere.
                     (Kind::Exporter, "loadbalancing", Err(e)) => {
                         assert!(e[0].message.contains("no resolver configured"), "{e:?}")
+                    }
+                    // As in the Collector: there is nothing to scrape without scrape configs.
+                    (Kind::Receiver, "prometheus", Err(e)) => {
+                        assert!(e[0].message.contains("no Prometheus scrape_configs"), "{e:?}")
                     }
                     (_, ty, Err(e)) => panic!("default config of {} {ty} is invalid: {e:?}", kind.word()),
                 }

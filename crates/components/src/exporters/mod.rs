@@ -9,10 +9,16 @@ pub mod kafka;
 pub mod loadbalancing;
 #[cfg(feature = "exporter-loki")]
 pub mod loki;
+#[cfg(feature = "exporter-nop")]
+pub mod nop;
 #[cfg(feature = "exporter-otlp")]
 pub mod otlp;
 #[cfg(feature = "exporter-otlphttp")]
 pub mod otlphttp;
+#[cfg(feature = "exporter-prometheus")]
+pub mod prometheus;
+#[cfg(any(feature = "exporter-prometheus", feature = "exporter-prometheusremotewrite"))]
+pub mod prometheus_translate;
 #[cfg(feature = "exporter-prometheusremotewrite")]
 pub mod prometheusremotewrite;
 

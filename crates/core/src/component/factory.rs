@@ -105,6 +105,19 @@ pub trait Component: Send + Sync {
     fn shutdown(&self) -> BoxFuture<'_, ()>;
 }
 
+/// A component with nothing to start or stop (the `debug` and `nop` exporters, the `nop`
+/// receiver): what a factory returns when the consumer alone does the work.
+pub struct NoTasks;
+
+impl Component for NoTasks {
+    fn start<'a>(&'a self, _host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+}
+
 /// Where a receiver sends each signal it takes in: `None` for signals no pipeline wants.
 #[derive(Clone, Default)]
 pub struct ReceiverOutputs {

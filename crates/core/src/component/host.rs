@@ -33,12 +33,25 @@ pub trait Extension: Component {
 pub struct Host {
     extensions: Arc<BTreeMap<ComponentId, Arc<dyn Extension>>>,
     ready: Arc<AtomicBool>,
+    service: Option<Arc<crate::graph::ServiceView>>,
 }
 
 impl Host {
     /// A host with these extensions, not ready yet.
     pub fn new(extensions: BTreeMap<ComponentId, Arc<dyn Extension>>) -> Self {
-        Host { extensions: Arc::new(extensions), ready: Arc::new(AtomicBool::new(false)) }
+        Host { extensions: Arc::new(extensions), ready: Arc::new(AtomicBool::new(false)), service: None }
+    }
+
+    /// This host with a view of the service it runs (set by the graph builder).
+    pub fn with_service(mut self, view: crate::graph::ServiceView) -> Self {
+        self.service = Some(Arc::new(view));
+        self
+    }
+
+    /// The service's graph, config and telemetry, for extensions that show them (zpages);
+    /// `None` for a host made outside a graph (component tests).
+    pub fn service(&self) -> Option<&Arc<crate::graph::ServiceView>> {
+        self.service.as_ref()
     }
 
     /// The extension with this id, if configured.

@@ -7,8 +7,8 @@ mod registry;
 
 pub use factory::{
     AnyConfig, BuildError, Component, ComponentConfig, ConnectorFactory, ConnectorPipelines, ExporterFactory,
-    ExtensionFactory, FieldError, PipelineExporters, ProcessorFactory, ReceiverFactory, ReceiverOutputs, Settings,
-    StartError,
+    ExtensionFactory, FieldError, NoTasks, PipelineExporters, ProcessorFactory, ReceiverFactory, ReceiverOutputs,
+    Settings, StartError,
 };
 pub use host::{Extension, Host};
 pub use id::{ComponentId, PipelineId};

@@ -1,5 +1,5 @@
-//! `${env:NAME}` and `${file:PATH}` expansion with the Collector's semantics (see
-//! reference/collector-config.md §6.3).
+//! `${env:NAME}`, `${file:PATH}` and `${yaml:TEXT}` expansion with the Collector's semantics
+//! (see reference/collector-config.md §6.3).
 //!
 //! Runs on scalar values only (never keys), after merging. `$$` is an escaped `$`;
 //! `${NAME}` means `${env:NAME}`; `${env:NAME:-default}` gives `default` only when NAME is
@@ -8,6 +8,8 @@
 //! Collector's file provider reads it); a value that is exactly one `${file:...}` whose
 //! content is a YAML mapping or sequence becomes that tree, so a whole component config can
 //! live in its own file (errors inside it then point into that file).
+//! `${yaml:TEXT}` is TEXT itself, typed as YAML the same way: `${yaml:[a, b]}` is a list,
+//! `${yaml:{x: 1}}` a mapping, as the Collector's yaml provider retrieves it.
 
 use super::diagnostics::ConfigError;
 use super::document::{Node, Value};
@@ -47,10 +49,14 @@ pub fn expand_tree(node: &mut Node, env: &dyn Env, errors: &mut Vec<ConfigError>
                     format!("environment variable \"{name}\" is not set and has no default; using an empty value"),
                 ));
             }
-            let file_ref = text.trim().starts_with("${file:");
+            let t = text.trim();
+            let tree_ref = t.starts_with("${file:") || t.starts_with("${yaml:");
             match expand(text, env) {
-                Ok((expanded, true)) if file_ref => {
-                    let source = text.trim().trim_start_matches("${file:").trim_end_matches('}').to_string();
+                Ok((expanded, true)) if tree_ref => {
+                    let source = match t.strip_prefix("${file:") {
+                        Some(path) => path.trim_end_matches('}').to_string(),
+                        None => format!("{} (${{yaml:...}})", node.loc),
+                    };
                     match super::document::parse(&source, &expanded) {
                         Ok(tree) if matches!(tree.value, Value::Map(_) | Value::Seq(_)) => *node = tree,
                         _ => {
@@ -155,8 +161,13 @@ fn resolve(inner: &str, env: &dyn Env, depth: usize) -> Result<String, String> {
     if scheme == "file" {
         return std::fs::read_to_string(rest).map_err(|e| format!("cannot read \"{rest}\" for \"${{{inner}}}\": {e}"));
     }
+    if scheme == "yaml" {
+        return Ok(rest.to_string());
+    }
     if scheme != "env" {
-        return Err(format!("unsupported config provider \"{scheme}\" in \"${{{inner}}}\" (supported: env, file)"));
+        return Err(format!(
+            "unsupported config provider \"{scheme}\" in \"${{{inner}}}\" (supported: env, file, yaml)"
+        ));
     }
     let (name, default) = match rest.split_once(":-") {
         Some((n, d)) => (n, Some(d)),
@@ -223,5 +234,70 @@ mod tests {
         assert!(x("${http://example.com/x}").unwrap_err().contains("unsupported config provider"));
         assert!(x("${file:/nonexistent/switchyard}").unwrap_err().contains("cannot read"));
         assert!(x("${env:HOST").unwrap_err().contains("unterminated"));
+    }
+
+    /// Parses `text`, expands it and returns the tree (or the first error's message).
+    fn tree(text: &str) -> Result<Node, String> {
+        let mut node = crate::config::document::parse("test.yaml", text).map_err(|e| e.to_string())?;
+        let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+        expand_tree(&mut node, &env, &mut errors, &mut warnings);
+        match errors.first() {
+            Some(e) => Err(e.to_string()),
+            None => Ok(node),
+        }
+    }
+
+    fn get<'a>(node: &'a Node, key: &str) -> &'a Node {
+        match &node.value {
+            Value::Map(m) => &m.get(key).unwrap_or_else(|| panic!("no key {key}")).node,
+            other => panic!("not a map: {other:?}"),
+        }
+    }
+
+    fn scalar(node: &Node) -> &str {
+        match &node.value {
+            Value::Scalar { text, .. } => text,
+            other => panic!("not a scalar: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn file_provider_brings_a_value_or_a_subtree() {
+        let dir = std::env::temp_dir().join(format!("switchyard-expand-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let token = dir.join("token");
+        std::fs::write(&token, "s3cret").unwrap();
+        let sub = dir.join("receiver.yaml");
+        std::fs::write(&sub, "collection_interval: 1s\nscrapers:\n  memory:\n").unwrap();
+        let t = tree(&format!(
+            "a: ${{file:{}}}\nb: \"Bearer ${{file:{}}}\"\nc: ${{file:{}}}\n",
+            token.display(),
+            token.display(),
+            sub.display()
+        ))
+        .unwrap();
+        assert_eq!(scalar(get(&t, "a")), "s3cret");
+        assert_eq!(scalar(get(&t, "b")), "Bearer s3cret");
+        let c = get(&t, "c");
+        assert_eq!(scalar(get(c, "collection_interval")), "1s");
+        assert!(matches!(get(get(c, "scrapers"), "memory").value, Value::Null));
+        // A problem inside the included file points into that file.
+        assert_eq!(get(c, "collection_interval").loc.file.as_ref(), sub.display().to_string());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn yaml_provider_is_typed_like_yaml() {
+        let t = tree("a: \"${yaml:[x, y]}\"\nb: ${yaml:42}\nc: \"${yaml:{timeout: 2s}}\"\nd: pre-${yaml:v}\n").unwrap();
+        match &get(&t, "a").value {
+            Value::Seq(items) => assert_eq!(items.iter().map(scalar).collect::<Vec<_>>(), ["x", "y"]),
+            other => panic!("a list expected: {other:?}"),
+        }
+        assert_eq!(scalar(get(&t, "b")), "42");
+        assert!(matches!(get(&t, "b").value, Value::Scalar { plain: true, .. }), "a lone reference is typed");
+        assert_eq!(scalar(get(get(&t, "c"), "timeout")), "2s");
+        assert_eq!(scalar(get(&t, "d")), "pre-v");
+        let err = tree("a: ${http://example.com/x}\n").unwrap_err();
+        assert!(err.contains("supported: env, file, yaml"), "{err}");
     }
 }

@@ -69,6 +69,15 @@ fn inline_yaml(inline: &str) -> String {
     out
 }
 
+/// Types the Collector has removed that still run here, as aliases, with the warning their
+/// use gets: old configs keep working while they are moved to the new name.
+const REMOVED_UPSTREAM: &[(Kind, &str, &str)] = &[(
+    Kind::Exporter,
+    "logging",
+    "the logging exporter was removed from the Collector in v0.111.0; it runs here as `debug` \
+     (`loglevel` is ignored): rename it to `debug`",
+)];
+
 /// A component defined in a section.
 pub struct ComponentDef {
     /// Its id.
@@ -196,6 +205,9 @@ pub fn parse_config(root: &Node, registry: &Registry) -> Result<Config, ConfigEr
             };
             if factory.component_type() != id.ty() && factory.aliases().contains(&id.ty()) {
                 tracing::debug!(alias = id.ty(), canonical = factory.component_type(), "Component type alias used.");
+                if let Some((_, _, note)) = REMOVED_UPSTREAM.iter().find(|(k, ty, _)| *k == kind && *ty == id.ty()) {
+                    warnings.push(ConfigError::at(entry.key_loc.clone(), path.clone(), (*note).to_string()));
+                }
             }
             let body = match &entry.node.value {
                 Value::Null => None,

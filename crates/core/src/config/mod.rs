@@ -7,6 +7,7 @@ mod document;
 mod expand;
 mod load;
 mod optional;
+mod redact;
 mod telemetry;
 
 pub use de::from_node;
@@ -15,4 +16,5 @@ pub use document::{merge, parse, Entry, Location, Node, Value};
 pub use expand::{expand, expand_tree, Env, ProcessEnv};
 pub use load::{load_sources, parse_config, ComponentDef, Config, PipelineDef, Ref, ServiceConfig};
 pub use optional::Optional;
+pub use redact::{is_secret_key, redacted_config, redacted_yaml, REDACTED};
 pub use telemetry::{LogEncoding, LogLevel, LogsConfig, MetricsConfig, TelemetryConfig};

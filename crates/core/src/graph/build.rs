@@ -54,7 +54,8 @@ pub(super) fn build(cfg: &Config, telemetry: &Telemetry) -> Result<Graph, Config
     if !b.errors.is_empty() {
         return Err(ConfigErrors(b.errors));
     }
-    let host = Host::new(extensions.iter().cloned().collect::<BTreeMap<_, _>>());
+    let host = Host::new(extensions.iter().cloned().collect::<BTreeMap<_, _>>())
+        .with_service(super::ServiceView::of(cfg, telemetry));
     Ok(Graph { extensions, components: b.components, host })
 }
 

@@ -14,11 +14,18 @@
 //! flushed into exporters that are still running.
 
 mod build;
+mod picture;
+mod svg;
 #[cfg(test)]
 mod tests;
+mod view;
 
 use std::sync::Arc;
 use std::time::Duration;
+
+pub use picture::Picture;
+pub use svg::SvgNode;
+pub use view::{PipelineView, ServiceView};
 
 use crate::component::{Component, ComponentId, Extension, Host, StartError};
 use crate::config::{Config, ConfigErrors};

@@ -386,3 +386,113 @@ service:
     let b = h.sink::<Traces>("sink/b").unwrap().batches();
     assert_eq!(env_of(&b[0]), [None, None], "straight to the exporter: the processor after it is bypassed");
 }
+
+/// `switchyard graph`: a shared receiver, processors per pipeline, a connector between
+/// pipelines, and a pipeline without processors, in all three forms.
+#[test]
+fn the_picture_shows_pipelines_shared_components_and_connectors() {
+    let h = GraphHarness::new();
+    let yaml = r#"
+receivers: {source: }
+processors: {tag: , tag/"x": }
+exporters: {sink/a: , sink/b: }
+connectors:
+  by_tenant:
+    default_pipelines: [traces/b]
+service:
+  pipelines:
+    traces/in: {receivers: [source], processors: [tag, tag/"x"], exporters: [sink/a, by_tenant]}
+    traces/b: {receivers: [by_tenant, source], exporters: [sink/b, sink/a]}
+"#;
+    let root = crate::config::parse("test.yaml", yaml).unwrap();
+    let cfg = crate::config::parse_config(&root, &registry(&h)).expect("valid");
+    let pic = super::Picture::of(&cfg);
+    assert_eq!(
+        pic.to_text(),
+        "pipeline traces/in
+  in:   source (receiver)
+  then: tag -> tag/\"x\"
+  out:  sink/a (exporter), by_tenant (connector to traces/b)
+pipeline traces/b
+  in:   by_tenant (connector from traces/in), source (receiver)
+  out:  sink/b (exporter), sink/a (exporter)
+"
+    );
+    let dot = pic.to_dot();
+    for line in [
+        "r0 [label=\"source\"",
+        "p0_1 [label=\"tag/\\\"x\\\"\", shape=box];",
+        "j1 [label=\"traces/b\", shape=circle];",
+        "c0 [label=\"by_tenant\", shape=diamond];",
+        "r0 -> p0_0;",
+        "p0_0 -> p0_1;",
+        "p0_1 -> e0;",
+        "p0_1 -> c0;",
+        "c0 -> j1;",
+        "r0 -> j1;",
+        "j1 -> e1;",
+        "j1 -> e0;",
+    ] {
+        assert!(dot.contains(line), "DOT lacks {line:?}:\n{dot}");
+    }
+    assert_eq!(dot.matches(" -> ").count(), 8, "{dot}");
+    assert_eq!(dot.matches("e0 [label").count(), 1, "an exporter shared by two pipelines is one node");
+    let mermaid = pic.to_mermaid();
+    assert!(mermaid.starts_with("flowchart LR\n"));
+    for line in [
+        "  subgraph pl0[\"pipeline traces/in\"]",
+        "    p0_1[\"tag/#quot;x#quot;\"]",
+        "  c0{\"by_tenant\"}",
+        "  c0 --> j1",
+    ] {
+        assert!(mermaid.contains(line), "Mermaid lacks {line:?}:\n{mermaid}");
+    }
+    assert_eq!(mermaid.matches(" --> ").count(), 8);
+}
+
+/// The status page's picture: every component a node, every edge an arrow, a box per
+/// pipeline, the caller's notes escaped; and the service view the host carries.
+#[test]
+fn the_svg_picture_and_the_service_view() {
+    let h = GraphHarness::new();
+    let yaml = r#"
+receivers: {source: }
+processors: {tag: }
+exporters: {sink/a: , sink/b: {}}
+connectors:
+  by_tenant:
+    default_pipelines: [traces/b]
+service:
+  pipelines:
+    traces/in: {receivers: [source], processors: [tag], exporters: [sink/a, by_tenant]}
+    traces/b: {receivers: [by_tenant, source], exporters: [sink/b, sink/a]}
+"#;
+    let root = crate::config::parse("test.yaml", yaml).unwrap();
+    let cfg = crate::config::parse_config(&root, &registry(&h)).expect("valid");
+    let svg = super::Picture::of(&cfg).to_svg(&|n| (n.kind == "exporter").then(|| format!("{} <sent>", n.id)));
+    assert!(svg.starts_with("<svg ") && svg.ends_with("</svg>"), "{svg}");
+    for (kind, id) in [
+        ("receiver", "source"),
+        ("processor", "tag"),
+        ("connector", "by_tenant"),
+        ("pipeline", "traces/b"),
+        ("exporter", "sink/a"),
+        ("exporter", "sink/b"),
+    ] {
+        assert!(svg.contains(&format!("<g class=\"node {kind}\" data-id=\"{id}\">")), "{kind} {id}: {svg}");
+    }
+    assert_eq!(svg.matches("class=\"edge\"").count(), 7, "{svg}");
+    assert_eq!(svg.matches("<g class=\"pipeline\"").count(), 2, "{svg}");
+    assert!(svg.contains("sink/b &lt;sent&gt;"), "notes are escaped: {svg}");
+
+    let graph = h.build(&registry(&h), yaml).expect("builds");
+    let view = graph.host().service().expect("the graph's host carries the view");
+    assert_eq!(view.connectors, ["by_tenant"]);
+    assert_eq!(view.pipelines[1].receivers, ["by_tenant", "source"]);
+    assert!(view.is_connector("by_tenant") && !view.is_connector("source"));
+    assert!(
+        view.config_yaml.contains("  by_tenant:\n    default_pipelines:\n      - traces/b\n"),
+        "{}",
+        view.config_yaml
+    );
+}

@@ -68,6 +68,24 @@ impl Histogram {
 
 type Labels = Vec<(String, String)>;
 
+/// One series' value at one moment ([`MetricsRegistry::snapshot`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    /// The metric name (counters without `_total`).
+    pub name: String,
+    /// Label pairs, in the order the component registered them.
+    pub labels: Vec<(String, String)>,
+    /// The value.
+    pub value: f64,
+}
+
+impl Sample {
+    /// The value of label `k`, if set.
+    pub fn label(&self, k: &str) -> Option<&str> {
+        self.labels.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+    }
+}
+
 enum Series {
     Counter(Counter),
     Gauge(Gauge),
@@ -177,6 +195,25 @@ impl MetricsRegistry {
         .unwrap_or(detached)
     }
 
+    /// Every counter and gauge's current value (histograms as their count), for pages
+    /// that show numbers rather than Prometheus text (the zpages status page).
+    pub fn snapshot(&self) -> Vec<Sample> {
+        let families = self.families.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut out = Vec::new();
+        for (name, f) in families.iter() {
+            for (l, s) in &f.series {
+                let value = match s {
+                    Series::Counter(c) => c.get() as f64,
+                    Series::Gauge(g) => g.get() as f64,
+                    Series::GaugeFn(fun) => fun(),
+                    Series::Histogram(h) => h.0.count.load(Ordering::Relaxed) as f64,
+                };
+                out.push(Sample { name: name.clone(), labels: l.clone(), value });
+            }
+        }
+        out
+    }
+
     /// Renders Prometheus text (0.0.4). `counter_suffix` appends `_total` to counter names,
     /// as the Collector does when a prometheus reader is configured explicitly.
     pub fn render(&self, counter_suffix: bool) -> String {
@@ -249,5 +286,9 @@ mod tests {
         assert!(plain.contains("size_bucket{le=\"100\"} 2\n"), "{plain}");
         assert!(plain.contains("size_bucket{le=\"+Inf\"} 2\n"), "{plain}");
         assert!(r.render(true).contains("otelcol_receiver_accepted_spans_total{"));
+        let snap = r.snapshot();
+        let s = snap.iter().find(|s| s.name == "otelcol_receiver_accepted_spans").unwrap();
+        assert_eq!((s.value, s.label("receiver"), s.label("nope")), (5.0, Some("otlp"), None));
+        assert_eq!(snap.iter().find(|s| s.name == "size").unwrap().value, 2.0);
     }
 }

@@ -9,7 +9,7 @@ mod process;
 mod server;
 
 pub use log_throttle::LogThrottle;
-pub use metrics::{Counter, Gauge, Histogram, MetricsRegistry};
+pub use metrics::{Counter, Gauge, Histogram, MetricsRegistry, Sample};
 pub use obs::{DropReason, ExporterObs, GuardObs, ProcessorObs, ReceiverObs};
 pub use process::{cpu_seconds, rss_bytes, total_memory_bytes};
 pub use server::{serve_metrics, MetricsServer};

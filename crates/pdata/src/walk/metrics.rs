@@ -5,11 +5,12 @@ use std::convert::Infallible;
 use std::hash::Hash;
 
 use crate::proto::collector::metrics::v1::ExportMetricsServiceRequest;
+use crate::proto::common::v1::InstrumentationScope;
 use crate::proto::common::v1::KeyValue;
 use crate::proto::metrics::v1::metric::Data;
 use crate::proto::metrics::v1::{
-    ExponentialHistogram, ExponentialHistogramDataPoint, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
-    ResourceMetrics, Sum, SummaryDataPoint,
+    ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
+    ResourceMetrics, Sum, Summary, SummaryDataPoint,
 };
 
 use super::tree;
@@ -433,5 +434,115 @@ pub fn partition_metrics_by_resource(
     tree::partition_resources(req.resource_metrics, n, key)
         .into_iter()
         .map(|resource_metrics| ExportMetricsServiceRequest { resource_metrics })
+        .collect()
+}
+
+/// `n` requests: each data point goes to request `point_key(&m, point)`, where `m` is
+/// `metric_key(resource, scope, metric)`, computed once per metric (the part of a stream's
+/// identity its points share). A metric whose points all go to one request moves whole;
+/// one whose points differ is cut into one metric per request, each with a copy of the
+/// metric's name, description, unit, metadata, temporality and monotonicity. A metric
+/// without points goes to request 0.
+pub fn partition_data_points<M>(
+    mut req: ExportMetricsServiceRequest,
+    n: usize,
+    mut metric_key: impl FnMut(Option<&Resource>, Option<&InstrumentationScope>, &Metric) -> M,
+    mut point_key: impl FnMut(&M, DataPointRef<'_>) -> usize,
+) -> Vec<ExportMetricsServiceRequest> {
+    let n = n.max(1);
+    // The request of every metric, in the order `partition_items` visits them.
+    let mut owners = Vec::new();
+    let mut of = Vec::new();
+    for rm in &mut req.resource_metrics {
+        let ResourceMetrics { resource, scope_metrics, .. } = rm;
+        for sm in scope_metrics {
+            for metric in std::mem::take(&mut sm.metrics) {
+                let m = metric_key(resource.as_ref(), sm.scope.as_ref(), &metric);
+                of.clear();
+                of.extend(points_of(&metric).map(|p| point_key(&m, p).min(n - 1)));
+                let first = of.first().copied().unwrap_or(0);
+                if of.iter().all(|&o| o == first) {
+                    owners.push(first);
+                    sm.metrics.push(metric);
+                } else {
+                    for (owner, part) in cut_by_owner(metric, &of) {
+                        owners.push(owner);
+                        sm.metrics.push(part);
+                    }
+                }
+            }
+        }
+    }
+    let mut owners = owners.into_iter();
+    tree::partition_items(req.resource_metrics, n, |_, _: &Metric| owners.next().unwrap_or(0))
+        .into_iter()
+        .map(|resource_metrics| ExportMetricsServiceRequest { resource_metrics })
+        .collect()
+}
+
+/// `points` grouped by their owner (`of`, in the same order), groups in first-seen order.
+fn group_points<P>(points: Vec<P>, of: &[usize]) -> Vec<(usize, Vec<P>)> {
+    let mut groups: Vec<(usize, Vec<P>)> = Vec::new();
+    for (p, &o) in points.into_iter().zip(of) {
+        match groups.iter_mut().find(|(k, _)| *k == o) {
+            Some((_, g)) => g.push(p),
+            None => groups.push((o, vec![p])),
+        }
+    }
+    groups
+}
+
+/// One metric per owner of its points; the envelope is copied into each.
+fn cut_by_owner(metric: Metric, of: &[usize]) -> Vec<(usize, Metric)> {
+    let Metric { name, description, unit, metadata, data } = metric;
+    let parts: Vec<(usize, Data)> = match data {
+        None => Vec::new(),
+        Some(Data::Gauge(g)) => group_points(g.data_points, of)
+            .into_iter()
+            .map(|(o, data_points)| (o, Data::Gauge(Gauge { data_points })))
+            .collect(),
+        Some(Data::Sum(s)) => group_points(s.data_points, of)
+            .into_iter()
+            .map(|(o, data_points)| {
+                (
+                    o,
+                    Data::Sum(Sum {
+                        data_points,
+                        aggregation_temporality: s.aggregation_temporality,
+                        is_monotonic: s.is_monotonic,
+                    }),
+                )
+            })
+            .collect(),
+        Some(Data::Histogram(h)) => group_points(h.data_points, of)
+            .into_iter()
+            .map(|(o, data_points)| {
+                (o, Data::Histogram(Histogram { data_points, aggregation_temporality: h.aggregation_temporality }))
+            })
+            .collect(),
+        Some(Data::ExponentialHistogram(h)) => group_points(h.data_points, of)
+            .into_iter()
+            .map(|(o, data_points)| {
+                let aggregation_temporality = h.aggregation_temporality;
+                (o, Data::ExponentialHistogram(ExponentialHistogram { data_points, aggregation_temporality }))
+            })
+            .collect(),
+        Some(Data::Summary(s)) => group_points(s.data_points, of)
+            .into_iter()
+            .map(|(o, data_points)| (o, Data::Summary(Summary { data_points })))
+            .collect(),
+    };
+    parts
+        .into_iter()
+        .map(|(o, data)| {
+            let envelope = Metric {
+                name: name.clone(),
+                description: description.clone(),
+                unit: unit.clone(),
+                metadata: metadata.clone(),
+                data: Some(data),
+            };
+            (o, envelope)
+        })
         .collect()
 }

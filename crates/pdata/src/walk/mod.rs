@@ -44,7 +44,7 @@ pub use logs::{
     split_logs_by_resource, split_logs_by_trace_id, try_for_each_log_record_mut, LogContext, LogRecordRef,
 };
 pub use metrics::{
-    data_points, for_each_data_point_mut, for_each_metric_mut, metrics, partition_metrics,
+    data_points, for_each_data_point_mut, for_each_metric_mut, metrics, partition_data_points, partition_metrics,
     partition_metrics_by_resource, points_of, retain_data_points, retain_metrics, split_metrics_by_resource,
     try_for_each_data_point_mut, try_for_each_metric_appending, try_for_each_metric_mut,
     try_for_each_point_of_metric_mut, DataPointContext, DataPointMut, DataPointRef, DataPointView, MetricContext,

@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 use switchyard_core::any_consumer_for;
 use switchyard_core::component::{
-    BuildError, Component, ComponentConfig, ComponentId, ExporterFactory, Host, Settings, Stability, StartError,
+    BuildError, Component, ComponentConfig, ComponentId, ExporterFactory, NoTasks, Settings, Stability,
 };
 use switchyard_core::consumer::{AnyConsumer, ConsumeError, Consumer, RequestContext};
 use switchyard_core::telemetry::ExporterObs;
@@ -43,6 +43,9 @@ pub struct DebugExporterConfig {
     pub sampling_thereafter: Option<u32>,
     /// Accepted for compatibility: output always goes to the process log.
     pub use_internal_logger: Option<bool>,
+    /// The removed `logging` exporter's level field, accepted (and ignored) so its old
+    /// configs still load; `verbosity` says how much is written.
+    pub loglevel: Option<String>,
 }
 
 impl ComponentConfig for DebugExporterConfig {}
@@ -54,6 +57,11 @@ impl ExporterFactory for DebugExporterFactory {
     type Config = DebugExporterConfig;
     fn component_type(&self) -> &'static str {
         TYPE
+    }
+    /// `logging`: the exporter the Collector replaced with `debug` and removed in v0.111.0;
+    /// loading it warns (see the config loader's list of removed types).
+    fn aliases(&self) -> &'static [&'static str] {
+        &["logging"]
     }
     fn stability(&self, signal: Signal) -> Option<Stability> {
         Some(match signal {
@@ -70,17 +78,6 @@ impl ExporterFactory for DebugExporterFactory {
         let obs = ExporterObs::new(&set.telemetry, &set.id, signal);
         let consumer = any_consumer_for!(signal, S => Arc::new(DebugExporter { id: set.id.clone(), verbosity: cfg.verbosity, obs: obs.clone() }) as Arc<dyn Consumer<S>>);
         Ok((consumer, Box::new(NoTasks)))
-    }
-}
-
-struct NoTasks;
-
-impl Component for NoTasks {
-    fn start<'a>(&'a self, _host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
-        Box::pin(async { Ok(()) })
-    }
-    fn shutdown(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async {})
     }
 }
 

@@ -2,13 +2,15 @@
 //! hashed onto the ring, and the request split into one part per backend. Items move into
 //! their part (`pdata::walk::partition_*`); only resource and scope envelopes are copied.
 //! Keys read from the resource alone move whole resources; consecutive spans of one trace
-//! reuse the last lookup.
+//! reuse the last lookup. `streamID` routes each data point, cutting a metric whose points
+//! belong to streams on different backends into one copy of its envelope per backend.
 
 use std::hash::Hasher;
 
 use switchyard_pdata::attrs;
-use switchyard_pdata::proto::common::v1::KeyValue;
+use switchyard_pdata::proto::common::v1::{InstrumentationScope, KeyValue};
 use switchyard_pdata::proto::logs::v1::{LogRecord, ResourceLogs};
+use switchyard_pdata::proto::metrics::v1::metric::Data;
 use switchyard_pdata::proto::metrics::v1::{Metric, ResourceMetrics};
 use switchyard_pdata::proto::resource::v1::Resource;
 use switchyard_pdata::proto::trace::v1::{ResourceSpans, Span};
@@ -43,12 +45,7 @@ impl Router {
             RoutingKey::Service => true,
             RoutingKey::TraceId => matches!(signal, Signal::Traces | Signal::Logs),
             RoutingKey::Attributes => matches!(signal, Signal::Traces | Signal::Logs),
-            RoutingKey::Resource | RoutingKey::Metric => signal == Signal::Metrics,
-            RoutingKey::StreamId => {
-                return Err(
-                    "routing_key \"streamID\" is not supported yet; use \"metric\", \"resource\" or \"service\"".into(),
-                )
-            }
+            RoutingKey::Resource | RoutingKey::Metric | RoutingKey::StreamId => signal == Signal::Metrics,
         };
         if !ok {
             return Err(format!("routing_key \"{routing_key}\" cannot route {signal}"));
@@ -100,15 +97,60 @@ fn service_hash(r: Option<&Resource>) -> u64 {
 
 /// Every resource attribute, in sorted order, so equal resources hash equal.
 fn resource_hash(r: Option<&Resource>) -> u64 {
-    let mut kvs: Vec<&KeyValue> = resource_attrs(r).iter().collect();
-    kvs.sort_by(|a, b| a.key.cmp(&b.key));
     let mut h = Xxh3::new();
-    for kv in kvs {
+    write_attrs(&mut h, resource_attrs(r));
+    h.finish()
+}
+
+/// `kvs` in key order, so the same set hashes the same whatever order it came in.
+fn write_attrs(h: &mut Xxh3, kvs: &[KeyValue]) {
+    let mut sorted: Vec<&KeyValue> = kvs.iter().collect();
+    sorted.sort_by(|a, b| a.key.cmp(&b.key));
+    for kv in sorted {
         h.write(kv.key.as_bytes());
         h.write(&[0]);
         h.write(kv.value.as_ref().map(as_string).unwrap_or_default().as_bytes());
         h.write(&[0]);
     }
+    h.write(&[1]);
+}
+
+/// What the points of one metric share of their stream identity, as the Collector's
+/// `identity.Stream` has it: the resource's attributes, the scope's name, version and
+/// attributes, and the metric's name, unit, type, temporality and monotonicity.
+fn metric_stream_hash(r: Option<&Resource>, s: Option<&InstrumentationScope>, m: &Metric) -> u64 {
+    let mut h = Xxh3::new();
+    write_attrs(&mut h, resource_attrs(r));
+    if let Some(s) = s {
+        h.write(s.name.as_bytes());
+        h.write(&[0]);
+        h.write(s.version.as_bytes());
+        h.write(&[0]);
+        write_attrs(&mut h, &s.attributes);
+    }
+    h.write(m.name.as_bytes());
+    h.write(&[0]);
+    h.write(m.unit.as_bytes());
+    h.write(&[0]);
+    let (kind, temporality, monotonic) = match &m.data {
+        None => (0, 0, false),
+        Some(Data::Gauge(_)) => (1, 0, false),
+        Some(Data::Sum(s)) => (2, s.aggregation_temporality, s.is_monotonic),
+        Some(Data::Histogram(x)) => (3, x.aggregation_temporality, false),
+        Some(Data::ExponentialHistogram(x)) => (4, x.aggregation_temporality, false),
+        Some(Data::Summary(_)) => (5, 0, false),
+    };
+    h.write_u8(kind);
+    h.write_i32(temporality);
+    h.write_u8(u8::from(monotonic));
+    h.finish()
+}
+
+/// A data point's stream: its metric's share and its own attributes.
+fn stream_hash(metric: u64, point: &[KeyValue]) -> u64 {
+    let mut h = Xxh3::new();
+    h.write_u64(metric);
+    write_attrs(&mut h, point);
     h.finish()
 }
 
@@ -225,6 +267,9 @@ impl Routed for Metrics {
             RoutingKey::Metric => {
                 walk::partition_metrics(req, n, |_, m: &Metric| ring.owner(m.name.as_bytes()).unwrap_or(0))
             }
+            RoutingKey::StreamId => walk::partition_data_points(req, n, metric_stream_hash, |&m, p| {
+                ring.owner_of_hash(stream_hash(m, p.attributes())).unwrap_or(0)
+            }),
             RoutingKey::Resource => walk::partition_metrics_by_resource(req, n, |r: &ResourceMetrics| {
                 ring.owner_of_hash(resource_hash(r.resource.as_ref())).unwrap_or(0)
             }),

@@ -8,7 +8,10 @@ use switchyard_core::config;
 use switchyard_pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use switchyard_pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 use switchyard_pdata::proto::common::v1::KeyValue;
-use switchyard_pdata::proto::metrics::v1::{Metric, ResourceMetrics, ScopeMetrics};
+use switchyard_pdata::proto::metrics::v1::metric::Data;
+use switchyard_pdata::proto::metrics::v1::{
+    number_data_point, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
+};
 use switchyard_pdata::proto::resource::v1::Resource;
 use switchyard_pdata::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use switchyard_pdata::value::{as_string, str_value};
@@ -138,11 +141,84 @@ fn metrics_by_metric_name_keep_each_metric_together() {
     assert_eq!(total, 12);
 }
 
+/// A request of one sum metric under two services, `routes` points each with attributes
+/// `route` and `code` (in the order `flip` says), points in `order`.
+fn sums(routes: &[usize], flip: bool) -> Metrics {
+    let point = |r: usize| {
+        let mut a = vec![kv("route", &format!("/r{r}")), kv("code", "200")];
+        if flip {
+            a.reverse();
+        }
+        NumberDataPoint { attributes: a, value: Some(number_data_point::Value::AsInt(r as i64)), ..Default::default() }
+    };
+    let resource_metrics = ["api", "web"]
+        .iter()
+        .map(|svc| ResourceMetrics {
+            resource: Some(Resource { attributes: vec![kv("service.name", svc)], ..Default::default() }),
+            scope_metrics: vec![ScopeMetrics {
+                metrics: vec![Metric {
+                    name: "http.server.requests".into(),
+                    unit: "{request}".into(),
+                    data: Some(Data::Sum(Sum {
+                        data_points: routes.iter().map(|&r| point(r)).collect(),
+                        aggregation_temporality: 2,
+                        is_monotonic: true,
+                    })),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .collect();
+    Metrics::from_request(ExportMetricsServiceRequest { resource_metrics })
+}
+
+/// The backend of each stream (service, route) in `parts`; panics if one is on two.
+fn stream_owners(parts: &[Metrics]) -> BTreeMap<(String, String), usize> {
+    let mut owner = BTreeMap::new();
+    for (b, p) in parts.iter().enumerate() {
+        for m in walk::metrics(p.request()) {
+            assert_eq!((m.metric.name.as_str(), m.metric.unit.as_str()), ("http.server.requests", "{request}"));
+            let Some(Data::Sum(sum)) = &m.metric.data else { panic!("the sum keeps its type") };
+            assert_eq!((sum.aggregation_temporality, sum.is_monotonic), (2, true));
+            let svc = attrs::get(m.resource.attributes(), "service.name").map(as_string).unwrap_or_default();
+            for p in &sum.data_points {
+                let route = attrs::get(&p.attributes, "route").map(as_string).unwrap_or_default();
+                let prev = owner.insert((svc.to_string(), route.to_string()), b);
+                assert!(prev.is_none_or(|x| x == b), "one stream on two backends");
+            }
+        }
+    }
+    owner
+}
+
+#[test]
+fn metrics_by_stream_keep_each_stream_on_one_backend() {
+    let ring = ring(3);
+    let router = router(Signal::Metrics, "streamID", &[]);
+    let routes: Vec<usize> = (0..20).collect();
+    let first = stream_owners(&sums(&routes, false).partition(&router, &ring));
+    assert_eq!(first.len(), 40, "2 services × 20 routes, no point lost");
+    let used: BTreeSet<usize> = first.values().copied().collect();
+    assert_eq!(used.len(), 3, "one metric's streams spread over every backend: {first:?}");
+    // The next request: other order of points and of attributes, a subset of routes.
+    let later: Vec<usize> = (0..20).rev().step_by(3).collect();
+    let again = stream_owners(&sums(&later, true).partition(&router, &ring));
+    assert_eq!(again.len(), 14);
+    for (stream, b) in &again {
+        assert_eq!(first.get(stream), Some(b), "stream {stream:?} moved between requests");
+    }
+    // The same route of two services is two streams: not always on the same backend.
+    assert!((0..20).any(|r| first[&("api".into(), format!("/r{r}"))] != first[&("web".into(), format!("/r{r}"))]));
+}
+
 #[test]
 fn routing_keys_are_checked_against_the_signal() {
     assert!(Router::new(Signal::Metrics, "traceID", &[]).is_err(), "metrics have no trace id");
     assert!(Router::new(Signal::Traces, "metric", &[]).is_err());
-    assert!(Router::new(Signal::Metrics, "streamID", &[]).unwrap_err().contains("not supported yet"));
+    assert!(Router::new(Signal::Metrics, "streamID", &[]).is_ok());
+    assert!(Router::new(Signal::Traces, "streamID", &[]).unwrap_err().contains("cannot route traces"));
     assert!(Router::new(Signal::Logs, "service", &[]).is_ok());
     assert_eq!(Router::new(Signal::Metrics, "", &[]).map(|r| r.key).ok(), Some(super::RoutingKey::Service));
     assert_eq!(Router::new(Signal::Traces, "", &[]).map(|r| r.key).ok(), Some(super::RoutingKey::TraceId));

@@ -3,7 +3,7 @@
 //! snappy), with the Collector's OTLP → Prometheus translation.
 
 mod config;
-mod names;
+mod info_clock;
 mod proto;
 mod sender;
 mod translate;
@@ -108,5 +108,8 @@ fn sender(set: &Settings, cfg: &PrometheusRemoteWriteExporterConfig) -> Result<R
         },
         drop_log: LogThrottle::default(),
         native_histograms: std::sync::atomic::AtomicU8::new(sender::NATIVE_UNKNOWN),
+        info_clock: info_clock::InfoClock::new(crate::exporters::prometheus_translate::target_info_name(
+            &cfg.namespace,
+        )),
     })
 }

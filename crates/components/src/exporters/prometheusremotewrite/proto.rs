@@ -29,16 +29,8 @@ pub struct TimeSeries {
     pub histograms: Vec<Histogram>,
 }
 
-/// A label pair.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Message)]
-pub struct Label {
-    /// Name (`[a-zA-Z_][a-zA-Z0-9_]*`).
-    #[prost(string, tag = "1")]
-    pub name: String,
-    /// Value (never empty: Prometheus treats an empty value as an absent label).
-    #[prost(string, tag = "2")]
-    pub value: String,
-}
+/// A label pair (shared with the `prometheus` exporter's translation).
+pub use crate::exporters::prometheus_translate::Label;
 
 /// One float sample.
 #[derive(Clone, Copy, PartialEq, prost::Message)]

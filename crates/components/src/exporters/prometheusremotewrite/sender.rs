@@ -13,6 +13,7 @@ use switchyard_core::exporterhelper::{ExportError, Sender};
 use switchyard_core::telemetry::{Counter, LogThrottle};
 use switchyard_pdata::{Metrics, SignalData};
 
+use super::info_clock::InfoClock;
 use super::proto::{MetricMetadata, TimeSeries, WriteRequest};
 use super::translate::{translate, Settings};
 use crate::exporters::client::{error_chain, ExporterAuth};
@@ -53,6 +54,8 @@ pub(super) struct RemoteWriteSender {
     /// Whether the server takes native histograms: [`NATIVE_UNKNOWN`], [`NATIVE_OK`] or
     /// [`NATIVE_REFUSED`] (then they are dropped from then on).
     pub native_histograms: AtomicU8,
+    /// Leaves out `target_info` samples older than one already sent.
+    pub info_clock: InfoClock,
 }
 
 /// Packs series (and metadata) into write requests whose encoded size stays under `max`
@@ -130,6 +133,7 @@ impl Sender<Metrics> for RemoteWriteSender {
             let t = translate(data.request(), &self.settings);
             let (dropped, first_drop) = (t.dropped, t.first_drop.clone());
             let (mut series, metadata) = (t.series, t.metadata);
+            self.info_clock.keep_newer(&mut series);
             let mut stripped = 0;
             let native = self.native_histograms.load(Ordering::Relaxed);
             if native == NATIVE_REFUSED {

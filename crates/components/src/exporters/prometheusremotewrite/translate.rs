@@ -5,22 +5,24 @@
 //! (sanitized; two keys that sanitize alike are joined with `;`), `job`/`instance` from the
 //! resource, `otel_scope_*`, external labels, then `__name__` and `le`/`quantile`.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, KeyValue};
+use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::metrics::v1::{
     exemplar, exponential_histogram_data_point::Buckets, metric::Data, number_data_point, AggregationTemporality,
     ExponentialHistogramDataPoint, HistogramDataPoint, NumberDataPoint, SummaryDataPoint,
 };
-use switchyard_pdata::attrs::{self, value_of};
+use switchyard_pdata::attrs::value_of;
 use switchyard_pdata::value::{as_string, hex_id};
 
-use super::names::{float_label, label_name, metric_name, NameKind};
 use super::proto::{
     BucketSpan, Exemplar, Histogram, HistogramCount, HistogramZeroCount, Label, MetricMetadata, MetricType, Sample,
     TimeSeries,
+};
+use crate::exporters::prometheus_translate::{
+    add_absent, float_label, identity_labels, is_service_attribute, label_name, metric_name, promoted_labels,
+    scope_labels, series_labels, target_info_name, NameKind,
 };
 
 /// Prometheus's staleness marker: a NaN with these exact bits ends a series.
@@ -101,15 +103,8 @@ pub fn translate(req: &ExportMetricsServiceRequest, set: &Settings) -> Translate
     for rm in &req.resource_metrics {
         let attrs: &[KeyValue] = rm.resource.as_ref().map(|r| r.attributes.as_slice()).unwrap_or(&[]);
         let identity = identity_labels(attrs);
-        let promoted = if set.resource_to_telemetry {
-            attrs
-                .iter()
-                .filter(|kv| !(set.exclude_service_attributes && is_service_attribute(&kv.key)))
-                .map(|kv| Label { name: label_name(&kv.key), value: as_string(value_of(kv)).into_owned() })
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let promoted =
+            if set.resource_to_telemetry { promoted_labels(attrs, set.exclude_service_attributes) } else { Vec::new() };
         let mut latest_ms = None::<i64>;
         for sm in &rm.scope_metrics {
             let mut fixed = identity.clone();
@@ -130,58 +125,6 @@ pub fn translate(req: &ExportMetricsServiceRequest, set: &Settings) -> Translate
     b.finish()
 }
 
-fn is_service_attribute(key: &str) -> bool {
-    matches!(key, "service.name" | "service.namespace" | "service.instance.id")
-}
-
-/// `job` = `service.namespace/service.name` (or `service.name`), `instance` = `service.instance.id`.
-/// A duplicated key counts with its first value, as the Collector's `Map.Get` reads it.
-fn identity_labels(attrs: &[KeyValue]) -> Vec<Label> {
-    let get = |k: &str| attrs::get_string(attrs, k).map(Cow::into_owned);
-    let mut out = Vec::with_capacity(2);
-    if let Some(name) = get("service.name").filter(|s| !s.is_empty()) {
-        let job = match get("service.namespace").filter(|s| !s.is_empty()) {
-            Some(ns) => format!("{ns}/{name}"),
-            None => name,
-        };
-        out.push(Label { name: "job".into(), value: job });
-    }
-    if let Some(id) = get("service.instance.id").filter(|s| !s.is_empty()) {
-        out.push(Label { name: "instance".into(), value: id });
-    }
-    out
-}
-
-fn scope_labels(scope: Option<&InstrumentationScope>, schema_url: &str) -> Vec<Label> {
-    let mut out = Vec::new();
-    let Some(scope) = scope else { return out };
-    let mut add = |name: String, value: String| {
-        if !value.is_empty() {
-            out.push(Label { name, value })
-        }
-    };
-    add("otel_scope_name".into(), scope.name.clone());
-    add("otel_scope_version".into(), scope.version.clone());
-    add("otel_scope_schema_url".into(), schema_url.to_string());
-    for kv in &scope.attributes {
-        add(format!("otel_scope_{}", label_name(&kv.key)), as_string(value_of(kv)).into_owned());
-    }
-    out
-}
-
-fn set_label(labels: &mut Vec<Label>, name: &str, value: String) {
-    match labels.iter_mut().find(|l| l.name == name) {
-        Some(l) => l.value = value,
-        None => labels.push(Label { name: name.to_string(), value }),
-    }
-}
-
-fn add_absent(labels: &mut Vec<Label>, l: &Label) {
-    if !labels.iter().any(|x| x.name == l.name) {
-        labels.push(l.clone());
-    }
-}
-
 fn ms(ns: u64) -> i64 {
     (ns / 1_000_000) as i64
 }
@@ -194,33 +137,7 @@ impl Builder<'_> {
     /// The labels every series of one point shares: attributes, resource, scope, external;
     /// sorted by name, empty values left out.
     fn point_labels(&self, attrs: &[KeyValue], common: &Common) -> Vec<Label> {
-        let mut labels: Vec<Label> = Vec::with_capacity(attrs.len() + common.fixed.len() + 4);
-        // Sorted by original key so that colliding keys are joined in a stable order.
-        let mut sorted: Vec<&KeyValue> = attrs.iter().collect();
-        sorted.sort_by(|a, b| a.key.cmp(&b.key));
-        for kv in sorted {
-            let n = label_name(&kv.key);
-            let v = as_string(value_of(kv)).into_owned();
-            match labels.iter_mut().find(|l| l.name == n) {
-                Some(l) => {
-                    l.value.push(';');
-                    l.value.push_str(&v);
-                }
-                None => labels.push(Label { name: n, value: v }),
-            }
-        }
-        for l in &common.promoted {
-            add_absent(&mut labels, l);
-        }
-        for l in &common.fixed {
-            set_label(&mut labels, &l.name, l.value.clone());
-        }
-        for l in &self.set.external_labels {
-            add_absent(&mut labels, l);
-        }
-        labels.retain(|l| !l.value.is_empty());
-        labels.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-        labels
+        series_labels(attrs, &common.promoted, &common.fixed, &self.set.external_labels)
     }
 
     /// One series' labels: the point's, plus `__name__` and `le`/`quantile` (which win).
@@ -439,11 +356,7 @@ impl Builder<'_> {
             return;
         }
         let common = Common { promoted: Vec::new(), fixed: identity.to_vec() };
-        let name = if self.set.namespace.is_empty() {
-            "target_info".to_string()
-        } else {
-            metric_name("target_info", "", NameKind::Other, false, &self.set.namespace)
-        };
+        let name = target_info_name(&self.set.namespace);
         let labels = self.labels(&others, &common, &name, None);
         self.sample(labels, 1.0, ts);
     }

@@ -1,5 +1,5 @@
 use super::*;
-use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue};
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope};
 use opentelemetry_proto::tonic::metrics::v1::{
     exponential_histogram_data_point, summary_data_point::ValueAtQuantile, Gauge, Histogram as OtlpHistogram, Metric,
     ResourceMetrics, ScopeMetrics, Sum, Summary,

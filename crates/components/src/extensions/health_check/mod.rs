@@ -1,26 +1,17 @@
 //! The `health_check` extension: an HTTP endpoint answering 200 while the pipelines run
 //! and 503 before start and during shutdown, as the Collector's does.
 
-use std::any::Any;
-use std::sync::Arc;
-use std::time::SystemTime;
+pub mod server;
 
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
-use futures::future::BoxFuture;
+use std::sync::Arc;
+
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use switchyard_core::component::{
-    BuildError, Component, ComponentConfig, ComponentId, Extension, ExtensionFactory, FieldError, Host, Settings,
-    Stability, StartError,
+    BuildError, ComponentConfig, Extension, ExtensionFactory, FieldError, Settings, Stability,
 };
-use switchyard_core::confignet::server::{self, ServeOptions, Serving};
-use switchyard_core::confignet::tls::ServerTls;
-use switchyard_core::telemetry::{GuardObs, Telemetry};
-use tokio::sync::Mutex;
-use tokio_util::sync::CancellationToken;
+
+pub use server::{HealthServer, HealthServerConfig, Responder};
 
 /// The Collector type string.
 pub const TYPE: &str = "health_check";
@@ -91,78 +82,14 @@ impl ExtensionFactory for HealthCheckExtensionFactory {
         Stability::Beta
     }
     fn create(&self, set: Settings, cfg: &HealthCheckConfig) -> Result<Arc<dyn Extension>, BuildError> {
-        Ok(Arc::new(HealthCheck {
-            telemetry: set.telemetry,
-            id: set.id,
-            cfg: cfg.clone(),
-            stop: CancellationToken::new(),
-            task: Mutex::new(None),
-        }))
+        let server = HealthServerConfig {
+            endpoint: cfg.endpoint.clone(),
+            tls: cfg.tls.clone(),
+            routes: vec![(cfg.path.clone(), Responder::Legacy(cfg.response_body.clone()))],
+        };
+        Ok(Arc::new(HealthServer::new(set.telemetry, set.id, server)))
     }
 }
 
-struct HealthCheck {
-    telemetry: Telemetry,
-    id: ComponentId,
-    cfg: HealthCheckConfig,
-    stop: CancellationToken,
-    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
-}
-
-impl Component for HealthCheck {
-    fn start<'a>(&'a self, host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
-        Box::pin(async move {
-            let listener = tokio::net::TcpListener::bind(&self.cfg.endpoint)
-                .await
-                .map_err(|e| StartError::new(format!("cannot listen on {}: {e}", self.cfg.endpoint)))?;
-            let host = host.clone();
-            let up_since = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-            let started = std::time::Instant::now();
-            let bodies = self.cfg.response_body.clone();
-            let app = Router::new().route(
-                &self.cfg.path,
-                get(move || {
-                    let ready = host.is_ready();
-                    let (status, text) = if ready { (StatusCode::OK, "Server available") } else { (StatusCode::SERVICE_UNAVAILABLE, "Server not available") };
-                    let custom = bodies.as_ref().and_then(|b| if ready { b.healthy.clone() } else { b.unhealthy.clone() });
-                    let body = custom.unwrap_or_else(|| {
-                        serde_json::json!({"status": text, "upSince": up_since, "uptime": format!("{:?}", started.elapsed())}).to_string()
-                    });
-                    async move { (status, [(header::CONTENT_TYPE, "application/json")], body).into_response() }
-                }),
-            );
-            let tls = match &self.cfg.tls {
-                Some(t) => Some(
-                    ServerTls::new(t, vec![b"http/1.1".to_vec()], self.id.to_string(), self.stop.clone())
-                        .map_err(|e| StartError::new(format!("extension \"{}\": tls: {e}", self.id)))?,
-                ),
-                None => None,
-            };
-            tracing::info!(extension = %self.id, endpoint = ?listener.local_addr().ok(), tls = tls.is_some(), "Health check endpoint started.");
-            let serving = Serving {
-                who: self.id.to_string(),
-                listener,
-                tls,
-                options: ServeOptions::default(),
-                obs: GuardObs::new(&self.telemetry, &[("receiver", &self.id.to_string()), ("transport", "http")]),
-            };
-            *self.task.lock().await = Some(tokio::spawn(server::serve(serving, app, self.stop.clone())));
-            Ok(())
-        })
-    }
-
-    fn shutdown(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
-            self.stop.cancel();
-            if let Some(t) = self.task.lock().await.take() {
-                let _ = t.await;
-            }
-        })
-    }
-}
-
-impl Extension for HealthCheck {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
+#[cfg(test)]
+pub(crate) mod tests;

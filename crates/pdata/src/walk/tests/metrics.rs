@@ -233,3 +233,57 @@ fn point_walk_of_one_metric_hands_out_its_envelopes() {
     .expect("no error");
     assert_eq!(seen, ["q/Summary", "q/Summary"]);
 }
+
+/// Each point of a sum with four points goes to the part its `p` attribute names; the
+/// other metrics move whole. Every point arrives once, each cut metric keeps its envelope.
+#[test]
+fn partition_data_points_cuts_a_metric_by_point_and_keeps_its_envelope() {
+    let mut req = request();
+    let sum = Sum {
+        data_points: vec![num("a"), num("b"), num("a"), num("c")],
+        aggregation_temporality: 1,
+        is_monotonic: true,
+    };
+    let mut cut = metric("cut", Some(Data::Sum(sum)));
+    cut.unit = "By".into();
+    cut.description = "bytes".into();
+    req.resource_metrics[0].scope_metrics[0].metrics.push(cut);
+    let total = data_points(&req).count();
+    let mut metric_keys = Vec::new();
+    let parts = partition_data_points(
+        req,
+        3,
+        |r, s, m| {
+            let r = r.map_or(&[][..], |r| r.attributes.as_slice());
+            metric_keys.push(format!("{}/{}/{}", resource_name(r), s.map_or("", |s| s.name.as_str()), m.name));
+            m.name == "cut"
+        },
+        |&is_cut, p| match crate::attrs::get_str(p.attributes(), "p") {
+            Some("b") if is_cut => 1,
+            Some("c") if is_cut => 7, // past the end: the last part
+            _ => 0,
+        },
+    );
+    assert_eq!(parts.len(), 3);
+    assert_eq!(metric_keys.len(), 8, "the metric key is computed once per metric: {metric_keys:?}");
+    assert_eq!(metric_keys[0], "r0/s0/g");
+    assert_eq!(parts.iter().map(|p| data_points(p).count()).sum::<usize>(), total, "no point lost or copied");
+    assert_eq!(point_names(&parts[0]), ["g", "g", "s", "h", "a", "a", "e", "q", "q"]);
+    assert_eq!(point_names(&parts[1]), ["b"]);
+    assert_eq!(point_names(&parts[2]), ["c"]);
+    for part in &parts[1..] {
+        let ms: Vec<&Metric> = metrics(part).map(|m| m.metric).collect();
+        assert_eq!(ms.len(), 1);
+        assert_eq!((ms[0].name.as_str(), ms[0].unit.as_str(), ms[0].description.as_str()), ("cut", "By", "bytes"));
+        match &ms[0].data {
+            Some(Data::Sum(s)) => assert_eq!((s.aggregation_temporality, s.is_monotonic), (1, true)),
+            other => panic!("a sum expected: {other:?}"),
+        }
+        let m = metrics(part).next().unwrap();
+        let scope_name = m.scope.get().map(|s| s.name.as_str());
+        assert_eq!((resource_name(m.resource.attributes()), scope_name), ("r0".to_string(), Some("s0")));
+    }
+    // Metrics without points stay, in part 0.
+    let names: Vec<&str> = metrics(&parts[0]).map(|m| m.metric.name.as_str()).collect();
+    assert_eq!(names, ["g", "s", "h", "cut", "e", "q", "none", "zero"]);
+}
