@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, CI): installs what the tests need on a fresh Debian machine,
-# then runs the format check, clippy with warnings as errors, and every test.
+# then runs the format check, clippy with warnings as errors, and every test (all of them, even
+# after a failure, so one run shows every failing test).
 # env: OTEL_VENV (default /tmp/otel-venv): the Python venv with the OpenTelemetry SDK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +26,7 @@ echo "== cargo test (release: the end-to-end tests run the optimised binary)" >&
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-cargo test --workspace --release 2>&1 | tee "$log"
+cargo test --workspace --release --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line over every test binary.
