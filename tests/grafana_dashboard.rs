@@ -130,7 +130,8 @@ fn the_dashboard_is_well_formed_and_what_its_generator_writes() {
             continue;
         }
         assert!(is_prometheus_ds(&p["datasource"]), "panel {title}: datasource {}", p["datasource"]);
-        let targets = p["targets"].as_array().filter(|t| !t.is_empty()).unwrap_or_else(|| panic!("{title}: no targets"));
+        let targets =
+            p["targets"].as_array().filter(|t| !t.is_empty()).unwrap_or_else(|| panic!("{title}: no targets"));
         let mut refs = BTreeSet::new();
         for t in targets {
             assert!(is_prometheus_ds(&t["datasource"]), "{title}: target datasource {}", t["datasource"]);
@@ -155,14 +156,21 @@ fn the_dashboard_is_well_formed_and_what_its_generator_writes() {
     for q in &qs {
         let selectors = q.expr.matches('{').count();
         let narrowed = q.expr.matches(r#"job=~"$job", instance=~"$instance""#).count();
-        assert!(selectors > 0 && selectors == narrowed, "{}: {} selectors, {narrowed} narrowed: {}", q.name(), selectors, q.expr);
+        assert!(
+            selectors > 0 && selectors == narrowed,
+            "{}: {} selectors, {narrowed} narrowed: {}",
+            q.name(),
+            selectors,
+            q.expr
+        );
         assert!(!q.promql().contains('$'), "{}: an unknown variable in {}", q.name(), q.expr);
     }
 
     // The JSON is the generator's output (edit generate.py, not the JSON).
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("switchyard.json");
-    let run = Command::new("python3").arg(root().join("deploy/grafana/generate.py")).arg(&out).output().expect("python3");
+    let run =
+        Command::new("python3").arg(root().join("deploy/grafana/generate.py")).arg(&out).output().expect("python3");
     assert!(run.status.success(), "generate.py: {}", String::from_utf8_lossy(&run.stderr));
     let generated: Value = serde_json::from_str(&std::fs::read_to_string(&out).expect("read")).expect("JSON");
     assert!(generated == d, "deploy/grafana/switchyard.json differs from what deploy/grafana/generate.py writes");
@@ -444,7 +452,8 @@ fn every_dashboard_query_runs_against_prometheus_scraping_two_gateways() {
     let b = Gateway::start(&gateway_b(&ports, &sink), ports.b_grpc);
     let a = Gateway::start(&gateway_a(&ports, &loki.url, &prom.url), ports.a_grpc);
     let logs = || format!("gateway A:\n{}\ngateway B:\n{}", a.logs(), b.logs());
-    let up = promql_until(&prom.url, "up", Duration::from_secs(30), |r| r.len() == 2 && r.iter().all(|s| s.value == 1.0));
+    let up =
+        promql_until(&prom.url, "up", Duration::from_secs(30), |r| r.len() == 2 && r.iter().all(|s| s.value == 1.0));
     assert!(up.len() == 2 && up.iter().all(|s| s.value == 1.0), "both gateways scraped: {up:?}\n{}", logs());
 
     // Traffic: client/server traces with failures (tail sampling, servicegraph), then spans,
@@ -525,9 +534,9 @@ fn every_dashboard_query_runs_against_prometheus_scraping_two_gateways() {
     for q in &qs {
         // The `*_profile_samples` counters the test's pipelines never register (see may_be_empty).
         for name in metric_names(&q.expr).into_iter().filter(|n| !n.contains("profile_samples")) {
-            let found = exported
-                .lines()
-                .any(|l| [format!("{name}{{"), format!("{name} "), format!("{name}_total")].iter().any(|p| l.starts_with(p)));
+            let found = exported.lines().any(|l| {
+                [format!("{name}{{"), format!("{name} "), format!("{name}_total")].iter().any(|p| l.starts_with(p))
+            });
             if !found {
                 missing.insert(name);
             }
