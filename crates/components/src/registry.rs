@@ -57,6 +57,8 @@ pub fn registry() -> Result<Registry, RegistryError> {
     r.receiver(crate::receivers::zipkin::ZipkinReceiverFactory)?;
     #[cfg(feature = "receiver-jaeger")]
     r.receiver(crate::receivers::jaeger::JaegerReceiverFactory)?;
+    #[cfg(feature = "receiver-filelog")]
+    r.receiver(crate::receivers::filelog::FileLogReceiverFactory)?;
     #[cfg(feature = "connector-count")]
     r.connector(crate::connectors::count::CountConnectorFactory)?;
     #[cfg(feature = "connector-forward")]

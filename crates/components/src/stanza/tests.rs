@@ -1,0 +1,112 @@
+//! Pipeline tests: operator lists as the public configs write them.
+
+use serde_json::json;
+
+use super::*;
+
+fn ops(yaml: &str) -> Vec<OperatorConfig> {
+    let node = switchyard_core::config::parse("ops.yaml", yaml).expect("yaml");
+    switchyard_core::config::from_node(&node, "operators").expect("operators")
+}
+
+fn run(p: &mut Pipeline, e: Entry) -> Vec<Entry> {
+    let mut out = Vec::new();
+    p.process(e, &mut out);
+    out
+}
+
+const TELEMETRY_CONTROLLER: &str = r#"
+- id: get-format
+  routes:
+    - expr: body matches "^\\{"
+      output: parser-docker
+    - expr: body matches "^[^ Z]+Z"
+      output: parser-containerd
+  type: router
+- id: parser-containerd
+  output: extract_metadata_from_filepath
+  regex: ^(?P<time>[^ ^Z]+Z) (?P<stream>stdout|stderr) (?P<logtag>[^ ]*) ?(?P<log>.*)$
+  timestamp:
+    layout: '%Y-%m-%dT%H:%M:%S.%LZ'
+    parse_from: attributes.time
+  type: regex_parser
+- id: parser-docker
+  output: extract_metadata_from_filepath
+  timestamp:
+    layout: '%Y-%m-%dT%H:%M:%S.%LZ'
+    parse_from: attributes.time
+  type: json_parser
+- cache:
+    size: 128
+  id: extract_metadata_from_filepath
+  parse_from: attributes["log.file.path"]
+  regex: ^.*\/(?P<namespace>[^_]+)_(?P<pod_name>[^_]+)_(?P<uid>[a-f0-9-]+)\/(?P<container_name>[^\/]+)\/(?P<restart_count>\d+)\.log$
+  type: regex_parser
+- from: attributes.log
+  to: body
+  type: move
+- from: attributes.stream
+  to: attributes["log.iostream"]
+  type: move
+- from: attributes.pod_name
+  to: resource["k8s.pod.name"]
+  type: move
+"#;
+
+#[test]
+fn router_parsers_and_moves_of_the_telemetry_controller_config() {
+    let mut p = build(&ops(TELEMETRY_CONTROLLER)).expect("build");
+    let path = "/var/log/pods/db_web-1_0a1b2c3d-aaaa/app/0.log";
+    for line in [
+        r#"{"log":"docker line","stream":"stdout","time":"2024-05-06T07:08:09.123Z"}"#,
+        "2024-05-06T07:08:09.123Z stdout F docker line",
+    ] {
+        let mut e = Entry::new(json!(line), 0);
+        e.attributes.insert("log.file.path".into(), json!(path));
+        let out = run(&mut p, e);
+        assert_eq!(out.len(), 1, "{line}");
+        assert_eq!(out[0].body, json!("docker line"));
+        assert_eq!(out[0].attributes["log.iostream"], json!("stdout"));
+        assert_eq!(out[0].resource["k8s.pod.name"], json!("web-1"));
+        assert_eq!(out[0].timestamp, Some(1_714_979_289_123_000_000));
+    }
+    // No route matches and there is no default: stanza drops the entry.
+    assert!(run(&mut p, Entry::new(json!("plain"), 0)).is_empty());
+}
+
+#[test]
+fn if_and_on_error() {
+    let mut p = build(&ops(
+        r#"
+- type: json_parser
+  on_error: drop
+  if: 'body matches "^\\{"'
+- type: add
+  field: attributes.seen
+  value: yes
+- type: move
+  from: attributes.nope
+  to: attributes.x
+"#,
+    ))
+    .expect("build");
+    let out = run(&mut p, Entry::new(json!("not json"), 0));
+    assert_eq!(out.len(), 1, "`if` false: passed on");
+    assert_eq!(out[0].attributes["seen"], json!("yes"));
+    assert!(run(&mut p, Entry::new(json!("{broken"), 0)).is_empty(), "on_error: drop");
+    assert_eq!(p.errors, 1 + 1, "the move of a missing field counts, then sends on");
+}
+
+#[test]
+fn config_errors_name_the_problem() {
+    let node = switchyard_core::config::parse("ops.yaml", "- type: json_parsr\n").expect("yaml");
+    let e = switchyard_core::config::from_node::<Vec<OperatorConfig>>(&node, "operators").unwrap_err();
+    assert!(e.to_string().contains("json_parser"), "{e}");
+    let node = switchyard_core::config::parse("ops.yaml", "- type: move\n  form: body\n  to: body\n").expect("yaml");
+    let e = switchyard_core::config::from_node::<Vec<OperatorConfig>>(&node, "operators").unwrap_err();
+    assert!(e.to_string().contains("from"), "{e}");
+    assert!(build(&ops("- type: noop\n  output: nowhere\n")).is_err());
+    assert!(build(&ops("- type: noop\n- type: noop\n")).is_ok(), "default ids are numbered");
+    assert!(build(&ops("- type: noop\n  id: a\n- type: noop\n  id: a\n")).is_err());
+    assert!(build(&ops("- type: regex_parser\n  regex: '(x'\n")).is_err());
+}
