@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use super::entry::Field;
@@ -276,12 +276,20 @@ pub struct ContainerConfig {
     /// Parse `log.file.path` into k8s.* resource attributes (default true).
     #[serde(default = "yes")]
     pub add_metadata_from_filepath: bool,
-    /// Largest recombined partial log, bytes (default 0: no limit).
-    #[serde(default)]
+    /// Largest recombined partial log, bytes (default 1MiB; 0: no limit).
+    #[serde(default = "one_mib", deserialize_with = "byte_size")]
     pub max_log_size: u64,
+    /// Accepted: the log goes to the body, the stream to `log.iostream`, as stanza does.
+    pub parse_to: Option<Field>,
+    /// Severity sub-parser applied after parsing.
+    pub severity: Option<SeverityParserConfig>,
     /// The input (default body).
     #[serde(default = "Field::body")]
     pub parse_from: Field,
+}
+
+fn one_mib() -> u64 {
+    1 << 20
 }
 
 fn yes() -> bool {
@@ -360,7 +368,7 @@ pub struct RecombineConfig {
     #[serde(default = "thousand")]
     pub max_batch_size: usize,
     /// Bytes per record before a forced flush (0: none).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "byte_size")]
     pub max_log_size: u64,
     /// Entries from different sources are combined separately.
     #[serde(default = "file_path")]
@@ -374,8 +382,8 @@ pub struct RecombineConfig {
     /// Unmatched entries combined before a flush (default 100).
     #[serde(default = "hundred")]
     pub max_unmatched_batch_size: usize,
-    /// `oldest` (default) or `newest`: whose other fields the record keeps.
-    #[serde(default = "oldest")]
+    /// `newest` (default) or `oldest`: whose other fields the record keeps.
+    #[serde(default = "newest")]
     pub overwrite_with: String,
 }
 
@@ -391,8 +399,8 @@ fn hundred() -> usize {
 fn five_s() -> std::time::Duration {
     std::time::Duration::from_secs(5)
 }
-fn oldest() -> String {
-    "oldest".into()
+fn newest() -> String {
+    "newest".into()
 }
 fn file_path() -> Field {
     Field::attribute("log.file.path")
@@ -446,4 +454,41 @@ impl OperatorConfig {
             _ => Vec::new(),
         }
     }
+}
+
+/// A byte size: a number of bytes, or a string with a unit (`1KiB`, `1kb`, `2MB`, `64`),
+/// as stanza's `helper.ByteSize` reads it (`KiB`/`MiB`/`GiB` binary, `kb`/`mb`/`gb` decimal).
+pub fn byte_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    // Untagged, so a number works both from the YAML tree and from inside a tagged
+    // operator (where serde has already typed the scalar).
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Size {
+        Bytes(u64),
+        Text(String),
+    }
+    match Size::deserialize(d)? {
+        Size::Bytes(n) => Ok(n),
+        Size::Text(s) => parse_byte_size(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not a byte size such as 1MiB"))),
+    }
+}
+
+/// Parses a byte size (see [`byte_size`]).
+pub fn parse_byte_size(s: &str) -> Option<u64> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" => 1000.0,
+        "kib" | "k" => 1024.0,
+        "mb" => 1000.0 * 1000.0,
+        "mib" | "m" => 1024.0 * 1024.0,
+        "gb" => 1e9,
+        "gib" | "g" => 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    Some((n * mult) as u64)
 }

@@ -24,6 +24,7 @@ pub struct Container {
     metadata: bool,
     max_log_size: usize,
     parse_from: Field,
+    severity: Option<super::time::SeverityParserConfig>,
     cri: Regex,
     path: Regex,
     partial: HashMap<String, (Entry, Instant)>,
@@ -41,6 +42,7 @@ impl Container {
             metadata: c.add_metadata_from_filepath,
             max_log_size: usize::try_from(c.max_log_size).unwrap_or(usize::MAX),
             parse_from: c.parse_from.clone(),
+            severity: c.severity.clone(),
             cri: re(r"^(?P<time>[^ ]+) (?P<stream>stdout|stderr) (?P<logtag>[^ ]*) ?(?P<log>.*)$")?,
             path: re(
                 r"^.*/(?P<namespace>[^_]+)_(?P<pod_name>[^_]+)_(?P<uid>[a-f0-9\-]+)/(?P<container_name>[^._]+)/(?P<restart_count>\d+)\.log$",
@@ -65,6 +67,11 @@ impl Container {
     }
 
     fn add_metadata(&self, e: &mut Entry) {
+        if let Some(s) = &self.severity {
+            if let Err(m) = s.apply(e) {
+                tracing::debug!(error = %m, "Container log severity not parsed.");
+            }
+        }
         if !self.metadata {
             return;
         }
@@ -163,6 +170,8 @@ mod tests {
             add_metadata_from_filepath: true,
             max_log_size: 0,
             parse_from: Field::body(),
+            parse_to: None,
+            severity: None,
         })
         .unwrap()
     }

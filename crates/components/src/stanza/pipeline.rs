@@ -113,7 +113,8 @@ pub fn build(cfgs: &[OperatorConfig]) -> Result<Pipeline, String> {
             OperatorConfig::RegexReplace(r) => Behavior::Transform(Box::new(RegexReplace::new(r).map_err(ctx)?)),
             OperatorConfig::Router(r) => {
                 let route = |rc: &RouteConfig| -> Result<_, String> {
-                    let attrs = rc.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                    let attrs: Vec<(String, Value)> =
+                        rc.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
                     Ok((rc.expr.clone(), resolve(i, &rc.output)?, attrs))
                 };
                 let routes = r.routes.iter().map(route).collect::<Result<Vec<_>, _>>()?;

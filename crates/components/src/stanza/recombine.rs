@@ -155,6 +155,7 @@ mod tests {
             max_sources: 1000,
             max_unmatched_batch_size: 100,
             overwrite_with: "oldest".into(),
+
         }
     }
 

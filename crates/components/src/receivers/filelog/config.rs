@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::de::IgnoredAny;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::Value;
 use switchyard_core::component::{ComponentConfig, ComponentId, FieldError};
 
@@ -52,7 +52,7 @@ pub struct FileLogReceiverConfig {
     #[serde(with = "humantime_serde")]
     pub poll_interval: Duration,
     /// Largest record in bytes; longer ones are split (default 1MiB).
-    #[serde(deserialize_with = "byte_size")]
+    #[serde(deserialize_with = "crate::stanza::config::byte_size")]
     pub max_log_size: u64,
     /// Files read at once (default 1024).
     pub max_concurrent_files: usize,
@@ -66,7 +66,7 @@ pub struct FileLogReceiverConfig {
     #[serde(with = "humantime_serde")]
     pub force_flush_period: Duration,
     /// Bytes from the start of a file that identify it (default 1kb; at least 16).
-    #[serde(deserialize_with = "byte_size")]
+    #[serde(deserialize_with = "crate::stanza::config::byte_size")]
     pub fingerprint_size: u64,
     /// Delete a file after reading it to the end (needs `start_at: beginning`).
     pub delete_after_read: bool,
@@ -275,31 +275,4 @@ impl ComponentConfig for FileLogReceiverConfig {
         }
         e
     }
-}
-
-/// A byte size: a number of bytes, or a string with a unit (`1KiB`, `1kb`, `2MB`, `64`);
-/// stanza's `helper.ByteSize` (decimal and binary units both count in powers of 1024
-/// except the plain `kb`/`mb`/`gb`, which stanza reads as 1000s).
-fn byte_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    let s = String::deserialize(d)?;
-    parse_byte_size(&s).ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not a byte size such as 1MiB")))
-}
-
-/// Parses a byte size (see [`byte_size`]).
-pub fn parse_byte_size(s: &str) -> Option<u64> {
-    let t = s.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "kb" => 1000.0,
-        "kib" | "k" => 1024.0,
-        "mb" => 1000.0 * 1000.0,
-        "mib" | "m" => 1024.0 * 1024.0,
-        "gb" => 1e9,
-        "gib" | "g" => 1024.0 * 1024.0 * 1024.0,
-        _ => return None,
-    };
-    Some((n * mult) as u64)
 }

@@ -62,7 +62,9 @@ fn walk(dir: &Path, segs: &[String], out: &mut Vec<PathBuf>, budget: &mut usize)
     }
     *budget -= 1;
     let Some((first, rest)) = segs.split_first() else {
-        if dir.is_file() {
+        // Matched by name, as doublestar does: a dangling symlink is a match too, and then
+        // fails to open (reported), rather than being silently skipped.
+        if std::fs::symlink_metadata(dir).is_ok() && !dir.is_dir() {
             out.push(dir.to_path_buf());
         }
         return;

@@ -15,7 +15,8 @@ mod split;
 mod tests;
 
 pub use checkpoint::{Checkpoint, CheckpointError, Known};
-pub use config::{parse_byte_size, Encoding, FileLogReceiverConfig, MultilineConfig, RetryOnFailure};
+pub use crate::stanza::config::parse_byte_size;
+pub use config::{Encoding, FileLogReceiverConfig, MultilineConfig, RetryOnFailure};
 pub use glob::Pattern;
 pub use reader::{Poll, Record, Tracker, TrackerOptions};
 pub use split::Splitter;
