@@ -173,6 +173,10 @@ mod tests {
                     (Kind::Receiver, "prometheus", Err(e)) => {
                         assert!(e[0].message.contains("no Prometheus scrape_configs"), "{e:?}")
                     }
+                    // As in the Collector: there are no files to read without `include`.
+                    (Kind::Receiver, "filelog", Err(e)) => {
+                        assert!(e[0].message.contains("'include' must be specified"), "{e:?}")
+                    }
                     (_, ty, Err(e)) => panic!("default config of {} {ty} is invalid: {e:?}", kind.word()),
                 }
             }

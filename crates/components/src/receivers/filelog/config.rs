@@ -216,7 +216,7 @@ impl ComponentConfig for FileLogReceiverConfig {
     fn validate(&self) -> Vec<FieldError> {
         let mut e = Vec::new();
         if self.include.is_empty() {
-            e.push(FieldError::new("include", "at least one glob pattern is required"));
+            e.push(FieldError::new("include", "'include' must be specified: at least one glob pattern"));
         }
         for (field, pats) in [("include", &self.include), ("exclude", &self.exclude)] {
             for p in pats.iter() {
