@@ -376,7 +376,10 @@ mod tests {
             (r#"attributes.log endsWith "\n""#, true),
             (r#"attributes["service.namespace"] != nil"#, false),
             (r#"len(attributes["error.stack_trace"]) > 0"#, true),
-            (r#"(attributes["log.file.path"] matches "/var/log/pods/default_.*") and not (body contains "logRecord")"#, true),
+            (
+                r#"(attributes["log.file.path"] matches "/var/log/pods/default_.*") and not (body contains "logRecord")"#,
+                true,
+            ),
             (r#"(body contains "a") or (body contains "zzz")"#, true),
             ("true", true),
         ] {

@@ -128,7 +128,9 @@ fn hex_bytes(v: &Value, len: usize, what: &str) -> Result<Vec<u8>, String> {
     if s.len() != len * 2 {
         return Err(format!("{what}: {s:?} is not {len} hex bytes"));
     }
-    (0..len).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| format!("{what}: {s:?} is not hex"))).collect()
+    (0..len)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|_| format!("{what}: {s:?} is not hex")))
+        .collect()
 }
 
 impl Transform for Parser {

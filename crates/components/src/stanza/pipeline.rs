@@ -210,7 +210,8 @@ impl Pipeline {
                     if expr.matches(&e) {
                         *seen += 1;
                         // Deterministic thinning: of every run of matches, keep the share not dropped.
-                        let keep_every = if *drop_ratio >= 1.0 { 0 } else { (1.0 / (1.0 - *drop_ratio)).round() as u64 };
+                        let keep_every =
+                            if *drop_ratio >= 1.0 { 0 } else { (1.0 / (1.0 - *drop_ratio)).round() as u64 };
                         if keep_every == 0 || *seen % keep_every != 0 {
                             continue;
                         }
@@ -219,7 +220,8 @@ impl Pipeline {
                 }
                 Behavior::Stateful(s) => {
                     let mut done = Vec::new();
-                    let backup = (node.on_error != OnError::Drop && node.on_error != OnError::DropQuiet).then(|| e.clone());
+                    let backup =
+                        (node.on_error != OnError::Drop && node.on_error != OnError::DropQuiet).then(|| e.clone());
                     if let Err(m) = s.process(e, &mut done) {
                         self.errors += 1;
                         if report(&node.id, node.on_error, &m) {

@@ -68,7 +68,8 @@ impl Recombine {
     }
 
     fn combine(&self, b: Batch) -> Option<Entry> {
-        let parts: Vec<String> = b.entries.iter().map(|e| self.field.get(e).map(value_string).unwrap_or_default()).collect();
+        let parts: Vec<String> =
+            b.entries.iter().map(|e| self.field.get(e).map(value_string).unwrap_or_default()).collect();
         let mut entries = b.entries;
         let mut base = if self.newest { entries.pop()? } else { entries.into_iter().next()? };
         self.field.set(&mut base, Value::String(parts.join(&self.with)));
@@ -155,7 +156,6 @@ mod tests {
             max_sources: 1000,
             max_unmatched_batch_size: 100,
             overwrite_with: "oldest".into(),
-
         }
     }
 

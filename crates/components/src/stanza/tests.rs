@@ -76,8 +76,7 @@ fn router_parsers_and_moves_of_the_telemetry_controller_config() {
 
 #[test]
 fn if_and_on_error() {
-    let mut p = build(&ops(
-        r#"
+    let mut p = build(&ops(r#"
 - type: json_parser
   on_error: drop
   if: 'body matches "^\\{"'
@@ -87,8 +86,7 @@ fn if_and_on_error() {
 - type: move
   from: attributes.nope
   to: attributes.x
-"#,
-    ))
+"#))
     .expect("build");
     let out = run(&mut p, Entry::new(json!("not json"), 0));
     assert_eq!(out.len(), 1, "`if` false: passed on");

@@ -75,8 +75,8 @@ pub fn strptime_to_chrono(layout: &str) -> Result<String, String> {
             'L' => "%3f",
             'f' => "%6f",
             's' => "%9f",
-            'Y' | 'y' | 'm' | 'd' | 'H' | 'M' | 'S' | 'b' | 'B' | 'a' | 'A' | 'p' | 'I' | 'j' | 'z' | 'Z' | 'e' | 'h'
-            | 'D' | 'F' | 'T' | 'c' | 'x' | 'X' | '%' | 'n' | 't' => {
+            'Y' | 'y' | 'm' | 'd' | 'H' | 'M' | 'S' | 'b' | 'B' | 'a' | 'A' | 'p' | 'I' | 'j' | 'z' | 'Z' | 'e'
+            | 'h' | 'D' | 'F' | 'T' | 'c' | 'x' | 'X' | '%' | 'n' | 't' => {
                 out.push('%');
                 out.push(d);
                 continue;

@@ -73,8 +73,8 @@ impl Checkpoint {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(source) => return Err(CheckpointError::Io { path: p, source }),
         };
-        let stored: Vec<Stored> =
-            serde_json::from_str(&text).map_err(|e| CheckpointError::Corrupt { path: p.clone(), message: e.to_string() })?;
+        let stored: Vec<Stored> = serde_json::from_str(&text)
+            .map_err(|e| CheckpointError::Corrupt { path: p.clone(), message: e.to_string() })?;
         stored
             .into_iter()
             .map(|s| {

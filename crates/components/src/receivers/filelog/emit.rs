@@ -6,7 +6,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 use switchyard_pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
-use switchyard_pdata::proto::common::v1::{any_value, AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList};
+use switchyard_pdata::proto::common::v1::{
+    any_value, AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList,
+};
 use switchyard_pdata::proto::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use switchyard_pdata::proto::resource::v1::Resource;
 use switchyard_pdata::Logs;
@@ -104,7 +106,11 @@ pub fn to_logs(entries: Vec<Entry>) -> Logs {
             }
         };
         let rl = &mut resources[i].1;
-        let j = match rl.scope_logs.iter().position(|s| s.scope.as_ref().map(|s| s.name.as_str()).unwrap_or("") == e.scope_name) {
+        let j = match rl
+            .scope_logs
+            .iter()
+            .position(|s| s.scope.as_ref().map(|s| s.name.as_str()).unwrap_or("") == e.scope_name)
+        {
             Some(j) => j,
             None => {
                 let scope = (!e.scope_name.is_empty())

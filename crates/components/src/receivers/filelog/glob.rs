@@ -27,7 +27,10 @@ impl Pattern {
         }
         Ok(Pattern {
             absolute: p.starts_with('/'),
-            alternatives: alts.iter().map(|a| a.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect()).collect(),
+            alternatives: alts
+                .iter()
+                .map(|a| a.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect())
+                .collect(),
         })
     }
 

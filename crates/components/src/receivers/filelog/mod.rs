@@ -14,8 +14,8 @@ mod split;
 #[cfg(test)]
 mod tests;
 
-pub use checkpoint::{Checkpoint, CheckpointError, Known};
 pub use crate::stanza::config::parse_byte_size;
+pub use checkpoint::{Checkpoint, CheckpointError, Known};
 pub use config::{Encoding, FileLogReceiverConfig, MultilineConfig, RetryOnFailure};
 pub use glob::Pattern;
 pub use reader::{Poll, Record, Tracker, TrackerOptions};
@@ -99,9 +99,9 @@ impl FileLogReceiver {
         let Some(id) = &self.cfg.storage else { return Ok(None) };
         let who = format!("receiver \"{}\"", self.set.id);
         let id = config::storage_id(id).map_err(|m| StartError::new(format!("{who}: storage: {m}")))?;
-        let ext = host
-            .extension(&id)
-            .ok_or_else(|| StartError::new(format!("{who}: storage extension \"{id}\" is not in service::extensions")))?;
+        let ext = host.extension(&id).ok_or_else(|| {
+            StartError::new(format!("{who}: storage extension \"{id}\" is not in service::extensions"))
+        })?;
         let fs = ext
             .as_any()
             .downcast_ref::<FileStorage>()
@@ -132,7 +132,8 @@ impl Component for FileLogReceiver {
             };
             let splitter = Splitter::new(&self.cfg).map_err(|m| StartError::new(format!("{who}: {m}")))?;
             let tracker = Tracker::new(opts, splitter, known);
-            let pipeline = crate::stanza::build(&self.cfg.operators).map_err(|m| StartError::new(format!("{who}: {m}")))?;
+            let pipeline =
+                crate::stanza::build(&self.cfg.operators).map_err(|m| StartError::new(format!("{who}: {m}")))?;
             let id = self.set.id.to_string();
             let t = &self.set.telemetry;
             let obs = Obs {
@@ -142,7 +143,11 @@ impl Component for FileLogReceiver {
                     "Files matched by include that could not be opened.",
                     &[("receiver", id.as_str())],
                 ),
-                open_files: t.metrics.gauge(OPEN_FILES, "Files the filelog receiver follows.", &[("receiver", id.as_str())]),
+                open_files: t.metrics.gauge(
+                    OPEN_FILES,
+                    "Files the filelog receiver follows.",
+                    &[("receiver", id.as_str())],
+                ),
             };
             let worker = Worker {
                 id,

@@ -212,9 +212,7 @@ impl Tracker {
                     let k = self.known.swap_remove(i);
                     (k.offset, k.records)
                 }
-                None if self.first_poll && !self.from_beginning => {
-                    (file.metadata().map(|m| m.len()).unwrap_or(0), 0)
-                }
+                None if self.first_poll && !self.from_beginning => (file.metadata().map(|m| m.len()).unwrap_or(0), 0),
                 None => (0, 0),
             };
             self.tracked.push(Tracked {
@@ -264,7 +262,8 @@ impl Tracker {
         }
         let want = usize::try_from(size - t.offset).unwrap_or(usize::MAX).min(READ_BUDGET);
         let mut buf = Vec::with_capacity(want);
-        let read = t.file.seek(SeekFrom::Start(t.offset)).and_then(|_| (&mut t.file).take(want as u64).read_to_end(&mut buf));
+        let read =
+            t.file.seek(SeekFrom::Start(t.offset)).and_then(|_| (&mut t.file).take(want as u64).read_to_end(&mut buf));
         if let Err(e) = read {
             tracing::warn!(path = %t.path.display(), error = %e, "Cannot read a log file.");
             return (Vec::new(), false);

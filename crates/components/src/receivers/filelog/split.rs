@@ -143,7 +143,13 @@ impl Splitter {
             Encoding::Latin1 => raw.iter().map(|b| *b as char).collect(),
             Encoding::Utf16Le | Encoding::Utf16Be => {
                 let le = self.encoding == Encoding::Utf16Le;
-                let units = raw.chunks_exact(2).map(|c| if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) });
+                let units = raw.chunks_exact(2).map(|c| {
+                    if le {
+                        u16::from_le_bytes([c[0], c[1]])
+                    } else {
+                        u16::from_be_bytes([c[0], c[1]])
+                    }
+                });
                 char::decode_utf16(units).map(|r| r.unwrap_or('\u{fffd}')).collect()
             }
         };
