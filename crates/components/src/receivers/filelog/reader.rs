@@ -228,6 +228,11 @@ impl Tracker {
                 inode: ino,
             });
         }
+        if self.first_poll {
+            // Checkpointed files not found at the first poll are gone; forget them, as the
+            // Collector forgets known files after a few polls.
+            self.known.clear();
+        }
         self.first_poll = false;
         for i in 0..self.tracked.len() {
             // A file no longer matched (rotated away, deleted) is read to its end through

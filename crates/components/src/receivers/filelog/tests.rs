@@ -147,3 +147,36 @@ fn an_unreadable_file_is_reported_once_and_others_flow() {
     t.commit();
     assert!(t.poll(Instant::now()).unreadable.is_empty(), "reported once");
 }
+
+#[test]
+fn records_become_log_records_with_file_attributes_and_operators() {
+    use switchyard_pdata::SignalData;
+    let cfg = config(
+        "include: [/x/*.log]\ninclude_file_path: true\ninclude_file_record_number: true\n\
+         attributes: {team: core}\nresource: {service.name: svc}\n\
+         operators:\n  - type: regex_parser\n    regex: '^(?P<level>\\w+) (?P<msg>.*)$'\n    \
+         severity: {parse_from: attributes.level}\n  - type: move\n    from: attributes.msg\n    to: body\n",
+    )
+    .unwrap();
+    let mut pipeline = crate::stanza::build(&cfg.operators).unwrap();
+    let poll = Poll {
+        files: vec![reader::FileInfo { path: "/x/app.log".into() }],
+        records: vec![Record { text: "WARN disk almost full".into(), file: 0, offset: 0, number: 1 }],
+        unreadable: vec![],
+        more: false,
+    };
+    let entries = emit::entries(&cfg, &poll, &mut pipeline);
+    let logs = emit::to_logs(entries);
+    assert_eq!(logs.item_count(), 1);
+    let rl = &logs.request().resource_logs[0];
+    let res = rl.resource.as_ref().unwrap();
+    assert_eq!(switchyard_pdata::attrs::get_str(&res.attributes, "service.name"), Some("svc"));
+    let r = &rl.scope_logs[0].log_records[0];
+    assert_eq!(switchyard_pdata::value::as_string(r.body.as_ref().unwrap()), "disk almost full");
+    assert_eq!((r.severity_number, r.severity_text.as_str()), (13, "WARN"));
+    assert!(r.observed_time_unix_nano > 0);
+    for (k, v) in [("log.file.name", "app.log"), ("log.file.path", "/x/app.log"), ("team", "core"), ("level", "WARN")] {
+        assert_eq!(switchyard_pdata::attrs::get_str(&r.attributes, k), Some(v), "{k}");
+    }
+    assert_eq!(switchyard_pdata::attrs::get_int(&r.attributes, "log.file.record_number"), Some(1));
+}
