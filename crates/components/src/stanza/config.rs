@@ -54,6 +54,115 @@ pub enum OperatorConfig {
     /// `recombine`.
     #[serde(rename = "recombine")]
     Recombine(RecombineConfig),
+    /// `time_parser`.
+    #[serde(rename = "time_parser")]
+    TimeParser(TimeParserOpConfig),
+    /// `severity_parser`.
+    #[serde(rename = "severity_parser")]
+    SeverityParser(SeverityParserOpConfig),
+    /// `retain`.
+    #[serde(rename = "retain")]
+    Retain(RetainConfig),
+}
+
+/// time_parser: the `timestamp:` sub-parser as an operator of its own.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeParserOpConfig {
+    /// Operator id.
+    pub id: Option<String>,
+    /// Next operator(s).
+    pub output: Option<Outputs>,
+    /// Condition.
+    #[serde(rename = "if")]
+    pub cond: Option<Expr>,
+    /// On failure.
+    #[serde(default)]
+    pub on_error: OnError,
+    /// Where the time is (default body).
+    #[serde(default = "Field::body")]
+    pub parse_from: Field,
+    /// `strptime` (default), `gotime` or `epoch`.
+    #[serde(default = "strptime")]
+    pub layout_type: String,
+    /// The layout.
+    #[serde(default)]
+    pub layout: String,
+    /// Accepted (times without an offset are UTC).
+    pub location: Option<String>,
+}
+
+fn strptime() -> String {
+    "strptime".into()
+}
+
+impl TimeParserOpConfig {
+    /// The equivalent `timestamp:` block.
+    pub fn sub_parser(&self) -> TimeParserConfig {
+        TimeParserConfig {
+            parse_from: self.parse_from.clone(),
+            layout_type: self.layout_type.clone(),
+            layout: self.layout.clone(),
+            location: self.location.clone(),
+        }
+    }
+}
+
+/// severity_parser: the `severity:` sub-parser as an operator of its own.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityParserOpConfig {
+    /// Operator id.
+    pub id: Option<String>,
+    /// Next operator(s).
+    pub output: Option<Outputs>,
+    /// Condition.
+    #[serde(rename = "if")]
+    pub cond: Option<Expr>,
+    /// On failure.
+    #[serde(default)]
+    pub on_error: OnError,
+    /// Where the severity is (default body).
+    #[serde(default = "Field::body")]
+    pub parse_from: Field,
+    /// `default` or `none`.
+    pub preset: Option<String>,
+    /// Severity name → values.
+    #[serde(default)]
+    pub mapping: std::collections::HashMap<String, Value>,
+    /// Replace severity_text with the severity name.
+    #[serde(default)]
+    pub overwrite_text: bool,
+}
+
+impl SeverityParserOpConfig {
+    /// The equivalent `severity:` block.
+    pub fn sub_parser(&self) -> SeverityParserConfig {
+        SeverityParserConfig {
+            parse_from: self.parse_from.clone(),
+            preset: self.preset.clone(),
+            mapping: self.mapping.clone(),
+            overwrite_text: self.overwrite_text,
+        }
+    }
+}
+
+/// retain: keeps only the listed fields of the body, attributes or resource.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetainConfig {
+    /// Operator id.
+    pub id: Option<String>,
+    /// Next operator(s).
+    pub output: Option<Outputs>,
+    /// Condition.
+    #[serde(rename = "if")]
+    pub cond: Option<Expr>,
+    /// On failure.
+    #[serde(default)]
+    pub on_error: OnError,
+    /// The fields kept.
+    pub fields: Vec<Field>,
 }
 
 /// `output:` — one operator id or several.
@@ -423,6 +532,9 @@ impl OperatorConfig {
             OperatorConfig::RegexReplace(_) => "regex_replace",
             OperatorConfig::Filter(_) => "filter",
             OperatorConfig::Recombine(_) => "recombine",
+            OperatorConfig::TimeParser(_) => "time_parser",
+            OperatorConfig::SeverityParser(_) => "severity_parser",
+            OperatorConfig::Retain(_) => "retain",
         }
     }
 
@@ -440,6 +552,9 @@ impl OperatorConfig {
             O::RegexReplace(c) => (c.id.as_deref(), c.output.as_ref(), c.cond.as_ref(), c.on_error),
             O::Filter(c) => (c.id.as_deref(), c.output.as_ref(), None, OnError::Send),
             O::Recombine(c) => (c.id.as_deref(), c.output.as_ref(), c.cond.as_ref(), c.on_error),
+            O::TimeParser(c) => (c.id.as_deref(), c.output.as_ref(), c.cond.as_ref(), c.on_error),
+            O::SeverityParser(c) => (c.id.as_deref(), c.output.as_ref(), c.cond.as_ref(), c.on_error),
+            O::Retain(c) => (c.id.as_deref(), c.output.as_ref(), c.cond.as_ref(), c.on_error),
         }
     }
 

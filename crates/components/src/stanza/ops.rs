@@ -329,6 +329,58 @@ impl Transform for RegexReplace {
     }
 }
 
+/// time_parser.
+pub struct TimeOp(pub super::time::TimeParserConfig);
+
+impl Transform for TimeOp {
+    fn apply(&mut self, e: &mut Entry) -> Result<(), String> {
+        self.0.apply(e)
+    }
+}
+
+/// severity_parser.
+pub struct SeverityOp(pub super::time::SeverityParserConfig);
+
+impl Transform for SeverityOp {
+    fn apply(&mut self, e: &mut Entry) -> Result<(), String> {
+        self.0.apply(e)
+    }
+}
+
+/// retain: the listed fields stay, the other keys of the same parts go. Parts with no
+/// listed field are left alone, as stanza does.
+pub struct Retain {
+    /// The fields kept.
+    pub fields: Vec<Field>,
+}
+
+impl Transform for Retain {
+    fn apply(&mut self, e: &mut Entry) -> Result<(), String> {
+        use super::entry::Root;
+        let keep = |root: Root| -> Vec<&Field> { self.fields.iter().filter(|f| f.root == root).collect() };
+        let (body, attrs, res) = (keep(Root::Body), keep(Root::Attributes), keep(Root::Resource));
+        let mut out = Entry { body: Value::Null, ..e.clone() };
+        if !attrs.is_empty() {
+            out.attributes.clear();
+        }
+        if !res.is_empty() {
+            out.resource.clear();
+        }
+        if body.is_empty() {
+            out.body = e.body.clone();
+        } else {
+            out.body = Value::Object(Map::new());
+        }
+        for f in body.into_iter().chain(attrs).chain(res) {
+            if let Some(v) = f.get_owned(e) {
+                f.set(&mut out, v);
+            }
+        }
+        *e = out;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,9 @@ use super::config::{OnError, OperatorConfig, Outputs, RouteConfig};
 use super::container::Container;
 use super::entry::Entry;
 use super::expr::Expr;
-use super::ops::{Add, CopyOp, Flatten, Move, Noop, Parser, RegexReplace, Remove, Transform};
+use super::ops::{
+    Add, CopyOp, Flatten, Move, Noop, Parser, RegexReplace, Remove, Retain, SeverityOp, TimeOp, Transform,
+};
 use super::recombine::Recombine;
 
 /// Where an entry goes next.
@@ -132,6 +134,17 @@ pub fn build(cfgs: &[OperatorConfig]) -> Result<Pipeline, String> {
             }
             OperatorConfig::Container(c) => Behavior::Stateful(Box::new(Container::new(c).map_err(ctx)?)),
             OperatorConfig::Recombine(r) => Behavior::Stateful(Box::new(Recombine::new(r).map_err(ctx)?)),
+            OperatorConfig::TimeParser(t) => {
+                let p = t.sub_parser();
+                p.check().map_err(ctx)?;
+                Behavior::Transform(Box::new(TimeOp(p)))
+            }
+            OperatorConfig::SeverityParser(s) => {
+                let p = s.sub_parser();
+                p.check().map_err(ctx)?;
+                Behavior::Transform(Box::new(SeverityOp(p)))
+            }
+            OperatorConfig::Retain(r) => Behavior::Transform(Box::new(Retain { fields: r.fields.clone() })),
         };
         nodes.push(Node { id, cond: cond.cloned(), on_error, behavior, outputs });
     }

@@ -96,6 +96,28 @@ fn if_and_on_error() {
 }
 
 #[test]
+fn time_severity_and_retain_operators() {
+    let mut p = build(&ops(r#"
+- type: regex_parser
+  regex: '^(?P<ts>\S+) (?P<lvl>\w+) (?P<msg>.*)$'
+- type: time_parser
+  parse_from: attributes.ts
+  layout_type: gotime
+  layout: 2006-01-02T15:04:05Z07:00
+- type: severity_parser
+  parse_from: attributes.lvl
+- type: retain
+  fields: [attributes.msg]
+"#))
+    .expect("build");
+    let out = run(&mut p, Entry::new(json!("2024-05-06T07:08:09Z error boom"), 0));
+    assert_eq!(out[0].timestamp, Some(1_714_979_289_000_000_000));
+    assert_eq!(out[0].severity, 17);
+    assert_eq!(out[0].attributes.len(), 1);
+    assert_eq!(out[0].attributes["msg"], json!("boom"));
+}
+
+#[test]
 fn config_errors_name_the_problem() {
     let node = switchyard_core::config::parse("ops.yaml", "- type: json_parsr\n").expect("yaml");
     let e = switchyard_core::config::from_node::<Vec<OperatorConfig>>(&node, "operators").unwrap_err();
