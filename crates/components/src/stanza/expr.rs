@@ -186,7 +186,7 @@ impl Parser {
             let r = self.primary()?;
             l = match (op, r) {
                 (CmpOp::Matches, Node::Lit(Value::String(re))) => {
-                    let re = Regex::new(&re).map_err(|e| format!("bad regex: {e}"))?;
+                    let re = super::regex::compile(&re).map_err(|e| format!("bad regex: {e}"))?;
                     Node::MatchesLit(Box::new(l), re)
                 }
                 (op, r) => Node::Cmp(op, Box::new(l), Box::new(r)),
@@ -342,7 +342,7 @@ fn compare(op: CmpOp, a: &Value, b: &Value) -> bool {
                 _ => o.is_ge(),
             }
         }
-        CmpOp::Matches => strs().is_some_and(|(s, re)| Regex::new(re).is_ok_and(|r| r.is_match(s))),
+        CmpOp::Matches => strs().is_some_and(|(s, re)| super::regex::compile(re).is_ok_and(|r| r.is_match(s))),
         CmpOp::Contains => strs().is_some_and(|(s, x)| s.contains(x)),
         CmpOp::StartsWith => strs().is_some_and(|(s, x)| s.starts_with(x)),
         CmpOp::EndsWith => strs().is_some_and(|(s, x)| s.ends_with(x)),

@@ -10,6 +10,7 @@ pub mod expr;
 pub mod ops;
 pub mod pipeline;
 pub mod recombine;
+pub mod regex;
 #[cfg(test)]
 mod tests;
 pub mod time;

@@ -40,7 +40,7 @@ impl Parser {
     pub fn regex(cfg: &ParserConfig) -> Result<Parser, String> {
         Self::check_subparsers(cfg)?;
         let src = cfg.regex.as_deref().ok_or("regex_parser: `regex` is required")?;
-        let re = Regex::new(src).map_err(|e| format!("regex_parser: regex: {e}"))?;
+        let re = super::regex::compile(src).map_err(|e| format!("regex_parser: regex: {e}"))?;
         if re.capture_names().flatten().next().is_none() {
             return Err("regex_parser: regex must have at least one named capture group".into());
         }
@@ -313,7 +313,7 @@ impl RegexReplace {
             (None, Some(n)) => return Err(format!("regex_replace: unknown regex_name {n:?}")),
             _ => return Err("regex_replace: exactly one of regex and regex_name is required".into()),
         };
-        let re = Regex::new(&src).map_err(|e| format!("regex_replace: regex: {e}"))?;
+        let re = super::regex::compile(&src).map_err(|e| format!("regex_replace: regex: {e}"))?;
         Ok(RegexReplace { field: c.field.clone(), re, with: c.replace_with.clone() })
     }
 }

@@ -261,7 +261,7 @@ impl ComponentConfig for FileLogReceiverConfig {
                     e.push(FieldError::new("multiline", "one of line_start_pattern and line_end_pattern is required"))
                 }
                 (Some(p), None) | (None, Some(p)) => {
-                    if let Err(err) = regex::bytes::Regex::new(p) {
+                    if let Err(err) = super::split::multiline_regex(p) {
                         e.push(FieldError::new("multiline", format!("{p:?}: {err}")));
                     }
                 }

@@ -38,14 +38,19 @@ pub struct Token {
     pub end: usize,
 }
 
+/// A multiline pattern as the Collector compiles it: `(?m)` and Go's literal braces.
+pub fn multiline_regex(p: &str) -> Result<Regex, regex::Error> {
+    Regex::new(&format!("(?m){}", crate::stanza::regex::go_syntax(p)))
+}
+
 impl Splitter {
     /// The splitter `cfg` describes (patterns were checked at validation).
     pub fn new(cfg: &FileLogReceiverConfig) -> Result<Splitter, String> {
         let mode = match &cfg.multiline {
             Some(m) => match (&m.line_start_pattern, &m.line_end_pattern) {
                 // `(?m)`, as the Collector compiles them: `^` and `$` match at line boundaries.
-                (Some(p), _) => Mode::Start(Regex::new(&format!("(?m){p}")).map_err(|e| e.to_string())?),
-                (None, Some(p)) => Mode::End(Regex::new(&format!("(?m){p}")).map_err(|e| e.to_string())?),
+                (Some(p), _) => Mode::Start(multiline_regex(p).map_err(|e| e.to_string())?),
+                (None, Some(p)) => Mode::End(multiline_regex(p).map_err(|e| e.to_string())?),
                 (None, None) => Mode::Newline,
             },
             None => Mode::Newline,
