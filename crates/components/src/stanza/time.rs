@@ -244,20 +244,20 @@ impl SeverityParserConfig {
         Ok(())
     }
 
-    fn lookup(&self, raw: &str) -> Option<(i32, &str)> {
+    fn lookup(&self, raw: &str) -> Option<(i32, String)> {
         for (name, vals) in &self.mapping {
             let hit = match vals {
                 Value::Array(a) => a.iter().any(|v| matches_value(v, raw)),
                 v => matches_value(v, raw),
             };
             if hit {
-                return severity_number(name).map(|n| (n, name.as_str()));
+                return severity_number(name).map(|n| (n, name.clone()));
             }
         }
         if self.preset.as_deref() == Some("none") {
             return None;
         }
-        severity_number(raw).map(|n| (n, raw))
+        severity_number(raw).map(|n| (n, raw.to_string()))
     }
 
     /// Sets the entry's severity from the field; an unknown value leaves it unspecified

@@ -87,7 +87,7 @@ pub fn any_value(v: Value) -> AnyValue {
 }
 
 fn key_values(m: Map<String, Value>) -> Vec<KeyValue> {
-    m.into_iter().map(|(key, v)| KeyValue { key, value: Some(any_value(v)) }).collect()
+    m.into_iter().map(|(key, v)| KeyValue { key, value: Some(any_value(v)), ..Default::default() }).collect()
 }
 
 /// Groups entries by resource and scope into one request.
