@@ -17,10 +17,13 @@ pub trait Transform: Send {
     fn apply(&mut self, e: &mut Entry) -> Result<(), String>;
 }
 
+/// regex_parser's `cache`: its size and the results by input.
+type RegexCache = Option<(usize, HashMap<String, Map<String, Value>>)>;
+
 /// What a parser turns its input into.
 enum ParseKind {
     Json { parse_ints: bool },
-    Regex { re: Regex, cache: Option<(usize, HashMap<String, Map<String, Value>>)> },
+    Regex { re: Regex, cache: RegexCache },
 }
 
 /// json_parser / regex_parser.

@@ -23,12 +23,15 @@ enum Target {
     Out,
 }
 
+/// A router's route: its expression, where matches go, and the attributes they get.
+type Route = (Expr, Vec<Target>, Vec<(String, Value)>);
+
 /// What an operator does with entries.
 enum Behavior {
     /// One entry in, one out.
     Transform(Box<dyn Transform>),
     /// Routes by expression; unmatched entries go to the default, or are dropped.
-    Router { routes: Vec<(Expr, Vec<Target>, Vec<(String, Value)>)>, default: Vec<Target> },
+    Router { routes: Vec<Route>, default: Vec<Target> },
     /// Drops matching entries (a share of them).
     Filter { expr: Expr, drop_ratio: f64, seen: u64 },
     /// Holds entries and emits combined ones.
