@@ -130,3 +130,69 @@ fn config_errors_name_the_problem() {
     assert!(build(&ops("- type: noop\n  id: a\n- type: noop\n  id: a\n")).is_err());
     assert!(build(&ops("- type: regex_parser\n  regex: '(x'\n")).is_err());
 }
+
+/// The operators of the public config 15 (Grafana LGTM, JSON ECS logs from Kubernetes pods).
+const JSON_ECS: &str = r#"
+- id: container-parser
+  type: container
+- id: router
+  type: router
+  routes:
+    - output: json_parser
+      expr: 'body matches "\\{[^{}]*\\}" == true'
+- id: json_parser
+  type: json_parser
+  on_error: drop_quiet
+  body: attributes.message
+  timestamp:
+    parse_from: attributes["@timestamp"]
+    layout: '%Y-%m-%dT%H:%M:%S.%LZ'
+  severity:
+    parse_from: attributes["log.level"]
+  trace:
+    trace_id:
+      parse_from: attributes.trace_id
+    span_id:
+      parse_from: attributes.span_id
+  scope_name:
+    parse_from: attributes["log.logger"]
+- id: move_service_name
+  type: move
+  from: attributes["service.name"]
+  to: resource["service.name"]
+- id: move_service_namespace
+  type: move
+  if: 'attributes["service.namespace"] != nil'
+  from: attributes["service.namespace"]
+  to: resource["service.namespace"]
+- id: remove_message
+  type: remove
+  field: attributes.message
+- id: remove_stream
+  type: remove
+  field: attributes["log.iostream"]
+"#;
+
+#[test]
+fn the_json_ecs_chain_of_config_15() {
+    let mut p = build(&ops(JSON_ECS)).expect("build");
+    let inner = r#"{"@timestamp":"2024-05-06T07:08:09.123Z","log.level":"INFO","message":"hello","service.name":"shop","trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331","log.logger":"com.x.Y"}"#;
+    let line = serde_json::json!({"log": format!("{inner}\n"), "stream": "stdout", "time": "2024-05-06T07:08:10Z"});
+    let mut e = Entry::new(json!(line.to_string()), 0);
+    e.attributes.insert("log.file.path".into(), json!("/var/log/pods/shop_web-7d9_1234abcd-0000/app/0.log"));
+    let out = run(&mut p, e);
+    assert_eq!(out.len(), 1);
+    let o = &out[0];
+    assert_eq!(o.body, json!("hello"));
+    assert_eq!((o.severity, o.severity_text.as_str()), (9, "INFO"));
+    assert_eq!(o.timestamp, Some(1_714_979_289_123_000_000));
+    assert_eq!(o.trace_id.len(), 16);
+    assert_eq!(o.span_id, vec![0xb7, 0xad, 0x6b, 0x71, 0x69, 0x20, 0x33, 0x31]);
+    assert_eq!(o.scope_name, "com.x.Y");
+    assert_eq!(o.resource["service.name"], json!("shop"));
+    assert_eq!(o.resource["k8s.pod.name"], json!("web-7d9"));
+    assert!(!o.attributes.contains_key("message") && !o.attributes.contains_key("log.iostream"));
+    // A line that is not JSON has no route: dropped, as stanza's router does without a default.
+    let plain = serde_json::json!({"log": "plain text\n", "stream": "stdout", "time": "2024-05-06T07:08:10Z"});
+    assert!(run(&mut p, Entry::new(json!(plain.to_string()), 0)).is_empty());
+}
