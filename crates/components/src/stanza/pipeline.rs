@@ -3,7 +3,9 @@
 //! `if:` and `on_error:` applied around each operator.
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use switchyard_core::telemetry::LogThrottle;
 
 use serde_json::Value;
 
@@ -57,6 +59,8 @@ struct Node {
 /// A built operator pipeline.
 pub struct Pipeline {
     nodes: Vec<Node>,
+    /// Operator errors hit every entry of a stream: logged once in a while, all counted.
+    log: LogThrottle,
     /// Operator errors seen, for the receiver's metric.
     pub errors: u64,
 }
@@ -151,7 +155,7 @@ pub fn build(cfgs: &[OperatorConfig]) -> Result<Pipeline, String> {
         };
         nodes.push(Node { id, cond: cond.cloned(), on_error, behavior, outputs });
     }
-    Ok(Pipeline { nodes, errors: 0 })
+    Ok(Pipeline { nodes, log: LogThrottle::new(Duration::from_secs(10)), errors: 0 })
 }
 
 /// Hops one entry may take through the graph; a config with a cycle stops here.
@@ -204,7 +208,7 @@ impl Pipeline {
                     Ok(()) => work.extend(fan(&node.outputs, e)),
                     Err(m) => {
                         self.errors += 1;
-                        if report(&node.id, node.on_error, &m) {
+                        if report(&self.log, &node.id, node.on_error, &m) {
                             work.extend(fan(&node.outputs, e));
                         }
                     }
@@ -240,7 +244,7 @@ impl Pipeline {
                         (node.on_error != OnError::Drop && node.on_error != OnError::DropQuiet).then(|| e.clone());
                     if let Err(m) = s.process(e, &mut done) {
                         self.errors += 1;
-                        if report(&node.id, node.on_error, &m) {
+                        if report(&self.log, &node.id, node.on_error, &m) {
                             if let Some(b) = backup {
                                 done.push(b);
                             }
@@ -264,24 +268,15 @@ fn fan(targets: &[Target], e: Entry) -> Vec<(Target, Entry)> {
     v
 }
 
-/// Logs an operator error per `on_error`; true when the entry is sent on.
-fn report(id: &str, on_error: OnError, message: &str) -> bool {
-    match on_error {
-        OnError::Send => {
-            tracing::warn!(operator = %id, error = %message, "Operator failed; sending the entry on unchanged.");
-            true
-        }
-        OnError::SendQuiet => {
-            tracing::debug!(operator = %id, error = %message, "Operator failed; sending the entry on unchanged.");
-            true
-        }
-        OnError::Drop => {
-            tracing::warn!(operator = %id, error = %message, "Operator failed; dropping the entry.");
-            false
-        }
-        OnError::DropQuiet => {
-            tracing::debug!(operator = %id, error = %message, "Operator failed; dropping the entry.");
-            false
-        }
+/// Logs an operator error per `on_error` (warnings throttled); true when the entry is sent on.
+fn report(log: &LogThrottle, id: &str, on_error: OnError, message: &str) -> bool {
+    let send = matches!(on_error, OnError::Send | OnError::SendQuiet);
+    let quiet = matches!(on_error, OnError::SendQuiet | OnError::DropQuiet);
+    let what = if send { "sending the entry on unchanged" } else { "dropping the entry" };
+    if quiet {
+        tracing::debug!(operator = %id, error = %message, "Operator failed; {what}.");
+    } else if let Some(suppressed) = log.allow() {
+        tracing::warn!(operator = %id, error = %message, suppressed, "Operator failed; {what}.");
     }
+    send
 }

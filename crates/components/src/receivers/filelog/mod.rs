@@ -29,7 +29,7 @@ use switchyard_core::component::{
     BuildError, Component, Host, ReceiverFactory, ReceiverOutputs, Settings, Stability, StartError,
 };
 use switchyard_core::consumer::{DynConsumer, RequestContext};
-use switchyard_core::telemetry::{Counter, Gauge, ReceiverObs};
+use switchyard_core::telemetry::{Counter, Gauge, LogThrottle, ReceiverObs};
 use switchyard_pdata::{Logs, Signal, SignalData};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
@@ -157,6 +157,7 @@ impl Component for FileLogReceiver {
                 pipeline,
                 checkpoint,
                 obs,
+                refused_log: LogThrottle::new(std::time::Duration::from_secs(10)),
                 stop: self.stop.clone(),
             };
             *self.task.lock().await = Some(tokio::spawn(worker.run()));
@@ -183,6 +184,8 @@ struct Worker {
     pipeline: Pipeline,
     checkpoint: Option<Checkpoint>,
     obs: Obs,
+    /// A refused batch is retried every poll: say so once in a while, not every 200ms.
+    refused_log: LogThrottle,
     stop: CancellationToken,
 }
 
@@ -251,8 +254,10 @@ impl Worker {
                 self.save(&tracker);
             }
             Err(e) => {
-                tracing::warn!(receiver = %self.id, error = %e, records = n,
-                    "The pipeline refused log records; reading them again at the next poll.");
+                if let Some(suppressed) = self.refused_log.allow() {
+                    tracing::warn!(receiver = %self.id, error = %e, records = n, suppressed,
+                        "The pipeline refused log records; reading them again at the next poll.");
+                }
                 tracker.rollback();
             }
         }
