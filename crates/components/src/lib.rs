@@ -17,5 +17,7 @@ pub mod ottl;
 pub mod processors;
 pub mod receivers;
 mod registry;
+#[cfg(feature = "receiver-filelog")]
+pub mod stanza;
 
 pub use registry::registry;

@@ -57,6 +57,8 @@ pub fn registry() -> Result<Registry, RegistryError> {
     r.receiver(crate::receivers::zipkin::ZipkinReceiverFactory)?;
     #[cfg(feature = "receiver-jaeger")]
     r.receiver(crate::receivers::jaeger::JaegerReceiverFactory)?;
+    #[cfg(feature = "receiver-filelog")]
+    r.receiver(crate::receivers::filelog::FileLogReceiverFactory)?;
     #[cfg(feature = "connector-count")]
     r.connector(crate::connectors::count::CountConnectorFactory)?;
     #[cfg(feature = "connector-forward")]
@@ -170,6 +172,10 @@ mod tests {
                     // As in the Collector: there is nothing to scrape without scrape configs.
                     (Kind::Receiver, "prometheus", Err(e)) => {
                         assert!(e[0].message.contains("no Prometheus scrape_configs"), "{e:?}")
+                    }
+                    // As in the Collector: there are no files to read without `include`.
+                    (Kind::Receiver, "filelog", Err(e)) => {
+                        assert!(e[0].message.contains("'include' must be specified"), "{e:?}")
                     }
                     (_, ty, Err(e)) => panic!("default config of {} {ty} is invalid: {e:?}", kind.word()),
                 }

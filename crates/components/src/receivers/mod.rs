@@ -1,5 +1,7 @@
 //! Receivers: where data enters.
 
+#[cfg(feature = "receiver-filelog")]
+pub mod filelog;
 #[cfg(feature = "receiver-jaeger")]
 pub mod jaeger;
 #[cfg(feature = "receiver-kafka")]

@@ -120,8 +120,22 @@ impl ExtensionFactory for FileStorageExtensionFactory {
     }
 }
 
-struct FileStorage {
+/// A running file_storage extension. Besides persistent queues, components that keep
+/// their own small state files (the filelog receiver's read offsets) find its directory here.
+pub struct FileStorage {
     cfg: FileStorageConfig,
+}
+
+impl FileStorage {
+    /// The directory this extension keeps its files in.
+    pub fn directory(&self) -> &std::path::Path {
+        &self.cfg.directory
+    }
+
+    /// True when writes are to be synced to the device before being relied on.
+    pub fn fsync(&self) -> bool {
+        self.cfg.fsync
+    }
 }
 
 impl Component for FileStorage {
