@@ -27,6 +27,7 @@
 //! Input and output signals may differ (`spanmetrics` takes spans and emits metrics).
 
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -123,7 +124,6 @@ impl Default for StatefulSettings {
 }
 
 type Message<S> = (RequestContext, S);
-type Senders<T> = Arc<Vec<mpsc::Sender<Message<T>>>>;
 
 /// Runs `processor` in front of `next`: returns the consumer the pipeline calls and the
 /// component the graph starts (spawning the task) and stops (draining, then flushing).
@@ -167,7 +167,8 @@ where
         idle.push(Idle { processor, rx, next: next.clone() });
     }
     let input = Arc::new(Input {
-        txs: Mutex::new(Some(Arc::new(txs))),
+        txs,
+        open: AtomicBool::new(true),
         partition,
         obs: ProcessorObs::new(&set.telemetry, &set.id, <X::Whole as SignalData>::SIGNAL),
     });
@@ -185,8 +186,10 @@ where
 }
 
 struct Input<X: Partition> {
-    /// Dropped at shutdown, which closes the channels.
-    txs: Mutex<Option<Senders<X::Part>>>,
+    /// One per shard. Shutdown clears `open` and the tasks close their receivers, so a
+    /// send in flight fails instead of being lost; no lock here, as every request reads it.
+    txs: Vec<mpsc::Sender<Message<X::Part>>>,
+    open: AtomicBool,
     partition: X,
     obs: ProcessorObs,
 }
@@ -194,8 +197,10 @@ struct Input<X: Partition> {
 impl<X: Partition> Consumer<X::Whole> for Input<X> {
     fn consume<'a>(&'a self, cx: &'a RequestContext, data: X::Whole) -> BoxFuture<'a, Result<(), ConsumeError>> {
         Box::pin(async move {
-            let txs = self.txs.lock().unwrap_or_else(PoisonError::into_inner).clone();
-            let Some(txs) = txs else { return Err(ConsumeError::retryable("processor is shutting down")) };
+            if !self.open.load(Ordering::Acquire) {
+                return Err(shutting_down());
+            }
+            let txs = &self.txs;
             let items = data.item_count();
             if txs.len() == 1 {
                 // One shard: no split, no vector.
@@ -319,7 +324,7 @@ impl<P: StatefulProcessor, X: Partition<Part = P::In>> Component for Runner<P, X
     /// Stops taking input, then drains and flushes within `drain_deadline`.
     fn shutdown(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
-            self.input.txs.lock().unwrap_or_else(PoisonError::into_inner).take();
+            self.input.open.store(false, Ordering::Release);
             self.stop.cancel();
             let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(PoisonError::into_inner));
             if tasks.is_empty() {

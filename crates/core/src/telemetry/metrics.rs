@@ -53,16 +53,49 @@ struct HistogramInner {
     bounds: Vec<f64>,
     buckets: Vec<AtomicU64>,
     count: AtomicU64,
-    sum_bits: Mutex<f64>,
+    /// The sum's `f64` bits, added to with a compare-and-swap loop: a lock here was taken by
+    /// every observation of every task sharing the histogram.
+    sum_bits: AtomicU64,
 }
 
 impl Histogram {
     /// Records one observation.
     pub fn observe(&self, v: f64) {
-        let i = self.0.bounds.iter().position(|b| v <= *b).unwrap_or(self.0.bounds.len());
-        self.0.buckets[i].fetch_add(1, Ordering::Relaxed);
+        self.0.buckets[self.bucket(v)].fetch_add(1, Ordering::Relaxed);
         self.0.count.fetch_add(1, Ordering::Relaxed);
-        *self.0.sum_bits.lock().unwrap_or_else(PoisonError::into_inner) += v;
+        self.add_sum(v);
+    }
+
+    /// The index of the bucket `v` falls in (the last one is `+Inf`).
+    pub(crate) fn bucket(&self, v: f64) -> usize {
+        self.0.bounds.iter().position(|b| v <= *b).unwrap_or(self.0.bounds.len())
+    }
+
+    /// The number of buckets, `+Inf` included.
+    pub(crate) fn bucket_count(&self) -> usize {
+        self.0.buckets.len()
+    }
+
+    /// Adds observations gathered elsewhere: `counts[i]` into bucket `i`, `count` and `sum`.
+    pub(crate) fn add_many(&self, counts: &[u64], count: u64, sum: f64) {
+        for (b, n) in self.0.buckets.iter().zip(counts) {
+            if *n > 0 {
+                b.fetch_add(*n, Ordering::Relaxed);
+            }
+        }
+        self.0.count.fetch_add(count, Ordering::Relaxed);
+        self.add_sum(sum);
+    }
+
+    fn add_sum(&self, v: f64) {
+        let _ = self
+            .0
+            .sum_bits
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| Some((f64::from_bits(bits) + v).to_bits()));
+    }
+
+    fn sum(&self) -> f64 {
+        f64::from_bits(self.0.sum_bits.load(Ordering::Relaxed))
     }
 }
 
@@ -178,7 +211,7 @@ impl MetricsRegistry {
             bounds: bounds.to_vec(),
             buckets: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
             count: AtomicU64::new(0),
-            sum_bits: Mutex::new(0.0),
+            sum_bits: AtomicU64::new(0f64.to_bits()),
         }));
         let detached = fresh.clone();
         self.with_series(
@@ -235,7 +268,7 @@ impl MetricsRegistry {
                             let le = h.0.bounds.get(i).map_or("+Inf".to_string(), |b| b.to_string());
                             line(&mut out, &format!("{name}_bucket"), l, Some(&le), cumulative as f64);
                         }
-                        let sum = *h.0.sum_bits.lock().unwrap_or_else(PoisonError::into_inner);
+                        let sum = h.sum();
                         line(&mut out, &format!("{name}_sum"), l, None, sum);
                         line(&mut out, &format!("{name}_count"), l, None, h.0.count.load(Ordering::Relaxed) as f64);
                     }

@@ -1,6 +1,7 @@
 //! Self-telemetry: the process's own metrics under the Collector's names, so existing
 //! dashboards work, and the Prometheus endpoint that serves them.
 
+mod local;
 mod log_throttle;
 mod metrics;
 pub mod names;
@@ -8,6 +9,7 @@ mod obs;
 mod process;
 mod server;
 
+pub use local::{LocalCounter, LocalHistogram};
 pub use log_throttle::LogThrottle;
 pub use metrics::{Counter, Gauge, Histogram, MetricsRegistry, Sample};
 pub use obs::{DropReason, ExporterObs, GuardObs, ProcessorObs, ReceiverObs};

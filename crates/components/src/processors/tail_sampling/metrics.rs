@@ -3,7 +3,7 @@
 //! additions are `switchyard_processor_tail_sampling_*`.
 
 use switchyard_core::component::Settings;
-use switchyard_core::telemetry::{Counter, Gauge, Histogram};
+use switchyard_core::telemetry::{Counter, Gauge, Histogram, LocalCounter, LocalHistogram};
 
 use super::policy::Decision;
 
@@ -143,9 +143,58 @@ impl Metrics {
         }
     }
 
+    /// A shard's own handles.
+    pub fn shard(&self) -> ShardMetrics {
+        let pair = |c: &[Counter; 2]| [LocalCounter::new(&c[0]), LocalCounter::new(&c[1])];
+        ShardMetrics {
+            policies: self
+                .policies
+                .iter()
+                .map(|p| LocalPolicy { traces: pair(&p.traces), spans: pair(&p.spans) })
+                .collect(),
+            global: pair(&self.global),
+            evaluation_errors: LocalCounter::new(&self.evaluation_errors),
+            new_trace_ids: LocalCounter::new(&self.new_trace_ids),
+            cache_releases: pair(&self.cache_releases),
+            early: pair(&self.early),
+            oversize: LocalCounter::new(&self.oversize),
+            late_span_age: LocalHistogram::new(&self.late_span_age),
+            removal_age: LocalHistogram::new(&self.removal_age),
+            traces_on_memory: self.traces_on_memory.clone(),
+            timer_latency: self.timer_latency.clone(),
+            dropped_too_early: self.dropped_too_early.clone(),
+        }
+    }
+}
+
+/// One policy's counters, buffered in a shard.
+pub struct LocalPolicy {
+    traces: [LocalCounter; 2],
+    spans: [LocalCounter; 2],
+}
+
+/// One shard's handles: what is counted per trace is buffered and published once per step
+/// ([`ShardMetrics::publish`]), so shards on different cores do not contend on shared
+/// atomics for every trace; what happens once per step goes straight to the shared series.
+pub struct ShardMetrics {
+    policies: Vec<LocalPolicy>,
+    pub global: [LocalCounter; 2],
+    evaluation_errors: LocalCounter,
+    pub new_trace_ids: LocalCounter,
+    pub cache_releases: [LocalCounter; 2],
+    pub early: [LocalCounter; 2],
+    pub oversize: LocalCounter,
+    pub late_span_age: LocalHistogram,
+    pub removal_age: LocalHistogram,
+    pub traces_on_memory: Gauge,
+    pub timer_latency: Histogram,
+    pub dropped_too_early: Counter,
+}
+
+impl ShardMetrics {
     /// Counts one policy's decision over a trace of `spans` spans.
-    pub fn count_policy(&self, i: usize, d: Decision, spans: u64) {
-        let Some(p) = self.policies.get(i) else { return };
+    pub fn count_policy(&mut self, i: usize, d: Decision, spans: u64) {
+        let Some(p) = self.policies.get_mut(i) else { return };
         let sampled = match d {
             Decision::Sampled | Decision::InvertSampled => 1,
             Decision::NotSampled | Decision::InvertNotSampled | Decision::Dropped => 0,
@@ -157,5 +206,19 @@ impl Metrics {
         };
         p.traces[sampled].add(1);
         p.spans[sampled].add(spans);
+    }
+
+    /// Adds what the step counted to the shared series.
+    pub fn publish(&mut self) {
+        for p in &mut self.policies {
+            p.traces.iter_mut().chain(&mut p.spans).for_each(LocalCounter::publish);
+        }
+        let pairs = self.global.iter_mut().chain(&mut self.cache_releases).chain(&mut self.early);
+        pairs.for_each(LocalCounter::publish);
+        self.evaluation_errors.publish();
+        self.new_trace_ids.publish();
+        self.oversize.publish();
+        self.late_span_age.publish();
+        self.removal_age.publish();
     }
 }

@@ -15,7 +15,7 @@ use switchyard_pdata::{SignalData, Traces};
 use tokio::time::Instant;
 
 use super::cache::{DecisionRing, Remembered};
-use super::metrics::{EarlyReason, Metrics};
+use super::metrics::{EarlyReason, Metrics, ShardMetrics};
 use super::policy::{Decision, Policies, TraceData};
 
 /// What a shard takes: the spans of each trace id, grouped (envelopes copied once per trace).
@@ -48,7 +48,7 @@ struct Pending {
 pub struct Shard {
     processor: String,
     policies: Policies,
-    metrics: Arc<Metrics>,
+    metrics: ShardMetrics,
     limits: Limits,
     traces: HashMap<[u8; 16], Pending>,
     /// Deadlines in arrival order (`decision_wait` after the first span).
@@ -72,7 +72,7 @@ impl Shard {
         Shard {
             processor,
             policies,
-            metrics,
+            metrics: metrics.shard(),
             limits,
             traces: HashMap::with_capacity(expected.min(limits.max_traces)),
             due: VecDeque::new(),
@@ -207,6 +207,7 @@ impl Shard {
 
     /// Sends what was sampled during the step as one batch, and publishes the trace count.
     fn emit(&mut self, out: &mut Output<Traces>) {
+        self.metrics.publish();
         let n = self.traces.len() as i64;
         if n != self.published {
             self.metrics.traces_on_memory.add(n - self.published);
