@@ -50,7 +50,9 @@ fn meminfo_kb(key: &str) -> u64 {
     std::fs::read_to_string("/proc/meminfo")
         .expect("meminfo")
         .lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}:")).map(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>()))
+        .find_map(|l| {
+            l.strip_prefix(&format!("{key}:")).map(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>())
+        })
         .and_then(Result::ok)
         .expect("meminfo key")
 }
@@ -115,10 +117,16 @@ fn reads_this_machine_every_second() {
 
     // The root filesystem: its states add up to the size `df` reports.
     let df = Command::new("df").args(["-B1", "--output=size", "/"]).output().expect("df");
-    let size: f64 = String::from_utf8_lossy(&df.stdout).lines().nth(1).and_then(|l| l.trim().parse().ok()).expect("df size");
+    let size: f64 =
+        String::from_utf8_lossy(&df.stdout).lines().nth(1).and_then(|l| l.trim().parse().ok()).expect("df size");
     let fs: f64 = ["used", "free", "reserved"]
         .iter()
-        .map(|s| find(&all, "system.filesystem.usage", &[("mountpoint", "/"), ("state", s)]).last().map(num).expect("root fs"))
+        .map(|s| {
+            find(&all, "system.filesystem.usage", &[("mountpoint", "/"), ("state", s)])
+                .last()
+                .map(num)
+                .expect("root fs")
+        })
         .sum();
     assert_eq!(fs, size, "the root mount's used+free+reserved is its size");
     let root_fs = find(&all, "system.filesystem.usage", &[("mountpoint", "/")]);
@@ -126,14 +134,23 @@ fn reads_this_machine_every_second() {
 
     // Loopback traffic (the export itself) shows in lo's counters.
     let lo = find(&all, "system.network.io", &[("device", "lo"), ("direction", "receive")]);
-    assert!(num(&lo[lo.len() - 1]) > num(&lo[0]), "lo receive bytes grow: {} then {}", num(&lo[0]), num(&lo[lo.len() - 1]));
+    assert!(
+        num(&lo[lo.len() - 1]) > num(&lo[0]),
+        "lo receive bytes grow: {} then {}",
+        num(&lo[0]),
+        num(&lo[lo.len() - 1])
+    );
 
     // The gateway's own process: one resource with its pid, name and command line.
     let own: Vec<Item> =
         all.iter().filter(|p| p.resource_attr("process.pid").as_deref() == Some(pid.as_str())).cloned().collect();
     assert!(!own.is_empty(), "no resource for pid {pid}");
     assert_eq!(own[0].resource_attr("process.executable.name").as_deref(), Some("switchyard"));
-    assert!(own[0].resource_attr("process.command_line").is_some_and(|c| c.contains("config.yaml")), "{:?}", own[0].resource);
+    assert!(
+        own[0].resource_attr("process.command_line").is_some_and(|c| c.contains("config.yaml")),
+        "{:?}",
+        own[0].resource
+    );
     let cpu_user = find(&own, "process.cpu.time", &[("state", "user")]);
     assert!(!cpu_user.is_empty() && num(&cpu_user[cpu_user.len() - 1]) >= num(&cpu_user[0]));
     let rss = find(&own, "process.memory.usage", &[]).last().map(num).expect("process.memory.usage");
@@ -147,7 +164,13 @@ fn reads_this_machine_every_second() {
     assert!(rss > vm_rss / 3.0 && rss < vm_rss * 3.0, "process.memory.usage {rss} vs VmRSS {vm_rss}");
 
     // Every scraper sent something, and the receiver counted what it pushed.
-    for m in ["system.cpu.load_average.1m", "system.disk.io", "system.paging.faults", "system.processes.count", "system.uptime"] {
+    for m in [
+        "system.cpu.load_average.1m",
+        "system.disk.io",
+        "system.paging.faults",
+        "system.processes.count",
+        "system.uptime",
+    ] {
         assert!(!find(&all, m, &[]).is_empty(), "{m} missing");
     }
     assert!(gw.metric("otelcol_receiver_accepted_metric_points") > 0.0, "{}", gw.logs());

@@ -306,7 +306,13 @@ fn names(defs: &[MetricDef]) -> Vec<&'static str> {
     defs.iter().map(|d| d.name).collect()
 }
 
-fn check_filter(errors: &mut Vec<FieldError>, fields: (&str, &str), include: &MatchConfig, exclude: &MatchConfig, key: &str) {
+fn check_filter(
+    errors: &mut Vec<FieldError>,
+    fields: (&str, &str),
+    include: &MatchConfig,
+    exclude: &MatchConfig,
+    key: &str,
+) {
     if let Err(e) = Filter::new(fields, include, exclude, key) {
         errors.extend(e);
     }
@@ -358,7 +364,13 @@ impl ComponentConfig for HostMetricsReceiverConfig {
         if let Some(p) = s.process.get() {
             check_filter(&mut e, PROCESS_FIELDS, &p.include, &p.exclude, "names");
             let known: Vec<&str> = metadata::PROCESS_RESOURCE.iter().map(|(n, _)| *n).collect();
-            check_toggles(&mut e, "scrapers::process::resource_attributes", &p.resource_attributes, &known, "resource attribute");
+            check_toggles(
+                &mut e,
+                "scrapers::process::resource_attributes",
+                &p.resource_attributes,
+                &known,
+                "resource attribute",
+            );
         }
         e
     }

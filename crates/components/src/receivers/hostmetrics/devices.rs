@@ -42,7 +42,8 @@ impl DiskScraper {
             Ok(text) => {
                 for d in procfs::parse_diskstats(&text).iter().filter(|d| self.filter.allows(&d.name)) {
                     let dev = d.name.as_str();
-                    let (r, w) = (&[("device", dev), ("direction", "read")], &[("device", dev), ("direction", "write")]);
+                    let (r, w) =
+                        (&[("device", dev), ("direction", "read")], &[("device", dev), ("direction", "write")]);
                     b.uint("system.disk.io", d.sectors_read * SECTOR, r);
                     b.uint("system.disk.io", d.sectors_written * SECTOR, w);
                     b.uint("system.disk.operations", d.reads, r);
@@ -131,7 +132,9 @@ impl FilesystemScraper {
         mounts
             .into_iter()
             .filter(|m| self.include_virtual || (m.device != "none" && physical.contains(&m.fstype)))
-            .filter(|m| self.devices.allows(&m.device) && self.types.allows(&m.fstype) && self.mounts.allows(&m.mountpoint))
+            .filter(|m| {
+                self.devices.allows(&m.device) && self.types.allows(&m.fstype) && self.mounts.allows(&m.mountpoint)
+            })
             .collect()
     }
 
@@ -157,7 +160,8 @@ impl FilesystemScraper {
                     continue;
                 }
             };
-            let (dev, mode, mp, ty) = (m.device.as_str(), mount_mode(&m.opts), m.mountpoint.as_str(), m.fstype.as_str());
+            let (dev, mode, mp, ty) =
+                (m.device.as_str(), mount_mode(&m.opts), m.mountpoint.as_str(), m.fstype.as_str());
             for (state, v) in [("used", u.used), ("free", u.free), ("reserved", u.reserved)] {
                 let attrs = [("device", dev), ("mode", mode), ("mountpoint", mp), ("type", ty), ("state", state)];
                 b.uint("system.filesystem.usage", v, &attrs);
@@ -248,7 +252,10 @@ impl NetworkScraper {
         }
         if b.on("system.network.conntrack.count") || b.on("system.network.conntrack.max") {
             let read = |f: &str| {
-                cx.root.read_proc(&format!("sys/net/netfilter/{f}")).map_err(|e| e.to_string()).and_then(|t| t.trim().parse::<u64>().map_err(|e| e.to_string()))
+                cx.root
+                    .read_proc(&format!("sys/net/netfilter/{f}"))
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| t.trim().parse::<u64>().map_err(|e| e.to_string()))
             };
             match (read("nf_conntrack_count"), read("nf_conntrack_max")) {
                 (Ok(count), Ok(max)) => {

@@ -70,7 +70,12 @@ pub const MEMORY: &[MetricDef] = &[
     updown("system.memory.usage", "Bytes of memory in use.", "By", true),
     gauge("system.memory.utilization", "Percentage of memory bytes in use.", "1", false),
     updown("system.memory.limit", "Total bytes of memory available.", "By", false),
-    updown("system.linux.memory.available", "An estimate of how much memory is available for starting new applications, without swapping.", "By", false),
+    updown(
+        "system.linux.memory.available",
+        "An estimate of how much memory is available for starting new applications, without swapping.",
+        "By",
+        false,
+    ),
     updown("system.linux.memory.dirty", "The amount of dirty memory according to `/proc/meminfo`.", "By", false),
 ];
 
@@ -85,11 +90,21 @@ pub const LOAD: &[MetricDef] = &[
 pub const DISK: &[MetricDef] = &[
     counter("system.disk.io", "Disk bytes transferred.", "By", true),
     counter("system.disk.operations", "Disk operations count.", "{operations}", true),
-    counter("system.disk.io_time", "Time disk spent activated. On Windows, this is calculated as the inverse of disk idle time.", "s", true),
+    counter(
+        "system.disk.io_time",
+        "Time disk spent activated. On Windows, this is calculated as the inverse of disk idle time.",
+        "s",
+        true,
+    ),
     counter("system.disk.operation_time", "Time spent in disk operations.", "s", true),
     counter("system.disk.weighted_io_time", "Time disk spent activated multiplied by the queue length.", "s", true),
     updown("system.disk.pending_operations", "The queue size of pending I/O operations.", "{operations}", true),
-    counter("system.disk.merged", "The number of disk reads/writes merged into single physical disk access operations.", "{operations}", true),
+    counter(
+        "system.disk.merged",
+        "The number of disk reads/writes merged into single physical disk access operations.",
+        "{operations}",
+        true,
+    ),
 ];
 
 /// `filesystem`.
@@ -183,7 +198,9 @@ pub struct Builder<'a> {
 }
 
 fn attrs(list: &[(&str, &str)]) -> Vec<KeyValue> {
-    list.iter().map(|(k, v)| KeyValue { key: (*k).to_string(), value: Some(str_value(*v)) }).collect()
+    list.iter()
+        .map(|(k, v)| KeyValue { key: (*k).to_string(), value: Some(str_value(*v)), ..Default::default() })
+        .collect()
 }
 
 impl<'a> Builder<'a> {

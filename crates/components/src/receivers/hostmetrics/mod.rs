@@ -99,28 +99,28 @@ impl Scraped {
     }
 }
 
-/// One configured scraper.
+/// One configured scraper (boxed: their states differ much in size).
 pub enum AnyScraper {
     /// `cpu`.
-    Cpu(CpuScraper),
+    Cpu(Box<CpuScraper>),
     /// `disk`.
-    Disk(DiskScraper),
+    Disk(Box<DiskScraper>),
     /// `filesystem`.
-    Filesystem(FilesystemScraper),
+    Filesystem(Box<FilesystemScraper>),
     /// `load`.
-    Load(LoadScraper),
+    Load(Box<LoadScraper>),
     /// `memory`.
-    Memory(MemoryScraper),
+    Memory(Box<MemoryScraper>),
     /// `network`.
-    Network(NetworkScraper),
+    Network(Box<NetworkScraper>),
     /// `paging`.
-    Paging(PagingScraper),
+    Paging(Box<PagingScraper>),
     /// `process`.
-    Process(ProcessScraper),
+    Process(Box<ProcessScraper>),
     /// `processes`.
-    Processes(ProcessesScraper),
+    Processes(Box<ProcessesScraper>),
     /// `system`.
-    System(SystemScraper),
+    System(Box<SystemScraper>),
 }
 
 impl AnyScraper {
@@ -161,34 +161,34 @@ impl AnyScraper {
 pub fn build_scrapers(s: &Scrapers) -> Result<Vec<AnyScraper>, Vec<FieldError>> {
     let mut out = Vec::new();
     if let Some(c) = s.cpu.get() {
-        out.push(AnyScraper::Cpu(CpuScraper::new(c)));
+        out.push(AnyScraper::Cpu(Box::new(CpuScraper::new(c))));
     }
     if let Some(c) = s.disk.get() {
-        out.push(AnyScraper::Disk(DiskScraper::new(c)?));
+        out.push(AnyScraper::Disk(Box::new(DiskScraper::new(c)?)));
     }
     if let Some(c) = s.filesystem.get() {
-        out.push(AnyScraper::Filesystem(FilesystemScraper::new(c)?));
+        out.push(AnyScraper::Filesystem(Box::new(FilesystemScraper::new(c)?)));
     }
     if let Some(c) = s.load.get() {
-        out.push(AnyScraper::Load(LoadScraper::new(c)));
+        out.push(AnyScraper::Load(Box::new(LoadScraper::new(c))));
     }
     if let Some(c) = s.memory.get() {
-        out.push(AnyScraper::Memory(MemoryScraper::new(c)));
+        out.push(AnyScraper::Memory(Box::new(MemoryScraper::new(c))));
     }
     if let Some(c) = s.network.get() {
-        out.push(AnyScraper::Network(NetworkScraper::new(c)?));
+        out.push(AnyScraper::Network(Box::new(NetworkScraper::new(c)?)));
     }
     if let Some(c) = s.paging.get() {
-        out.push(AnyScraper::Paging(PagingScraper::new(c)));
+        out.push(AnyScraper::Paging(Box::new(PagingScraper::new(c))));
     }
     if let Some(c) = s.process.get() {
-        out.push(AnyScraper::Process(ProcessScraper::new(c)?));
+        out.push(AnyScraper::Process(Box::new(ProcessScraper::new(c)?)));
     }
     if let Some(c) = s.processes.get() {
-        out.push(AnyScraper::Processes(ProcessesScraper::new(c)));
+        out.push(AnyScraper::Processes(Box::new(ProcessesScraper::new(c))));
     }
     if let Some(c) = s.system.get() {
-        out.push(AnyScraper::System(SystemScraper::new(c)));
+        out.push(AnyScraper::System(Box::new(SystemScraper::new(c))));
     }
     Ok(out)
 }
@@ -227,7 +227,10 @@ impl ReceiverFactory for HostMetricsReceiverFactory {
             return Err(BuildError::new(&set, "the hostmetrics receiver only produces metrics"));
         };
         let errs = |e: Vec<FieldError>| {
-            BuildError::new(&set, e.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "))
+            BuildError::new(
+                &set,
+                e.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "),
+            )
         };
         build_scrapers(&cfg.scrapers).map_err(errs)?;
         Ok(Box::new(HostMetricsReceiver {
@@ -263,7 +266,9 @@ impl Component for HostMetricsReceiver {
             let counters = |name: &str, help: &str| -> HashMap<&'static str, Counter> {
                 scrapers
                     .iter()
-                    .map(|s| (s.name(), t.metrics.counter(name, help, &[("receiver", id.as_str()), ("scraper", s.name())])))
+                    .map(|s| {
+                        (s.name(), t.metrics.counter(name, help, &[("receiver", id.as_str()), ("scraper", s.name())]))
+                    })
                     .collect()
             };
             let worker = Worker {
@@ -340,7 +345,8 @@ impl Worker {
         let cx = self.cx.clone();
         let joined = tokio::task::spawn_blocking(move || {
             let now = now_ns();
-            let results: Vec<(&'static str, Scraped)> = scrapers.iter_mut().map(|s| (s.name(), s.scrape(&cx, now))).collect();
+            let results: Vec<(&'static str, Scraped)> =
+                scrapers.iter_mut().map(|s| (s.name(), s.scrape(&cx, now))).collect();
             (scrapers, results)
         })
         .await;

@@ -86,7 +86,11 @@ impl ProcessScraper {
     }
 
     fn resource_on(&self, name: &str) -> bool {
-        PROCESS_RESOURCE.iter().position(|(n, _)| *n == name).and_then(|i| self.resource.get(i).copied()).unwrap_or(false)
+        PROCESS_RESOURCE
+            .iter()
+            .position(|(n, _)| *n == name)
+            .and_then(|i| self.resource.get(i).copied())
+            .unwrap_or(false)
     }
 
     /// One collection.
@@ -101,11 +105,8 @@ impl ProcessScraper {
         };
         let passwd = std::fs::read_to_string(cx.root.host("/etc/passwd")).unwrap_or_default();
         let cpus = cx.root.read_proc("stat").map(|t| procfs::parse_stat(&t).cpus.len()).unwrap_or(1).max(1);
-        let mem_total = cx
-            .root
-            .read_proc("meminfo")
-            .map(|t| procfs::memory(&procfs::parse_meminfo(&t)).total)
-            .unwrap_or(0);
+        let mem_total =
+            cx.root.read_proc("meminfo").map(|t| procfs::memory(&procfs::parse_meminfo(&t)).total).unwrap_or(0);
         let mut seen = Vec::with_capacity(pids.len());
         for pid in pids {
             if self.scrape_one(cx, now_ns, pid, &passwd, cpus, mem_total, &mut out) {
@@ -168,7 +169,7 @@ impl ProcessScraper {
         let mut r = Vec::new();
         let mut put = |k: &str, v| {
             if self.resource_on(k) {
-                r.push(KeyValue { key: k.to_string(), value: Some(v) });
+                r.push(KeyValue { key: k.to_string(), value: Some(v), ..Default::default() });
             }
         };
         put("process.pid", int_value(pid));
@@ -190,7 +191,16 @@ impl ProcessScraper {
 
     /// Scrapes one process into `out`; false when it is gone or filtered out.
     #[allow(clippy::too_many_arguments)]
-    fn scrape_one(&mut self, cx: &Context, now_ns: u64, pid: i64, passwd: &str, cpus: usize, mem_total: u64, out: &mut Scraped) -> bool {
+    fn scrape_one(
+        &mut self,
+        cx: &Context,
+        now_ns: u64,
+        pid: i64,
+        passwd: &str,
+        cpus: usize,
+        mem_total: u64,
+        out: &mut Scraped,
+    ) -> bool {
         let read = |f: &str| cx.root.read_proc(&format!("{pid}/{f}"));
         // Gone since the listing: not an error.
         let Ok(stat_text) = read("stat") else { return false };
@@ -278,7 +288,10 @@ impl ProcessScraper {
         if b.on("process.open_file_descriptors") {
             match std::fs::read_dir(cx.root.proc(&format!("{pid}/fd"))) {
                 Ok(d) => b.uint("process.open_file_descriptors", d.count() as u64, &[]),
-                Err(e) => out.fail(format!("error reading open file descriptor count for process {:?} (pid {pid}): {e}", id.name), 1),
+                Err(e) => out.fail(
+                    format!("error reading open file descriptor count for process {:?} (pid {pid}): {e}", id.name),
+                    1,
+                ),
             }
         }
         b.double("process.uptime", now_ms.saturating_sub(create_ms) as f64 / 1e3, &[]);

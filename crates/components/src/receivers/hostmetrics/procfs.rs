@@ -508,9 +508,7 @@ pub fn parse_pid_stat(text: &str) -> Option<PidStat> {
 
 /// Parses `/proc/<pid>/status` into its `Key: value` pairs.
 pub fn parse_status(text: &str) -> HashMap<String, String> {
-    text.lines()
-        .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
-        .collect()
+    text.lines().filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))).collect()
 }
 
 /// Parses `/proc/<pid>/statm`: total program size and resident set, in pages.

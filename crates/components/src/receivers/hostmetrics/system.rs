@@ -196,8 +196,16 @@ impl PagingScraper {
                     b.uint("system.paging.usage", free, &[("device", dev), ("state", "free")]);
                     if d.total_kib > 0 {
                         let total = (d.total_kib * 1024) as f64;
-                        b.double("system.paging.utilization", used as f64 / total, &[("device", dev), ("state", "used")]);
-                        b.double("system.paging.utilization", free as f64 / total, &[("device", dev), ("state", "free")]);
+                        b.double(
+                            "system.paging.utilization",
+                            used as f64 / total,
+                            &[("device", dev), ("state", "used")],
+                        );
+                        b.double(
+                            "system.paging.utilization",
+                            free as f64 / total,
+                            &[("device", dev), ("state", "free")],
+                        );
                     }
                 }
             }

@@ -35,9 +35,22 @@ fn parses_proc_stat_per_cpu_and_counters() {
     assert_eq!(s.cpus.len(), 2, "the aggregate line is left out");
     assert_eq!(
         s.cpus[0],
-        CpuTicks { cpu: "cpu0".into(), user: 200, nice: 10, system: 60, idle: 2500, iowait: 20, irq: 0, softirq: 8, steal: 4 }
+        CpuTicks {
+            cpu: "cpu0".into(),
+            user: 200,
+            nice: 10,
+            system: 60,
+            idle: 2500,
+            iowait: 20,
+            irq: 0,
+            softirq: 8,
+            steal: 4
+        }
     );
-    assert_eq!((s.btime, s.processes, s.procs_running, s.procs_blocked), (Some(1700000000), Some(4321), Some(3), Some(1)));
+    assert_eq!(
+        (s.btime, s.processes, s.procs_running, s.procs_blocked),
+        (Some(1700000000), Some(4321), Some(3), Some(1))
+    );
 }
 
 const MEMINFO: &str = "MemTotal:        8000000 kB
@@ -65,9 +78,8 @@ fn memory_states_follow_gopsutil() {
 
 #[test]
 fn parses_devices_interfaces_and_sockets() {
-    let d = parse_diskstats(
-        "   8       0 sda 100 5 2000 300 50 6 4000 700 2 900 1000 0 0 0 0\n   7       0 loop0 1 2 3\n",
-    );
+    let d =
+        parse_diskstats("   8       0 sda 100 5 2000 300 50 6 4000 700 2 900 1000 0 0 0 0\n   7       0 loop0 1 2 3\n");
     assert_eq!(d.len(), 1, "short lines are skipped");
     assert_eq!((d[0].name.as_str(), d[0].reads, d[0].sectors_read, d[0].writes_merged), ("sda", 100, 2000, 6));
     assert_eq!((d[0].in_progress, d[0].io_ms, d[0].weighted_io_ms), (2, 900, 1000));
@@ -106,7 +118,15 @@ fn parses_mounts_filesystems_and_swaps() {
          40 27 254:0 /srv/data /mnt/my\\040data ro,nosuid shared:1 - ext4 /dev/vda rw\n\
          22 27 0:21 / /proc rw,relatime - proc proc rw\n",
     );
-    assert_eq!(m[0], Mount { device: "/dev/vda".into(), mountpoint: "/".into(), fstype: "ext4".into(), opts: vec!["rw".into(), "relatime".into()] });
+    assert_eq!(
+        m[0],
+        Mount {
+            device: "/dev/vda".into(),
+            mountpoint: "/".into(),
+            fstype: "ext4".into(),
+            opts: vec!["rw".into(), "relatime".into()]
+        }
+    );
     assert_eq!(m[1].mountpoint, "/mnt/my data", "octal escapes are undone");
     assert_eq!(m[1].opts, vec!["ro", "nosuid", "bind"], "a subtree mount is a bind mount");
     assert_eq!(devices::mount_mode(&m[1].opts), "ro");
@@ -128,14 +148,20 @@ fn parses_process_files() {
                 100000000 2000 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 9 0 0";
     let s = parse_pid_stat(stat).expect("stat");
     assert_eq!(s.comm, "my (odd) prog", "the name may hold parentheses and spaces");
-    assert_eq!((s.state, s.ppid, s.minflt, s.majflt, s.utime, s.stime, s.starttime, s.blkio_ticks), ('S', 1, 500, 7, 150, 50, 12345, 9));
+    assert_eq!(
+        (s.state, s.ppid, s.minflt, s.majflt, s.utime, s.stime, s.starttime, s.blkio_ticks),
+        ('S', 1, 500, 7, 150, 50, 12345, 9)
+    );
     let st = parse_status("Name:\tprog\nUid:\t1000\t1000\t1000\t1000\nThreads:\t4\nSigQ:\t2/63432\n");
     assert_eq!(st.get("Threads").map(String::as_str), Some("4"));
     assert_eq!(parse_statm("25000 500 100 1 0 300 0\n"), Some((25000, 500)));
     assert_eq!(parse_cmdline(b"/usr/bin/prog\0--flag\0a b\0"), vec!["/usr/bin/prog", "--flag", "a b"]);
     assert!(parse_cmdline(b"").is_empty(), "kernel threads have no command line");
     assert_eq!(parse_key_values("rchar: 10\nread_bytes: 4096\n").get("read_bytes"), Some(&4096));
-    assert_eq!(user_name("root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/a:/bin/sh\n", "1000").as_deref(), Some("alice"));
+    assert_eq!(
+        user_name("root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/a:/bin/sh\n", "1000").as_deref(),
+        Some("alice")
+    );
     // The kernel cuts names to 15 bytes; the command line gives the full one.
     let long = parse_status("Name:\tsupervisor-proc\n");
     let ps = parse_pid_stat("1 (supervisor-proc) S 0 0 0 0 0 0 0 0 0 0 0 0").expect("stat");
@@ -169,7 +195,10 @@ fn public_config_blocks_decode_and_validate() {
 fn config_errors_name_the_field_and_suggest() {
     let e = config("scrapers:\n  cpux:\n").expect_err("unknown scraper");
     assert!(e.contains("unknown field \"cpux\", did you mean \"cpu\"?"), "{e}");
-    assert_eq!(errors("collection_interval: 1m\n"), vec!["scrapers: must specify at least one scraper when using hostmetrics receiver"]);
+    assert_eq!(
+        errors("collection_interval: 1m\n"),
+        vec!["scrapers: must specify at least one scraper when using hostmetrics receiver"]
+    );
     assert_eq!(
         errors("scrapers:\n  cpu:\n    metrics:\n      system.cpu.utilisation: {enabled: true}\n"),
         vec!["scrapers::cpu::metrics::system.cpu.utilisation: unknown metric \"system.cpu.utilisation\", did you mean \"system.cpu.utilization\"?"]
@@ -183,7 +212,10 @@ fn config_errors_name_the_field_and_suggest() {
         vec!["scrapers::disk::exclude::interfaces: not a key here: the list is `devices`"]
     );
     let bad_re = errors("scrapers:\n  process:\n    include:\n      names: ['(']\n      match_type: regexp\n");
-    assert!(bad_re.len() == 1 && bad_re[0].starts_with("scrapers::process::include::names::0: error parsing regexp"), "{bad_re:?}");
+    assert!(
+        bad_re.len() == 1 && bad_re[0].starts_with("scrapers::process::include::names::0: error parsing regexp"),
+        "{bad_re:?}"
+    );
     assert_eq!(
         errors("root_path: /no/such/hostfs\nscrapers:\n  memory:\n"),
         vec!["root_path: invalid root_path: stat /no/such/hostfs: No such file or directory (os error 2)"]
@@ -206,7 +238,10 @@ pub(super) fn fake_root(dir: &Path) {
     w("proc/loadavg", "0.50 1.25 2.00 3/200 999\n");
     w("proc/uptime", "12345.67 20000.00\n");
     w("proc/diskstats", "   8       0 fakedisk 100 5 2000 300 50 6 4000 700 2 900 1000 0 0 0 0\n");
-    w("proc/net/dev", "h1\nh2\n  fake0: 1000 10 1 2 0 0 0 0 2000 20 3 4 0 0 0 0\n    lo: 5 1 0 0 0 0 0 0 5 1 0 0 0 0 0 0\n");
+    w(
+        "proc/net/dev",
+        "h1\nh2\n  fake0: 1000 10 1 2 0 0 0 0 2000 20 3 4 0 0 0 0\n    lo: 5 1 0 0 0 0 0 0 5 1 0 0 0 0 0 0\n",
+    );
     w("proc/net/tcp", "header\n 0: 0100007F:0CEA 00000000:0000 0A 0:0 0:0 0 0 0 1\n 1: 0100007F:A1B2 0100007F:0CEA 01 0:0 0:0 0 0 0 2\n");
     w("proc/swaps", "Filename Type Size Used Priority\n/fakeswap file 2048 512 -2\n");
     w("proc/vmstat", "pgpgin 11\npgpgout 12\npswpin 13\npswpout 14\npgfault 100\npgmajfault 15\n");
@@ -240,7 +275,9 @@ fn value(rms: &[ResourceMetrics], name: &str, want: &[(&str, &str)]) -> f64 {
         .iter()
         .find(|p| {
             want.iter().all(|(k, v)| {
-                p.attributes.iter().any(|a| a.key == *k && a.value.as_ref().map(switchyard_pdata::value::as_string).as_deref() == Some(*v))
+                p.attributes.iter().any(|a| {
+                    a.key == *k && a.value.as_ref().map(switchyard_pdata::value::as_string).as_deref() == Some(*v)
+                })
             })
         })
         .unwrap_or_else(|| panic!("{name} {want:?}"));
@@ -288,7 +325,8 @@ fn every_scraper_reads_the_fake_root() {
     assert_eq!(value(&rms, "system.processes.created", &[]), 4321.0);
     assert_eq!(value(&rms, "system.uptime", &[]), 12345.67);
     // The root mount of the fake mount table, sized with statvfs under the root path.
-    let used = value(&rms, "system.filesystem.usage", &[("mountpoint", "/"), ("device", "/dev/fake1"), ("state", "used")]);
+    let used =
+        value(&rms, "system.filesystem.usage", &[("mountpoint", "/"), ("device", "/dev/fake1"), ("state", "used")]);
     assert!(used > 0.0);
     assert_eq!(value(&rms, "process.memory.usage", &[]), 300.0 * page_size() as f64);
     assert_eq!(value(&rms, "process.disk.io", &[("direction", "write")]), 8192.0);
@@ -301,12 +339,28 @@ fn every_scraper_reads_the_fake_root() {
         }
         other => panic!("{other:?}"),
     }
-    let proc_rm = rms.iter().find(|r| r.scope_metrics[0].scope.as_ref().is_some_and(|s| s.name.ends_with("processscraper"))).expect("process");
-    let attrs: Vec<(String, String)> = proc_rm.resource.as_ref().expect("resource").attributes.iter()
-        .map(|a| (a.key.clone(), a.value.as_ref().map(switchyard_pdata::value::as_string).unwrap_or_default().into_owned()))
+    let proc_rm = rms
+        .iter()
+        .find(|r| r.scope_metrics[0].scope.as_ref().is_some_and(|s| s.name.ends_with("processscraper")))
+        .expect("process");
+    let attrs: Vec<(String, String)> = proc_rm
+        .resource
+        .as_ref()
+        .expect("resource")
+        .attributes
+        .iter()
+        .map(|a| {
+            (a.key.clone(), a.value.as_ref().map(switchyard_pdata::value::as_string).unwrap_or_default().into_owned())
+        })
         .collect();
-    for want in [("process.pid", "4242"), ("process.parent_pid", "1"), ("process.executable.name", "fakeproc"),
-        ("process.command", "/usr/bin/fakeproc"), ("process.command_line", "/usr/bin/fakeproc --serve"), ("process.owner", "root")] {
+    for want in [
+        ("process.pid", "4242"),
+        ("process.parent_pid", "1"),
+        ("process.executable.name", "fakeproc"),
+        ("process.command", "/usr/bin/fakeproc"),
+        ("process.command_line", "/usr/bin/fakeproc --serve"),
+        ("process.owner", "root"),
+    ] {
         assert!(attrs.contains(&(want.0.to_string(), want.1.to_string())), "{want:?} in {attrs:?}");
     }
     let start = proc_rm.scope_metrics[0].metrics[0].data.as_ref().map(|d| match d {
@@ -332,7 +386,11 @@ fn filters_and_utilization_from_the_second_collection() {
     let cx = Context { root: root.clone(), boot_ns: 0, version: "t".into() };
     let mut s = build_scrapers(&c.scrapers).expect("scrapers");
     let first: Vec<_> = s.iter_mut().flat_map(|x| x.scrape(&cx, 1_000_000_000).resources).collect();
-    assert!(first.iter().flat_map(|r| &r.scope_metrics).flat_map(|s| &s.metrics).all(|m| m.name != "system.cpu.utilization"));
+    assert!(first
+        .iter()
+        .flat_map(|r| &r.scope_metrics)
+        .flat_map(|s| &s.metrics)
+        .all(|m| m.name != "system.cpu.utilization"));
     assert!(first.iter().all(|r| r.resource.as_ref().is_none_or(|r| r.attributes.is_empty())), "process filtered out");
     std::fs::write(dir.path().join("proc/stat"), STAT.replace("cpu1 100 ", "cpu1 150 ")).expect("write");
     let second: Vec<_> = s.iter_mut().flat_map(|x| x.scrape(&cx, 2_000_000_000).resources).collect();
@@ -341,5 +399,10 @@ fn filters_and_utilization_from_the_second_collection() {
     assert_eq!(value(&second, "system.network.io", &[("device", "lo"), ("direction", "transmit")]), 5.0);
     let net = metric(&second, "system.network.io");
     let Some(Data::Sum(sum)) = &net.data else { panic!("sum") };
-    assert!(sum.data_points.iter().all(|p| p.attributes.iter().all(|a| a.value.as_ref().map(switchyard_pdata::value::as_string).as_deref() != Some("fake0"))));
+    assert!(sum.data_points.iter().all(|p| p.attributes.iter().all(|a| a
+        .value
+        .as_ref()
+        .map(switchyard_pdata::value::as_string)
+        .as_deref()
+        != Some("fake0"))));
 }
