@@ -131,6 +131,10 @@ const ALLOWED: &[(&str, &str)] = &[
         "does not exist: create it, or set create_directory: true",
         "file_storage needs its directory, as in the Collector (a path on the machine the config was written for)",
     ),
+    (
+        "receiver \"hostmetrics\" does not support logs",
+        "hostmetrics' host entity events (the Collector's development-stage logs signal) are not built",
+    ),
     ("profile statements are not supported by Switchyard yet", "the OTTL profile context is not built"),
     (
         "kubernetes_sd_configs is not supported yet",

@@ -108,12 +108,18 @@ fn reads_this_machine_every_second() {
     let (first, last) = (total_at(t[0]), total_at(t[t.len() - 1]));
     assert!(last > first, "CPU seconds of all CPUs grow between collections: {first} then {last}");
 
-    // Memory: used + free + buffered + cached is the machine's MemTotal.
-    let last_mem: f64 = ["used", "free", "buffered", "cached"]
-        .iter()
-        .map(|s| find(&all, "system.memory.usage", &[("state", s)]).last().map(num).expect("memory state"))
-        .sum();
-    assert_eq!(last_mem, (meminfo_kb("MemTotal") * 1024) as f64);
+    // Memory: used is MemTotal - MemAvailable (the Collector's default); with free, buffered
+    // and cached it comes close to MemTotal (they overlap by the page cache the kernel cannot drop).
+    let total = (meminfo_kb("MemTotal") * 1024) as f64;
+    let state = |s: &str| find(&all, "system.memory.usage", &[("state", s)]).last().map(num).expect("memory state");
+    let used_now = total - (meminfo_kb("MemAvailable") * 1024) as f64;
+    assert!(
+        (state("used") - used_now).abs() < total * 0.05,
+        "used {} vs MemTotal-MemAvailable {used_now}",
+        state("used")
+    );
+    let sum: f64 = ["used", "free", "buffered", "cached"].iter().map(|s| state(s)).sum();
+    assert!((sum - total).abs() < total * 0.25, "states sum to {sum}, MemTotal is {total}");
 
     // The root filesystem: its states add up to the size `df` reports.
     let df = Command::new("df").args(["-B1", "--output=size", "/"]).output().expect("df");
@@ -185,7 +191,10 @@ fn fake_host(dir: &Path) {
         std::fs::write(p, text).expect("write");
     };
     w("proc/stat", "cpu  3 0 1 50 0 0 0 0\ncpu0 300 10 60 2500 20 0 8 4 0 0\nbtime 1600000000\nprocesses 777\nprocs_running 2\nprocs_blocked 0\n");
-    w("proc/meminfo", "MemTotal: 4000 kB\nMemFree: 1000 kB\nBuffers: 100 kB\nCached: 500 kB\nSReclaimable: 50 kB\nSUnreclaim: 25 kB\n");
+    w(
+        "proc/meminfo",
+        "MemTotal: 4000 kB\nMemFree: 1000 kB\nMemAvailable: 1800 kB\nBuffers: 100 kB\nCached: 500 kB\nSReclaimable: 50 kB\nSUnreclaim: 25 kB\n",
+    );
     w("proc/loadavg", "0.25 0.75 1.50 1/10 42\n");
     w("proc/uptime", "4321.50 100.00\n");
     w("proc/diskstats", "   8 0 fakedisk 11 1 22 33 44 2 55 66 0 77 88\n");
@@ -230,8 +239,9 @@ fn root_path_reads_only_the_given_tree() {
     assert_eq!(one("system.cpu.time", &[("cpu", "cpu0"), ("state", "user")]), 300.0 / hz);
     let cpu = find(&all, "system.cpu.time", &[]);
     assert_eq!(ts(&cpu[0], "startTimeUnixNano"), 1_600_000_000 * 1_000_000_000, "boot time from the fake /proc/stat");
-    assert_eq!(one("system.memory.usage", &[("state", "used")]), ((4000 - 1000 - 100 - 550) * 1024) as f64);
+    assert_eq!(one("system.memory.usage", &[("state", "used")]), ((4000 - 1800) * 1024) as f64);
     assert_eq!(one("system.memory.usage", &[("state", "slab_unreclaimable")]), (25 * 1024) as f64);
+    assert_eq!(one("system.memory.usage", &[("state", "cached")]), (550 * 1024) as f64);
     assert_eq!(one("system.cpu.load_average.15m", &[]), 1.5);
     assert_eq!(one("system.uptime", &[]), 4321.5);
     assert_eq!(one("system.disk.io", &[("device", "fakedisk"), ("direction", "read")]), 22.0 * 512.0);

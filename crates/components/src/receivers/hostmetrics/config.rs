@@ -261,7 +261,7 @@ impl MatchConfig {
     }
 
     /// The set of the `key` list (`None` when empty); any other list key is an error.
-    pub fn compile(&self, field: &str, key: &str) -> Result<Option<FilterSet>, Vec<FieldError>> {
+    pub(crate) fn compile(&self, field: &str, key: &str) -> Result<Option<FilterSet>, Vec<FieldError>> {
         let mut errors: Vec<FieldError> = LIST_KEYS
             .iter()
             .filter(|k| **k != key && !self.list(k).is_empty())

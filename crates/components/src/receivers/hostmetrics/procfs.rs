@@ -154,9 +154,11 @@ pub struct Memory {
     pub slab_reclaimable: u64,
     /// `SUnreclaim`.
     pub slab_unreclaimable: u64,
-    /// `total - free - buffers - cached`.
+    /// `total - available`: the Collector's default since v0.137 (feature gate
+    /// `receiver.hostmetricsreceiver.UseLinuxMemAvailable`, beta), which counts page cache
+    /// the kernel cannot drop as used.
     pub used: u64,
-    /// `MemAvailable`.
+    /// `MemAvailable` (`MemFree + cached` on kernels without it, as gopsutil).
     pub available: u64,
     /// `Dirty`.
     pub dirty: u64,
@@ -177,7 +179,7 @@ pub fn memory(m: &HashMap<String, u64>) -> Memory {
         cached,
         slab_reclaimable: g("SReclaimable"),
         slab_unreclaimable: g("SUnreclaim"),
-        used: total.saturating_sub(free).saturating_sub(buffers).saturating_sub(cached),
+        used: total.saturating_sub(available),
         available,
         dirty: g("Dirty"),
     }
