@@ -38,6 +38,9 @@ pub enum Command {
     /// Print the pipeline graph (receivers → processors → exporters, connectors between
     /// pipelines) as text, Graphviz DOT or Mermaid.
     Graph(GraphArgs),
+    /// Run config unit tests: feed the telemetry a test file gives into the configuration's
+    /// real processors and connectors and check what reaches each exporter (exit 1 on a failure).
+    Test(TestArgs),
     /// Ask a running gateway's health_check extension whether it is healthy (exit 0 on
     /// HTTP 200): a container HEALTHCHECK or probe that needs no curl in the image.
     Healthcheck(HealthcheckArgs),
@@ -63,6 +66,14 @@ pub struct GraphArgs {
     /// Output form.
     #[arg(long, value_enum, default_value = "text")]
     pub format: GraphFormat,
+}
+
+/// `switchyard test`.
+#[derive(Args, Debug)]
+pub struct TestArgs {
+    /// Test files (YAML with `config:` and `tests:`; see docs/config-tests.md).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<std::path::PathBuf>,
 }
 
 /// `switchyard healthcheck`.

@@ -38,6 +38,7 @@ fn main() -> ExitCode {
             Some(cli::Command::Components) => commands::components::components(),
             Some(cli::Command::Gen(args)) => commands::gen::gen(*args).await,
             Some(cli::Command::Graph(args)) => commands::graph::graph(&args),
+            Some(cli::Command::Test(args)) => commands::test::test(&args).await,
             Some(cli::Command::Healthcheck(args)) => commands::healthcheck::healthcheck(&args).await,
         }
     });

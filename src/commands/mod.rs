@@ -5,4 +5,5 @@ pub mod gen;
 pub mod graph;
 pub mod healthcheck;
 pub mod run;
+pub mod test;
 pub mod validate;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use switchyard_pdata::Signal;
 
+use super::substitute::{Inlets, Substitutes};
 use super::Graph;
 use crate::component::{
     locate, Component, ComponentId, ConnectorPipelines, Host, Kind, PipelineExporters, PipelineId, ReceiverOutputs,
@@ -28,9 +29,29 @@ struct Builder<'a> {
     /// Exporters, then processors and connectors in build order (downstream first).
     components: Vec<(String, Box<dyn Component>)>,
     errors: Vec<ConfigError>,
+    /// Set for a test build: edges replaced, entry points collected in `inlets`.
+    substitutes: Option<&'a Substitutes<'a>>,
+    inlets: Inlets,
 }
 
 pub(super) fn build(cfg: &Config, telemetry: &Telemetry) -> Result<Graph, ConfigErrors> {
+    build_with(cfg, telemetry, None).map(|(graph, _)| graph)
+}
+
+/// [`build`] with the edges replaced ([`Substitutes`]); also returns where data enters.
+pub(super) fn build_substituted<'a>(
+    cfg: &'a Config,
+    telemetry: &'a Telemetry,
+    substitutes: &'a Substitutes<'a>,
+) -> Result<(Graph, Inlets), ConfigErrors> {
+    build_with(cfg, telemetry, Some(substitutes))
+}
+
+fn build_with<'a>(
+    cfg: &'a Config,
+    telemetry: &'a Telemetry,
+    substitutes: Option<&'a Substitutes<'a>>,
+) -> Result<(Graph, Inlets), ConfigErrors> {
     let mut b = Builder {
         cfg,
         telemetry,
@@ -40,8 +61,10 @@ pub(super) fn build(cfg: &Config, telemetry: &Telemetry) -> Result<Graph, Config
         connectors: HashMap::new(),
         components: Vec::new(),
         errors: Vec::new(),
+        substitutes,
+        inlets: Inlets::default(),
     };
-    let extensions = b.extensions();
+    let extensions = if substitutes.is_some() { Vec::new() } else { b.extensions() };
     b.check_connectors();
     if !b.errors.is_empty() {
         return Err(ConfigErrors(b.errors));
@@ -56,7 +79,7 @@ pub(super) fn build(cfg: &Config, telemetry: &Telemetry) -> Result<Graph, Config
     }
     let host = Host::new(extensions.iter().cloned().collect::<BTreeMap<_, _>>())
         .with_service(super::ServiceView::of(cfg, telemetry));
-    Ok(Graph { extensions, components: b.components, host })
+    Ok((Graph { extensions, components: b.components, host }, b.inlets))
 }
 
 impl<'a> Builder<'a> {
@@ -196,6 +219,11 @@ impl<'a> Builder<'a> {
         }
         self.visiting.pop();
         let mut next = fanout(signal, exporters.exporters.iter().map(|(_, c)| c.clone()).collect())?;
+        if let Some(subs) = self.substitutes {
+            next = (subs.pipeline_output)(&p.id, next);
+        }
+        // Stages collected back to front: the output, then each processor's input.
+        let mut stages = vec![next.clone()];
         for (i, r) in p.processors.iter().enumerate().rev() {
             let def = self.cfg.get(Kind::Processor, &r.id)?;
             exporters.processors_after = p.processors[i + 1..].iter().map(|r| r.id.clone()).collect();
@@ -206,12 +234,17 @@ impl<'a> Builder<'a> {
                         self.components.push((format!("processor \"{}\" in pipeline \"{}\"", r.id, p.id), c));
                     }
                     next = consumer;
+                    stages.push(next.clone());
                 }
                 Err(e) => {
                     self.errors.push(ConfigError::at(r.loc.clone(), format!("processors::{}", r.id), e.message));
                     return None;
                 }
             }
+        }
+        if self.substitutes.is_some() {
+            stages.reverse();
+            self.inlets.pipelines.insert(p.id.clone(), stages);
         }
         self.heads.insert(p.id.clone(), next.clone());
         Some(next)
@@ -220,6 +253,11 @@ impl<'a> Builder<'a> {
     fn exporter(&mut self, id: &ComponentId, signal: Signal) -> Option<AnyConsumer> {
         if let Some(c) = self.exporters.get(&(id.clone(), signal)) {
             return Some(c.clone());
+        }
+        if let Some(subs) = self.substitutes {
+            let consumer = (subs.exporter)(id, signal);
+            self.exporters.insert((id.clone(), signal), consumer.clone());
+            return Some(consumer);
         }
         let def = self.cfg.get(Kind::Exporter, id)?;
         match def.factory.create_exporter(self.settings(Kind::Exporter, id), &def.config, signal) {
@@ -304,6 +342,10 @@ impl<'a> Builder<'a> {
                 used = true;
             }
             if !used {
+                continue;
+            }
+            if self.substitutes.is_some() {
+                self.inlets.receivers.insert(id, outputs);
                 continue;
             }
             let Some(def) = self.cfg.get(Kind::Receiver, &id) else {

@@ -15,6 +15,7 @@
 
 mod build;
 mod picture;
+mod substitute;
 mod svg;
 #[cfg(test)]
 mod tests;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use picture::Picture;
+pub use substitute::{Inlets, Substitutes};
 pub use svg::SvgNode;
 pub use view::{PipelineView, ServiceView};
 
@@ -45,6 +47,17 @@ impl Graph {
     /// uses this too. Connector and cycle problems are reported here.
     pub fn build(cfg: &Config, telemetry: &Telemetry) -> Result<Graph, ConfigErrors> {
         build::build(cfg, telemetry)
+    }
+
+    /// Builds `cfg` for a config unit test: receivers, exporters and extensions are not
+    /// created; `substitutes` supplies the exporters, and the returned [`Inlets`] say where
+    /// to push data. Start, then [`Graph::shutdown`] to flush stateful processors.
+    pub fn build_substituted(
+        cfg: &Config,
+        telemetry: &Telemetry,
+        substitutes: &Substitutes<'_>,
+    ) -> Result<(Graph, Inlets), ConfigErrors> {
+        build::build_substituted(cfg, telemetry, substitutes)
     }
 
     /// The host handed to components (extensions, readiness).
