@@ -4,5 +4,6 @@ pub mod components;
 pub mod gen;
 pub mod graph;
 pub mod healthcheck;
+pub mod reload;
 pub mod run;
 pub mod validate;

@@ -2,13 +2,15 @@
 //! connectors), then receivers.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use switchyard_pdata::Signal;
 
-use super::Graph;
+use super::reuse::Reusable;
+use super::{Graph, Unit};
 use crate::component::{
-    locate, Component, ComponentId, ConnectorPipelines, Host, Kind, PipelineExporters, PipelineId, ReceiverOutputs,
+    locate, ComponentId, ConnectorPipelines, Host, Kind, PipelineExporters, PipelineId, ReceiverOutputs,
     Settings,
 };
 use crate::config::{Config, ConfigError, ConfigErrors, PipelineDef};
@@ -26,11 +28,16 @@ struct Builder<'a> {
     /// Connector instances by (id, from, to).
     connectors: HashMap<(ComponentId, Signal, Signal), AnyConsumer>,
     /// Exporters, then processors and connectors in build order (downstream first).
-    components: Vec<(String, Box<dyn Component>)>,
+    components: Vec<Arc<Unit>>,
     errors: Vec<ConfigError>,
+    /// The running graph this one replaces (a reload), whose unchanged parts it shares.
+    prev: Option<&'a Graph>,
+    /// True when the extensions are shared with `prev`: only then may exporters be.
+    keep_exporters: bool,
+    reusable: Reusable,
 }
 
-pub(super) fn build(cfg: &Config, telemetry: &Telemetry) -> Result<Graph, ConfigErrors> {
+pub(super) fn build(cfg: &Config, telemetry: &Telemetry, prev: Option<&Graph>) -> Result<Graph, ConfigErrors> {
     let mut b = Builder {
         cfg,
         telemetry,
@@ -40,8 +47,11 @@ pub(super) fn build(cfg: &Config, telemetry: &Telemetry) -> Result<Graph, Config
         connectors: HashMap::new(),
         components: Vec::new(),
         errors: Vec::new(),
+        prev,
+        keep_exporters: false,
+        reusable: Reusable::new(Reusable::extensions_of(cfg)),
     };
-    let extensions = b.extensions();
+    let (extensions, extensions_running) = b.extensions();
     b.check_connectors();
     if !b.errors.is_empty() {
         return Err(ConfigErrors(b.errors));
@@ -54,9 +64,21 @@ pub(super) fn build(cfg: &Config, telemetry: &Telemetry) -> Result<Graph, Config
     if !b.errors.is_empty() {
         return Err(ConfigErrors(b.errors));
     }
-    let host = Host::new(extensions.iter().cloned().collect::<BTreeMap<_, _>>())
-        .with_service(super::ServiceView::of(cfg, telemetry));
-    Ok(Graph { extensions, components: b.components, host })
+    let map = extensions.iter().cloned().collect::<BTreeMap<_, _>>();
+    let mut view = super::ServiceView::of(cfg, telemetry);
+    let host = match prev {
+        // The next graph's view is published when it starts, not while the old one runs.
+        Some(p) => {
+            view.started = p.view.started;
+            p.host.successor(map)
+        }
+        None => Host::new(map),
+    };
+    let view = Arc::new(view);
+    if prev.is_none() {
+        host.set_service(view.clone());
+    }
+    Ok(Graph { extensions, extensions_running, components: b.components, host, view, reusable: b.reusable })
 }
 
 impl<'a> Builder<'a> {
@@ -64,7 +86,15 @@ impl<'a> Builder<'a> {
         Settings { id: id.clone(), kind, telemetry: self.telemetry.clone() }
     }
 
-    fn extensions(&mut self) -> Vec<(ComponentId, Arc<dyn crate::component::Extension>)> {
+    /// The extensions of the config: those of the graph being replaced when the list and
+    /// every body are unchanged (they keep running), else new instances.
+    fn extensions(&mut self) -> (Vec<(ComponentId, Arc<dyn crate::component::Extension>)>, Arc<AtomicBool>) {
+        if let Some(prev) = self.prev {
+            if prev.reusable.same_extensions(&Reusable::extensions_of(self.cfg)) {
+                self.keep_exporters = true;
+                return (prev.extensions.clone(), prev.extensions_running.clone());
+            }
+        }
         let mut out = Vec::new();
         for r in &self.cfg.service.extensions {
             let Some(def) = self.cfg.get(Kind::Extension, &r.id) else {
@@ -77,7 +107,7 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        out
+        (out, Arc::new(AtomicBool::new(false)))
     }
 
     /// Each connector must be an exporter in some pipeline and a receiver in another, with
@@ -203,7 +233,7 @@ impl<'a> Builder<'a> {
             match def.factory.create_processor_in_pipeline(set, &def.config, next.clone(), &exporters) {
                 Ok((consumer, component)) => {
                     if let Some(c) = component {
-                        self.components.push((format!("processor \"{}\" in pipeline \"{}\"", r.id, p.id), c));
+                        self.components.push(Unit::new(format!("processor \"{}\" in pipeline \"{}\"", r.id, p.id), c));
                     }
                     next = consumer;
                 }
@@ -222,12 +252,25 @@ impl<'a> Builder<'a> {
             return Some(c.clone());
         }
         let def = self.cfg.get(Kind::Exporter, id)?;
-        match def.factory.create_exporter(self.settings(Kind::Exporter, id), &def.config, signal) {
-            Ok((consumer, component)) => {
+        let kept = self
+            .prev
+            .filter(|_| self.keep_exporters)
+            .and_then(|p| p.reusable.exporter(id, signal, def.body.as_ref()))
+            .map(|k| (k.consumer.clone(), k.unit.clone()));
+        let created = match kept {
+            Some(k) => Ok(k),
+            None => def
+                .factory
+                .create_exporter(self.settings(Kind::Exporter, id), &def.config, signal)
+                .map(|(consumer, component)| (consumer, Unit::new(format!("exporter \"{id}\" ({signal})"), component))),
+        };
+        match created {
+            Ok((consumer, unit)) => {
                 // Exporters start before everything else: keep them at the front.
                 let n = self.exporters.len();
-                self.components.insert(n, (format!("exporter \"{id}\" ({signal})"), component));
+                self.components.insert(n, unit.clone());
                 self.exporters.insert((id.clone(), signal), consumer.clone());
+                self.reusable.add_exporter(id.clone(), signal, consumer.clone(), unit, def.body.clone());
                 Some(consumer)
             }
             Err(e) => {
@@ -267,7 +310,7 @@ impl<'a> Builder<'a> {
             match def.factory.create_connector(self.settings(Kind::Connector, id), &def.config, from, next) {
                 Ok((consumer, component)) => {
                     if let Some(c) = component {
-                        self.components.push((format!("connector \"{id}\" ({from} -> {to})"), c));
+                        self.components.push(Unit::new(format!("connector \"{id}\" ({from} -> {to})"), c));
                     }
                     self.connectors.insert((id.clone(), from, to), consumer.clone());
                     inputs.push(consumer);
@@ -278,7 +321,7 @@ impl<'a> Builder<'a> {
         fanout(from, inputs)
     }
 
-    fn receivers(&mut self) -> Vec<(String, Box<dyn Component>)> {
+    fn receivers(&mut self) -> Vec<Arc<Unit>> {
         let mut out = Vec::new();
         let ids: Vec<ComponentId> =
             self.cfg.components.keys().filter(|(k, _)| *k == Kind::Receiver).map(|(_, id)| id.clone()).collect();
@@ -310,7 +353,7 @@ impl<'a> Builder<'a> {
                 continue;
             };
             match def.factory.create_receiver(self.settings(Kind::Receiver, &id), &def.config, outputs) {
-                Ok(c) => out.push((format!("receiver \"{id}\""), c)),
+                Ok(c) => out.push(Unit::new(format!("receiver \"{id}\""), c)),
                 Err(e) => self.errors.push(ConfigError::at(def.loc.clone(), format!("receivers::{id}"), e.message)),
             }
         }
