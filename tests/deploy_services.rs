@@ -293,10 +293,7 @@ fn systemd_config_validates_and_reload_matches_what_sighup_does() {
         unit_settings(&text).into_iter().filter(|(k, _)| k == "ExecReload").map(|(_, v)| v).collect();
     assert_eq!(
         reload,
-        [
-            "/usr/local/bin/switchyard validate --config /etc/switchyard/config.yaml",
-            "/bin/kill -HUP $MAINPID"
-        ],
+        ["/usr/local/bin/switchyard validate --config /etc/switchyard/config.yaml", "/bin/kill -HUP $MAINPID"],
         "`systemctl reload` checks the file, then sends SIGHUP to the gateway"
     );
 

@@ -115,7 +115,8 @@ fn metric(port: u16, line_start: &str) -> Option<f64> {
 #[test]
 fn five_reloads_under_load_lose_no_span_and_a_broken_config_keeps_the_last_good_one() {
     let sink = Sink::start(&[]);
-    let p = Ports { grpc: free_port(), http: free_port(), sink: sink.grpc_port, metrics: free_port(), health: free_port() };
+    let p =
+        Ports { grpc: free_port(), http: free_port(), sink: sink.grpc_port, metrics: free_port(), health: free_port() };
     let gw = Gateway::start(&config(&p, 0, "attributes"), p.http);
     let cfg_path = gw.dir.path().join("config.yaml");
     let reloaded = |n: usize| gw.logs().matches("Configuration reloaded.").count() >= n;
@@ -136,7 +137,8 @@ fn five_reloads_under_load_lose_no_span_and_a_broken_config_keeps_the_last_good_
     };
 
     let (acc_grpc, acc_http) = (gw.dir.path().join("acc-grpc.txt"), gw.dir.path().join("acc-http.txt"));
-    let clients = [gen_client("grpc", p.grpc, "reload-grpc", &acc_grpc), gen_client("http", p.http, "reload-http", &acc_http)];
+    let clients =
+        [gen_client("grpc", p.grpc, "reload-grpc", &acc_grpc), gen_client("http", p.http, "reload-http", &acc_http)];
     std::thread::sleep(Duration::from_millis(1500));
 
     // Five reloads, 1.5 s apart; done[i]: when the test saw reload i's success logged.
@@ -157,11 +159,7 @@ fn five_reloads_under_load_lose_no_span_and_a_broken_config_keeps_the_last_good_
     let line = broken.lines().position(|l| l.contains("atributes/stamp:")).unwrap() + 1;
     std::fs::write(&cfg_path, &broken).unwrap();
     gw.signal("HUP");
-    assert!(
-        wait_until(Duration::from_secs(10), || gw.logs().contains("Configuration reload failed")),
-        "{}",
-        gw.logs()
-    );
+    assert!(wait_until(Duration::from_secs(10), || gw.logs().contains("Configuration reload failed")), "{}", gw.logs());
     let failed_at = now_nanos();
     let logs = gw.logs();
     let at = format!("{}:{line}:", cfg_path.display());
@@ -220,10 +218,15 @@ fn five_reloads_under_load_lose_no_span_and_a_broken_config_keeps_the_last_good_
     let probes = probes.lock().unwrap();
     let refused = probes.iter().filter(|(_, _, s)| *s == 0).count();
     let failed: Vec<u16> = probes.iter().map(|(_, _, s)| *s).filter(|s| *s != 200).collect();
-    let gaps: Vec<u128> = windows
+    let gaps: Vec<String> = windows
         .iter()
         .map(|(a, b)| {
-            probes.iter().filter(|(t, d, _)| *t + *d >= *a && *t <= *b).map(|(_, d, _)| d.as_millis()).max().unwrap_or(0)
+            probes
+                .iter()
+                .filter(|(t, d, _)| *t + *d >= *a && *t <= *b)
+                .map(|(_, d, _)| *d)
+                .max()
+                .map_or_else(|| "-".to_string(), |d| format!("{:.1}", d.as_secs_f64() * 1000.0))
         })
         .collect();
     let paused: Vec<&str> =

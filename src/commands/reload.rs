@@ -82,7 +82,7 @@ impl<'a> Reloader<'a> {
                     kept = changes.kept.len(),
                     restarted_or_new = changes.started.len(),
                     stopped = changes.stopped.len(),
-                    receivers_paused_ms = millis(gap),
+                    receivers_paused_ms = tenths_of_ms(gap),
                     took_ms = millis(began.elapsed()),
                     "Configuration reloaded."
                 );
@@ -114,9 +114,9 @@ impl<'a> Reloader<'a> {
     /// Builds and starts the last good configuration in place of `failed` (a graph whose
     /// start failed: what it started is stopped, what it shares with the old graph runs).
     async fn restore(&self, failed: Graph) -> Result<Graph> {
-        let back = failed.build_next(&self.good, &self.telemetry).map_err(|errors| {
-            anyhow!("the last good configuration no longer builds ({errors}); nothing is running")
-        })?;
+        let back = failed
+            .build_next(&self.good, &self.telemetry)
+            .map_err(|errors| anyhow!("the last good configuration no longer builds ({errors}); nothing is running"))?;
         failed.retire(&back, DRAIN_DEADLINE).await;
         listener::begin_generation();
         if let Err(e) = back.start().await {
@@ -134,6 +134,11 @@ fn release_ports() {
     for addr in listener::release_unclaimed() {
         tracing::info!(%addr, "Closed a port the new configuration no longer uses.");
     }
+}
+
+/// Milliseconds to one decimal: a swap often takes less than one.
+fn tenths_of_ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 10_000.0).round() / 10.0
 }
 
 fn millis(d: Duration) -> u64 {

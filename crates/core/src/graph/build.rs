@@ -10,8 +10,7 @@ use switchyard_pdata::Signal;
 use super::reuse::Reusable;
 use super::{Graph, Unit};
 use crate::component::{
-    locate, ComponentId, ConnectorPipelines, Host, Kind, PipelineExporters, PipelineId, ReceiverOutputs,
-    Settings,
+    locate, ComponentId, ConnectorPipelines, Host, Kind, PipelineExporters, PipelineId, ReceiverOutputs, Settings,
 };
 use crate::config::{Config, ConfigError, ConfigErrors, PipelineDef};
 use crate::consumer::{AnyConsumer, AnyRouter, DynConsumer, Fanout};

@@ -84,7 +84,9 @@ fn same_value(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Null, Value::Null) => true,
         (Value::Scalar { text: x, plain: p }, Value::Scalar { text: y, plain: q }) => x == y && p == q,
-        (Value::Seq(x), Value::Seq(y)) => x.len() == y.len() && x.iter().zip(y).all(|(m, n)| same_value(&m.value, &n.value)),
+        (Value::Seq(x), Value::Seq(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(m, n)| same_value(&m.value, &n.value))
+        }
         (Value::Map(x), Value::Map(y)) => {
             x.len() == y.len()
                 && x.iter().all(|(k, e)| y.get(k).is_some_and(|f| same_value(&e.node.value, &f.node.value)))
