@@ -8,7 +8,7 @@ use std::sync::Arc;
 use switchyard_pdata::Signal;
 
 use super::reuse::Reusable;
-use super::{Graph, Unit};
+use super::{Extensions, Graph, Unit};
 use crate::component::{
     locate, ComponentId, ConnectorPipelines, Host, Kind, PipelineExporters, PipelineId, ReceiverOutputs, Settings,
 };
@@ -87,7 +87,7 @@ impl<'a> Builder<'a> {
 
     /// The extensions of the config: those of the graph being replaced when the list and
     /// every body are unchanged (they keep running), else new instances.
-    fn extensions(&mut self) -> (Vec<(ComponentId, Arc<dyn crate::component::Extension>)>, Arc<AtomicBool>) {
+    fn extensions(&mut self) -> (Extensions, Arc<AtomicBool>) {
         if let Some(prev) = self.prev {
             if prev.reusable.same_extensions(&Reusable::extensions_of(self.cfg)) {
                 self.keep_exporters = true;

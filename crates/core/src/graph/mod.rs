@@ -54,10 +54,13 @@ impl Unit {
     }
 }
 
+/// Extensions by id, in start order.
+type Extensions = Vec<(ComponentId, Arc<dyn Extension>)>;
+
 /// A built graph, ready to start.
 pub struct Graph {
     /// Extensions, in start order.
-    extensions: Vec<(ComponentId, Arc<dyn Extension>)>,
+    extensions: Extensions,
     /// Whether `extensions` run; the same flag in the next graph when it keeps them.
     extensions_running: Arc<AtomicBool>,
     /// Pipeline components, in start order (exporters first, receivers last).

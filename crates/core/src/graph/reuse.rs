@@ -166,6 +166,28 @@ mod tests {
         assert!(c.started.contains(&"exporter \"sink/b\" (logs)".to_string()), "{c:?}");
     }
 
+    #[tokio::test]
+    async fn a_swap_stops_and_starts_only_what_is_not_shared() {
+        let h = GraphHarness::new();
+        let t = Telemetry::default();
+        let old = Graph::build(&config(&h, V1), &t).unwrap();
+        old.start().await.unwrap();
+        assert!(old.host().is_ready());
+        h.take_lifecycle();
+        let v2 = V1.replace("  sink/a:\n", "  sink/a: {}\n");
+        let new = old.build_next(&config(&h, &v2), &t).unwrap();
+        assert!(h.take_lifecycle().is_empty(), "building starts and stops nothing");
+        old.retire(&new, std::time::Duration::from_secs(5)).await;
+        assert!(!new.host().is_ready(), "not ready during the swap (the flag is shared)");
+        assert_eq!(h.take_lifecycle(), ["stop receiver source", "stop exporter sink/a traces"], "sink/b keeps running");
+        new.start().await.unwrap();
+        assert_eq!(h.take_lifecycle(), ["start exporter sink/a traces", "start receiver source"]);
+        assert!(old.host().is_ready(), "a health check holding the old host sees the new graph ready");
+        new.shutdown(std::time::Duration::from_secs(5)).await;
+        let stopped = h.take_lifecycle();
+        assert!(stopped.contains(&"stop exporter sink/b traces".to_string()), "{stopped:?}");
+    }
+
     #[test]
     fn an_invalid_next_config_leaves_the_running_graph_as_it_was() {
         let h = GraphHarness::new();
