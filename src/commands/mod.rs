@@ -4,6 +4,7 @@ pub mod components;
 pub mod gen;
 pub mod graph;
 pub mod healthcheck;
+pub mod reload;
 pub mod run;
 pub mod test;
 pub mod validate;

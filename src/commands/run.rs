@@ -1,4 +1,5 @@
-//! `switchyard --config ...`: load, build, start, wait for SIGTERM/SIGINT, drain, exit 0.
+//! `switchyard --config ...`: load, build, start, reload on SIGHUP, wait for SIGTERM/SIGINT,
+//! drain, exit 0.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -6,9 +7,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use switchyard_core::config::{load_sources, parse_config, Config, ConfigError, ConfigErrors, LogsConfig, ProcessEnv};
+use switchyard_core::confignet::listener;
 use switchyard_core::graph::Graph;
 use switchyard_core::telemetry::{serve_metrics, Telemetry};
 
+use super::reload::Reloader;
 use crate::cli::ConfigArgs;
 
 /// The configuration used when no `--config` is given: OTLP in on localhost, debug out.
@@ -33,8 +36,8 @@ service:
       exporters: [debug]
 ";
 
-/// How long shutdown may take to flush batches and queues.
-const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
+/// How long shutdown (or a reload's swap) may take to flush batches and queues.
+pub(crate) const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Loads, merges, expands and decodes the configuration (embedded default if no file).
 pub fn load_config(args: &ConfigArgs) -> Result<Config, ConfigErrors> {
@@ -84,8 +87,10 @@ fn init_logging(cfg: &LogsConfig) {
     }
 }
 
-/// Runs the gateway until SIGTERM or SIGINT.
+/// Runs the gateway until SIGTERM or SIGINT; SIGHUP reloads the configuration.
 pub async fn run(args: &ConfigArgs) -> Result<ExitCode> {
+    // Before anything else: SIGHUP's default action would end the process.
+    let mut signals = Signals::new()?;
     let cfg = match load_config(args) {
         Ok(cfg) => cfg,
         Err(errors) => {
@@ -125,26 +130,86 @@ pub async fn run(args: &ConfigArgs) -> Result<ExitCode> {
         }
         None => None,
     };
+    // Receivers' ports stay open across reloads (docs/reload.md).
+    listener::retain_across_reloads();
     if let Err(e) = graph.start().await {
         tracing::error!(error = %e, "Failed to start the pipelines.");
         graph.shutdown(Duration::from_secs(5)).await;
         return Ok(ExitCode::from(1));
     }
     tracing::info!(pipelines = cfg.service.pipelines.len(), "Everything is ready. Begin running and processing data.");
-    wait_for_signal().await?;
+    let mut reloader = Reloader::new(args, &telemetry, cfg);
+    let mut graph = graph;
+    loop {
+        if signals.next().await == Sig::Stop {
+            break;
+        }
+        // One reload at a time: SIGHUPs that arrive meanwhile coalesce into one more
+        // reload afterwards; SIGTERM/SIGINT lets the reload finish, then shuts down.
+        let reload = reloader.reload(graph);
+        tokio::pin!(reload);
+        let mut stop_after = false;
+        let outcome = loop {
+            tokio::select! {
+                r = &mut reload => break r,
+                () = signals.stop(), if !stop_after => {
+                    tracing::info!("Received shutdown signal during a reload: shutting down once it is done.");
+                    stop_after = true;
+                }
+            }
+        };
+        graph = match outcome {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::error!(error = %e, "Reload left no configuration running; exiting.");
+                return Ok(ExitCode::from(1));
+            }
+        };
+        if stop_after {
+            break;
+        }
+    }
     tracing::info!("Received shutdown signal: draining pipelines.");
     graph.shutdown(DRAIN_DEADLINE).await;
     tracing::info!("Shutdown complete.");
     Ok(ExitCode::SUCCESS)
 }
 
-async fn wait_for_signal() -> Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+#[derive(Debug, PartialEq, Eq)]
+enum Sig {
+    Stop,
+    Reload,
+}
+
+/// SIGTERM and SIGINT (stop) and SIGHUP (reload), installed once for the process.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?,
+            int: signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?,
+            hup: signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?,
+        })
     }
-    Ok(())
+
+    async fn next(&mut self) -> Sig {
+        tokio::select! {
+            _ = self.term.recv() => Sig::Stop,
+            _ = self.int.recv() => Sig::Stop,
+            _ = self.hup.recv() => Sig::Reload,
+        }
+    }
+
+    async fn stop(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
 }

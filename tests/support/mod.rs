@@ -193,6 +193,13 @@ impl Gateway {
             .map_or(0, |kb| kb / 1024)
     }
 
+    /// Sends `signal` (`HUP`, `TERM`...) to the gateway process with kill(1).
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().map(|c| c.id()).expect("gateway running");
+        let status = Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status().expect("kill");
+        assert!(status.success(), "kill -{signal} {pid}");
+    }
+
     /// SIGKILL, as a crash or the OOM killer would: no shutdown at all.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {

@@ -2,15 +2,16 @@
 //! connectors), then receivers.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use switchyard_pdata::Signal;
 
+use super::reuse::Reusable;
 use super::substitute::{Inlets, Substitutes};
-use super::Graph;
+use super::{Extensions, Graph, Unit};
 use crate::component::{
-    locate, Component, ComponentId, ConnectorPipelines, Host, Kind, PipelineExporters, PipelineId, ReceiverOutputs,
-    Settings,
+    locate, ComponentId, ConnectorPipelines, Host, Kind, PipelineExporters, PipelineId, ReceiverOutputs, Settings,
 };
 use crate::config::{Config, ConfigError, ConfigErrors, PipelineDef};
 use crate::consumer::{AnyConsumer, AnyRouter, DynConsumer, Fanout};
@@ -27,15 +28,20 @@ struct Builder<'a> {
     /// Connector instances by (id, from, to).
     connectors: HashMap<(ComponentId, Signal, Signal), AnyConsumer>,
     /// Exporters, then processors and connectors in build order (downstream first).
-    components: Vec<(String, Box<dyn Component>)>,
+    components: Vec<Arc<Unit>>,
     errors: Vec<ConfigError>,
+    /// The running graph this one replaces (a reload), whose unchanged parts it shares.
+    prev: Option<&'a Graph>,
+    /// True when the extensions are shared with `prev`: only then may exporters be.
+    keep_exporters: bool,
+    reusable: Reusable,
     /// Set for a test build: edges replaced, entry points collected in `inlets`.
     substitutes: Option<&'a Substitutes<'a>>,
     inlets: Inlets,
 }
 
-pub(super) fn build(cfg: &Config, telemetry: &Telemetry) -> Result<Graph, ConfigErrors> {
-    build_with(cfg, telemetry, None).map(|(graph, _)| graph)
+pub(super) fn build(cfg: &Config, telemetry: &Telemetry, prev: Option<&Graph>) -> Result<Graph, ConfigErrors> {
+    build_with(cfg, telemetry, prev, None).map(|(graph, _)| graph)
 }
 
 /// [`build`] with the edges replaced ([`Substitutes`]); also returns where data enters.
@@ -44,12 +50,13 @@ pub(super) fn build_substituted<'a>(
     telemetry: &'a Telemetry,
     substitutes: &'a Substitutes<'a>,
 ) -> Result<(Graph, Inlets), ConfigErrors> {
-    build_with(cfg, telemetry, Some(substitutes))
+    build_with(cfg, telemetry, None, Some(substitutes))
 }
 
 fn build_with<'a>(
     cfg: &'a Config,
     telemetry: &'a Telemetry,
+    prev: Option<&'a Graph>,
     substitutes: Option<&'a Substitutes<'a>>,
 ) -> Result<(Graph, Inlets), ConfigErrors> {
     let mut b = Builder {
@@ -61,10 +68,13 @@ fn build_with<'a>(
         connectors: HashMap::new(),
         components: Vec::new(),
         errors: Vec::new(),
+        prev,
+        keep_exporters: false,
+        reusable: Reusable::new(Reusable::extensions_of(cfg)),
         substitutes,
         inlets: Inlets::default(),
     };
-    let extensions = if substitutes.is_some() { Vec::new() } else { b.extensions() };
+    let (extensions, extensions_running) = if substitutes.is_some() { Default::default() } else { b.extensions() };
     b.check_connectors();
     if !b.errors.is_empty() {
         return Err(ConfigErrors(b.errors));
@@ -77,9 +87,22 @@ fn build_with<'a>(
     if !b.errors.is_empty() {
         return Err(ConfigErrors(b.errors));
     }
-    let host = Host::new(extensions.iter().cloned().collect::<BTreeMap<_, _>>())
-        .with_service(super::ServiceView::of(cfg, telemetry));
-    Ok((Graph { extensions, components: b.components, host }, b.inlets))
+    let map = extensions.iter().cloned().collect::<BTreeMap<_, _>>();
+    let mut view = super::ServiceView::of(cfg, telemetry);
+    let host = match prev {
+        // The next graph's view is published when it starts, not while the old one runs.
+        Some(p) => {
+            view.started = p.view.started;
+            p.host.successor(map)
+        }
+        None => Host::new(map),
+    };
+    let view = Arc::new(view);
+    if prev.is_none() {
+        host.set_service(view.clone());
+    }
+    let graph = Graph { extensions, extensions_running, components: b.components, host, view, reusable: b.reusable };
+    Ok((graph, b.inlets))
 }
 
 impl<'a> Builder<'a> {
@@ -87,7 +110,15 @@ impl<'a> Builder<'a> {
         Settings { id: id.clone(), kind, telemetry: self.telemetry.clone() }
     }
 
-    fn extensions(&mut self) -> Vec<(ComponentId, Arc<dyn crate::component::Extension>)> {
+    /// The extensions of the config: those of the graph being replaced when the list and
+    /// every body are unchanged (they keep running), else new instances.
+    fn extensions(&mut self) -> (Extensions, Arc<AtomicBool>) {
+        if let Some(prev) = self.prev {
+            if prev.reusable.same_extensions(&Reusable::extensions_of(self.cfg)) {
+                self.keep_exporters = true;
+                return (prev.extensions.clone(), prev.extensions_running.clone());
+            }
+        }
         let mut out = Vec::new();
         for r in &self.cfg.service.extensions {
             let Some(def) = self.cfg.get(Kind::Extension, &r.id) else {
@@ -100,7 +131,7 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        out
+        (out, Arc::new(AtomicBool::new(false)))
     }
 
     /// Each connector must be an exporter in some pipeline and a receiver in another, with
@@ -231,7 +262,7 @@ impl<'a> Builder<'a> {
             match def.factory.create_processor_in_pipeline(set, &def.config, next.clone(), &exporters) {
                 Ok((consumer, component)) => {
                     if let Some(c) = component {
-                        self.components.push((format!("processor \"{}\" in pipeline \"{}\"", r.id, p.id), c));
+                        self.components.push(Unit::new(format!("processor \"{}\" in pipeline \"{}\"", r.id, p.id), c));
                     }
                     next = consumer;
                     stages.push(next.clone());
@@ -260,12 +291,25 @@ impl<'a> Builder<'a> {
             return Some(consumer);
         }
         let def = self.cfg.get(Kind::Exporter, id)?;
-        match def.factory.create_exporter(self.settings(Kind::Exporter, id), &def.config, signal) {
-            Ok((consumer, component)) => {
+        let kept = self
+            .prev
+            .filter(|_| self.keep_exporters)
+            .and_then(|p| p.reusable.exporter(id, signal, def.body.as_ref()))
+            .map(|k| (k.consumer.clone(), k.unit.clone()));
+        let created = match kept {
+            Some(k) => Ok(k),
+            None => def
+                .factory
+                .create_exporter(self.settings(Kind::Exporter, id), &def.config, signal)
+                .map(|(consumer, component)| (consumer, Unit::new(format!("exporter \"{id}\" ({signal})"), component))),
+        };
+        match created {
+            Ok((consumer, unit)) => {
                 // Exporters start before everything else: keep them at the front.
                 let n = self.exporters.len();
-                self.components.insert(n, (format!("exporter \"{id}\" ({signal})"), component));
+                self.components.insert(n, unit.clone());
                 self.exporters.insert((id.clone(), signal), consumer.clone());
+                self.reusable.add_exporter(id.clone(), signal, consumer.clone(), unit, def.body.clone());
                 Some(consumer)
             }
             Err(e) => {
@@ -305,7 +349,7 @@ impl<'a> Builder<'a> {
             match def.factory.create_connector(self.settings(Kind::Connector, id), &def.config, from, next) {
                 Ok((consumer, component)) => {
                     if let Some(c) = component {
-                        self.components.push((format!("connector \"{id}\" ({from} -> {to})"), c));
+                        self.components.push(Unit::new(format!("connector \"{id}\" ({from} -> {to})"), c));
                     }
                     self.connectors.insert((id.clone(), from, to), consumer.clone());
                     inputs.push(consumer);
@@ -316,7 +360,7 @@ impl<'a> Builder<'a> {
         fanout(from, inputs)
     }
 
-    fn receivers(&mut self) -> Vec<(String, Box<dyn Component>)> {
+    fn receivers(&mut self) -> Vec<Arc<Unit>> {
         let mut out = Vec::new();
         let ids: Vec<ComponentId> =
             self.cfg.components.keys().filter(|(k, _)| *k == Kind::Receiver).map(|(_, id)| id.clone()).collect();
@@ -352,7 +396,7 @@ impl<'a> Builder<'a> {
                 continue;
             };
             match def.factory.create_receiver(self.settings(Kind::Receiver, &id), &def.config, outputs) {
-                Ok(c) => out.push((format!("receiver \"{id}\""), c)),
+                Ok(c) => out.push(Unit::new(format!("receiver \"{id}\""), c)),
                 Err(e) => self.errors.push(ConfigError::at(def.loc.clone(), format!("receivers::{id}"), e.message)),
             }
         }

@@ -112,7 +112,6 @@ struct ZPages {
 /// What every handler reads.
 pub(crate) struct Shared {
     host: Host,
-    view: Option<Arc<ServiceView>>,
     sampler: Sampler,
     expvar: bool,
 }
@@ -150,22 +149,27 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 
 impl Shared {
     pub(crate) fn new(host: Host, telemetry: Telemetry, expvar: bool) -> Shared {
-        let view = host.service().cloned();
-        // The view's registry is the one components count into; a host without a view
-        // (component tests) falls back to the extension's own.
-        let t = view.as_ref().map_or(telemetry, |v| v.telemetry.clone());
-        Shared { host, view, sampler: Sampler::new(t), expvar }
+        // The view's registry is the one components count into (it survives reloads); a
+        // host without a view (component tests) falls back to the extension's own.
+        let t = host.service().map_or(telemetry, |v| v.telemetry.clone());
+        Shared { host, sampler: Sampler::new(t), expvar }
+    }
+
+    /// The service as currently configured: read per request, since a reload replaces it
+    /// while this extension keeps running.
+    pub(crate) fn view(&self) -> Option<Arc<ServiceView>> {
+        self.host.service()
     }
 }
 
 impl Component for ZPages {
     fn start<'a>(&'a self, host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
         Box::pin(async move {
-            let listener = tokio::net::TcpListener::bind(&self.cfg.endpoint)
+            let listener = switchyard_core::confignet::listener::bind(&self.cfg.endpoint)
                 .await
                 .map_err(|e| StartError::new(format!("cannot listen on {}: {e}", self.cfg.endpoint)))?;
             let shared = Arc::new(Shared::new(host.clone(), self.telemetry.clone(), self.cfg.expvar.enabled));
-            if shared.view.is_none() {
+            if shared.view().is_none() {
                 tracing::warn!(extension = %self.id, "No service view: the pages show no pipelines.");
             }
             let tls = match &self.cfg.tls {

@@ -44,7 +44,7 @@ fn num(v: Option<f64>) -> String {
 
 /// Components of the service by kind, each once, in config order.
 fn components(s: &Shared) -> Vec<(Kind, String)> {
-    let Some(v) = &s.view else { return Vec::new() };
+    let Some(v) = s.view() else { return Vec::new() };
     let mut out: Vec<(Kind, String)> = Vec::new();
     let mut add = |k: Kind, id: &String| {
         let k = if v.is_connector(id) { Kind::Connector } else { k };
@@ -86,13 +86,13 @@ fn queue_cell(samples: &[Sample], kind: Kind, id: &str) -> String {
 }
 
 fn uptime(s: &Shared) -> String {
-    let secs = s.view.as_ref().and_then(|v| v.started.elapsed().ok()).map_or(0, |d| d.as_secs());
+    let secs = s.view().as_ref().and_then(|v| v.started.elapsed().ok()).map_or(0, |d| d.as_secs());
     humantime::format_duration(std::time::Duration::from_secs(secs)).to_string()
 }
 
 /// The status page: graph, live table, config.
 pub fn status(s: &Shared) -> String {
-    let Some(v) = &s.view else {
+    let Some(v) = s.view() else {
         return page(
             "Switchyard status",
             true,
@@ -188,14 +188,14 @@ pub fn status_json(s: &Shared) -> String {
             })
             .collect()
     });
-    let uptime = s.view.as_ref().and_then(|v| v.started.elapsed().ok()).map_or(0.0, |d| d.as_secs_f64());
+    let uptime = s.view().as_ref().and_then(|v| v.started.elapsed().ok()).map_or(0.0, |d| d.as_secs_f64());
     serde_json::json!({"ready": s.host.is_ready(), "uptime_seconds": uptime, "components": list}).to_string()
 }
 
 /// `/debug/servicez`: build and process information, links.
 pub fn servicez(s: &Shared) -> String {
     let started = s
-        .view
+        .view()
         .as_ref()
         .map_or_else(|| "unknown".to_string(), |v| humantime::format_rfc3339_seconds(v.started).to_string());
     let now = humantime::format_rfc3339_seconds(SystemTime::now());
@@ -219,7 +219,7 @@ pub fn servicez(s: &Shared) -> String {
 
 /// `/debug/pipelinez`: every pipeline with its components and their counters.
 pub fn pipelinez(s: &Shared) -> String {
-    let Some(v) = &s.view else { return page("Pipelines", false, "<p>No pipelines.</p>") };
+    let Some(v) = s.view() else { return page("Pipelines", false, "<p>No pipelines.</p>") };
     let mut b = String::new();
     s.sampler.read(|now, _| {
         for p in &v.pipelines {
@@ -270,7 +270,7 @@ pub fn pipelinez(s: &Shared) -> String {
 
 /// `/debug/extensionz`.
 pub fn extensionz(s: &Shared) -> String {
-    let exts = s.view.as_ref().map(|v| v.extensions.clone()).unwrap_or_default();
+    let exts = s.view().as_ref().map(|v| v.extensions.clone()).unwrap_or_default();
     let mut b = String::from("<table><tr><th>extension</th><th>type</th></tr>");
     for e in &exts {
         let ty = e.split('/').next().unwrap_or(e);
