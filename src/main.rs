@@ -39,6 +39,8 @@ fn main() -> ExitCode {
             Some(cli::Command::Gen(args)) => commands::gen::gen(*args).await,
             Some(cli::Command::Graph(args)) => commands::graph::graph(&args),
             Some(cli::Command::Healthcheck(args)) => commands::healthcheck::healthcheck(&args).await,
+            Some(cli::Command::Tap(args)) => commands::tap::tap(&args).await,
+            Some(cli::Command::Top(args)) => commands::top::top(&args).await,
         }
     });
     match result {

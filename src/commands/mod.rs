@@ -5,4 +5,6 @@ pub mod gen;
 pub mod graph;
 pub mod healthcheck;
 pub mod run;
+pub mod tap;
+pub mod top;
 pub mod validate;
