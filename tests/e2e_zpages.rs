@@ -287,11 +287,7 @@ service:
             .as_array()
             .is_some_and(|e| e.iter().any(|e| e["component"] == "exporter otlp/dead" && e["level"] == "ERROR"))
     };
-    assert!(
-        wait_until(Duration::from_secs(30), logged),
-        "no exporter error in recent_errors:\n{}",
-        gw.logs()
-    );
+    assert!(wait_until(Duration::from_secs(30), logged), "no exporter error in recent_errors:\n{}", gw.logs());
 
     let dom = chromium(&["--dump-dom"], &url);
     let table = dom

@@ -50,11 +50,10 @@ pub async fn tap(args: &TapArgs) -> Result<ExitCode> {
     }
     let url = tap_url(args);
     let client = reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).build()?;
-    let mut resp = client
-        .get(&url)
-        .send()
-        .await
-        .with_context(|| format!("cannot reach the zpages extension at {} (is `zpages` enabled?)", args.endpoint))?;
+    let mut resp =
+        client.get(&url).send().await.with_context(|| {
+            format!("cannot reach the zpages extension at {} (is `zpages` enabled?)", args.endpoint)
+        })?;
     if !resp.status().is_success() {
         let status = resp.status();
         let body = resp.text().await.unwrap_or_default();
@@ -219,7 +218,8 @@ fn log_lines(req: &ExportLogsServiceRequest) -> Vec<String> {
         for sl in &rl.scope_logs {
             for r in &sl.log_records {
                 let t = if r.time_unix_nano != 0 { r.time_unix_nano } else { r.observed_time_unix_nano };
-                let sev = if r.severity_text.is_empty() { r.severity_number.to_string() } else { r.severity_text.clone() };
+                let sev =
+                    if r.severity_text.is_empty() { r.severity_number.to_string() } else { r.severity_text.clone() };
                 let body = r.body.as_ref().map_or_else(|| "\"\"".to_string(), value);
                 out.push(format!("{} {svc} log {sev} {body}{}", time(t), kvs(&r.attributes)));
             }

@@ -121,10 +121,7 @@ fn cell(v: Option<f64>) -> String {
 /// The screen for one refresh: `before` is the previous scrape and its time, if any.
 fn render(url: &str, now: &[Sample], before: Option<&(Instant, Vec<Sample>)>, at: Instant) -> Vec<String> {
     let clock = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    let mut lines = vec![
-        format!("switchyard top  {url}  {clock}  (q quits)"),
-        String::new(),
-    ];
+    let mut lines = vec![format!("switchyard top  {url}  {clock}  (q quits)"), String::new()];
     let comps = components_in(now);
     let w = comps.iter().map(|(_, id)| id.len()).max().unwrap_or(0).max(9);
     lines.push(format!(
@@ -163,7 +160,8 @@ fn render(url: &str, now: &[Sample], before: Option<&(Instant, Vec<Sample>)>, at
 
 /// Runs until `q`, Ctrl-C, or `--iterations` refreshes.
 pub async fn top(args: &TopArgs) -> Result<ExitCode> {
-    let interval = humantime::parse_duration(&args.interval).with_context(|| format!("--interval {}", args.interval))?;
+    let interval =
+        humantime::parse_duration(&args.interval).with_context(|| format!("--interval {}", args.interval))?;
     if interval.is_zero() {
         bail!("--interval must be above 0");
     }

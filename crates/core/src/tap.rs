@@ -233,8 +233,7 @@ impl Taps {
         pipeline: &PipelineId,
     ) -> Arc<TapPoint> {
         let mut points = self.points.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(p) =
-            points.iter().find(|p| p.kind == kind && &p.component == component && &p.pipeline == pipeline)
+        if let Some(p) = points.iter().find(|p| p.kind == kind && &p.component == component && &p.pipeline == pipeline)
         {
             return p.clone();
         }
@@ -363,8 +362,7 @@ mod tests {
         let sink = Arc::new(SinkConsumer::<Traces>::default());
         let id = ComponentId::parse("transform").unwrap();
         let p = PipelineId::parse("traces").unwrap();
-        let AnyConsumer::Traces(c) = taps.wrap(&t, Kind::Processor, &id, &p, AnyConsumer::Traces(sink.clone()))
-        else {
+        let AnyConsumer::Traces(c) = taps.wrap(&t, Kind::Processor, &id, &p, AnyConsumer::Traces(sink.clone())) else {
             panic!("signal changed")
         };
         (t, taps, sink, c)

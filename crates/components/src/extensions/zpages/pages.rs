@@ -188,9 +188,7 @@ fn recent_errors(s: &Shared, b: &mut String) {
         b.push_str("<p id=\"recent-errors\" class=\"note\">None so far.</p>");
         return;
     }
-    b.push_str(
-        "<table id=\"recent-errors\"><tr><th>time</th><th>level</th><th>component</th><th>message</th></tr>",
-    );
+    b.push_str("<table id=\"recent-errors\"><tr><th>time</th><th>level</th><th>component</th><th>message</th></tr>");
     for e in &events {
         let _ = write!(
             b,

@@ -81,7 +81,10 @@ pub(crate) async fn tap(State(s): State<Arc<Shared>>, RawQuery(raw): RawQuery) -
         None => DEFAULT_RATE,
         Some(Ok(r)) if r > 0.0 && r <= MAX_TAP_RATE => r,
         Some(_) => {
-            return plain(StatusCode::BAD_REQUEST, format!("rate must be a number of batches per second in (0, {MAX_TAP_RATE}]"))
+            return plain(
+                StatusCode::BAD_REQUEST,
+                format!("rate must be a number of batches per second in (0, {MAX_TAP_RATE}]"),
+            )
         }
     };
     let point = match view.taps.find(&component, q.pipeline.as_deref()) {
@@ -89,7 +92,10 @@ pub(crate) async fn tap(State(s): State<Arc<Shared>>, RawQuery(raw): RawQuery) -
         Err(e) => return plain(StatusCode::NOT_FOUND, e.to_string()),
     };
     if point.pipeline().signal() == Signal::Profiles {
-        return plain(StatusCode::BAD_REQUEST, "profiles pipelines cannot be tapped: there is no OTLP/JSON encoding for profiles yet".into());
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "profiles pipelines cannot be tapped: there is no OTLP/JSON encoding for profiles yet".into(),
+        );
     }
     let name = format!("{} in {}", point.name(), point.pipeline());
     tracing::info!(tap = %name, rate, "Tap attached.");
