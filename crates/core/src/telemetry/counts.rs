@@ -115,7 +115,8 @@ pub fn components_in(samples: &[Sample]) -> Vec<(Kind, String)> {
     for s in samples {
         let found = if s.name.starts_with("otelcol_receiver_") {
             s.label("receiver").map(|id| (Kind::Receiver, id))
-        } else if s.name == names::PROCESSOR_INCOMING_ITEMS || s.name == names::PROCESSOR_OUTGOING_ITEMS {
+        } else if s.name.starts_with("otelcol_processor_") || s.name.starts_with("switchyard_processor_") {
+            // Any processor series: a stateful processor (batch) may count only its own.
             s.label("processor").map(|id| (Kind::Processor, id))
         } else if s.name.starts_with("otelcol_exporter_") {
             s.label("exporter").map(|id| (Kind::Exporter, id))
@@ -151,6 +152,8 @@ mod tests {
         e.queue_capacity.set(1000);
         e.queue_size.set(3);
         ProcessorObs::new(&t, &ComponentId::parse("batch").unwrap(), Signal::Traces).record(4, 4);
+        // A processor that counts only its own series is listed too.
+        t.metrics.counter(names::BATCH_TIMEOUT_TRIGGER, "", &[("processor", "batch/own")]).add(1);
         let snap = t.metrics.snapshot();
         let rc = counts(&snap, Kind::Receiver, "otlp");
         assert_eq!((rc.r#in, rc.refused, rc.out), (Some(7.0), Some(2.0), None));
@@ -164,6 +167,7 @@ mod tests {
             [
                 (Kind::Receiver, "otlp".to_string()),
                 (Kind::Processor, "batch".to_string()),
+                (Kind::Processor, "batch/own".to_string()),
                 (Kind::Exporter, "otlp/tempo".to_string())
             ]
         );

@@ -162,7 +162,14 @@ impl Shared {
         // The view's registry is the one components count into; a host without a view
         // (component tests) falls back to the extension's own.
         let t = view.as_ref().map_or(telemetry, |v| v.telemetry.clone());
-        Shared { host, view, recent: t.recent.clone(), sampler: Sampler::new(t), expvar, stop: CancellationToken::new() }
+        Shared {
+            host,
+            view,
+            recent: t.recent.clone(),
+            sampler: Sampler::new(t),
+            expvar,
+            stop: CancellationToken::new(),
+        }
     }
 }
 
