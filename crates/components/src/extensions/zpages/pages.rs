@@ -20,7 +20,7 @@ const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;color:#223}table{b
 td,th{border:1px solid #ccd;padding:3px 8px;text-align:right}td:first-child,th:first-child,td.id,td.kind{text-align:left}\
 th{background:#eef}nav a{margin-right:1em}pre{background:#f6f6f8;padding:1em;overflow:auto}\
 .bar{display:inline-block;width:80px;height:8px;background:#dde;vertical-align:middle}.bar span{display:block;height:8px;background:#48c}\
-.note{color:#666}";
+.note{color:#666}#recent-errors th,#recent-errors td{text-align:left}";
 
 fn page(title: &str, refresh: bool, body: &str) -> String {
     let meta =
