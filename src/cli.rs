@@ -44,6 +44,59 @@ pub enum Command {
     /// Ask a running gateway's health_check extension whether it is healthy (exit 0 on
     /// HTTP 200): a container HEALTHCHECK or probe that needs no curl in the image.
     Healthcheck(HealthcheckArgs),
+    /// Print a live sample of the data passing one component of a running gateway (from its
+    /// zpages extension's /debug/tap), as OTLP/JSON or one compact line per item.
+    Tap(TapArgs),
+    /// A terminal view of items per second and errors per component of a running gateway,
+    /// from its self-metrics, refreshed every second (q or Ctrl-C quits).
+    Top(TopArgs),
+}
+
+/// How `switchyard tap` prints.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TapFormat {
+    /// One OTLP/JSON export request per line, as the gateway sent it.
+    Json,
+    /// One line per span, data point or log record.
+    Line,
+}
+
+/// `switchyard tap`.
+#[derive(Args, Debug)]
+pub struct TapArgs {
+    /// The zpages extension's address.
+    #[arg(long, env = "SWITCHYARD_ZPAGES", default_value = "http://127.0.0.1:55679")]
+    pub endpoint: String,
+    /// The component: `processors/transform`, `receivers/otlp`, `exporters/otlp/tempo`,
+    /// `connectors/forward` (or just the id when no other kind has it).
+    #[arg(long)]
+    pub component: String,
+    /// The pipeline (`traces`, `logs/raw`); may be left out when the component is in one only.
+    #[arg(long)]
+    pub pipeline: Option<String>,
+    /// Output form.
+    #[arg(long, value_enum, default_value = "line")]
+    pub format: TapFormat,
+    /// Batches per second the gateway sends at most (it skips and counts the rest).
+    #[arg(long, default_value_t = 10.0)]
+    pub rate: f64,
+    /// Stop after printing this many lines (batches with --format json, items with line).
+    #[arg(long)]
+    pub limit: Option<u64>,
+}
+
+/// `switchyard top`.
+#[derive(Args, Debug)]
+pub struct TopArgs {
+    /// The gateway's self-metrics endpoint (`service.telemetry.metrics`).
+    #[arg(long, env = "SWITCHYARD_METRICS", default_value = "http://127.0.0.1:8888/metrics")]
+    pub metrics: String,
+    /// Time between refreshes (`1s`, `500ms`).
+    #[arg(long, default_value = "1s")]
+    pub interval: String,
+    /// Quit after this many refreshes.
+    #[arg(long)]
+    pub iterations: Option<u64>,
 }
 
 /// How `switchyard graph` prints.

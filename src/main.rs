@@ -40,6 +40,8 @@ fn main() -> ExitCode {
             Some(cli::Command::Graph(args)) => commands::graph::graph(&args),
             Some(cli::Command::Test(args)) => commands::test::test(&args).await,
             Some(cli::Command::Healthcheck(args)) => commands::healthcheck::healthcheck(&args).await,
+            Some(cli::Command::Tap(args)) => commands::tap::tap(&args).await,
+            Some(cli::Command::Top(args)) => commands::top::top(&args).await,
         }
     });
     match result {

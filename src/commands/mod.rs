@@ -6,5 +6,7 @@ pub mod graph;
 pub mod healthcheck;
 pub mod reload;
 pub mod run;
+pub mod tap;
+pub mod top;
 pub mod test;
 pub mod validate;

@@ -1,15 +1,19 @@
 //! `switchyard --config ...`: load, build, start, reload on SIGHUP, wait for SIGTERM/SIGINT,
 //! drain, exit 0.
 
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 use switchyard_core::config::{load_sources, parse_config, Config, ConfigError, ConfigErrors, LogsConfig, ProcessEnv};
 use switchyard_core::confignet::listener;
 use switchyard_core::graph::Graph;
-use switchyard_core::telemetry::{serve_metrics, Telemetry};
+use switchyard_core::telemetry::{serve_metrics, RecentEvent, RecentEvents, Telemetry};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use super::reload::Reloader;
 use crate::cli::ConfigArgs;
@@ -70,17 +74,75 @@ pub fn load_config(args: &ConfigArgs) -> Result<Config, ConfigErrors> {
     Ok(config)
 }
 
-fn init_logging(cfg: &LogsConfig) {
+/// Feeds WARN and ERROR events into the status page's "recent errors" ring.
+struct RecentLayer(Arc<RecentEvents>);
+
+/// The fields of one event: the message, the component it names, the rest as `k=v`.
+#[derive(Default)]
+struct EventText {
+    message: String,
+    component: Option<String>,
+    fields: String,
+}
+
+impl tracing::field::Visit for EventText {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.record(field.name(), value.to_string());
+    }
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.record(field.name(), format!("{value:?}"));
+    }
+}
+
+impl EventText {
+    fn record(&mut self, name: &str, value: String) {
+        match name {
+            "message" => self.message = value,
+            "receiver" | "processor" | "exporter" | "connector" | "extension" if self.component.is_none() => {
+                self.component = Some(format!("{name} {value}"));
+            }
+            "component" if self.component.is_none() => self.component = Some(value),
+            _ => {
+                let _ = write!(self.fields, " {name}={value}");
+            }
+        }
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for RecentLayer {
+    fn on_event(&self, event: &tracing::Event<'_>, _cx: tracing_subscriber::layer::Context<'_, S>) {
+        let level = match *event.metadata().level() {
+            tracing::Level::ERROR => "ERROR",
+            tracing::Level::WARN => "WARN",
+            _ => return,
+        };
+        let mut text = EventText::default();
+        event.record(&mut text);
+        self.0.push(RecentEvent {
+            time: SystemTime::now(),
+            level,
+            component: text.component,
+            message: format!("{}{}", text.message, text.fields),
+        });
+    }
+}
+
+fn init_logging(cfg: &LogsConfig, recent: Arc<RecentEvents>) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SWITCHYARD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(cfg.level.as_filter()));
     let to_stdout = cfg.output_paths.iter().any(|p| p == "stdout");
     let ansi = if to_stdout { std::io::stdout().is_terminal() } else { std::io::stderr().is_terminal() };
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi);
+    let layer = RecentLayer(recent);
     let result = match (cfg.encoding, to_stdout) {
-        (switchyard_core::config::LogEncoding::Json, true) => builder.json().with_writer(std::io::stdout).try_init(),
-        (switchyard_core::config::LogEncoding::Json, false) => builder.json().with_writer(std::io::stderr).try_init(),
-        (_, true) => builder.with_writer(std::io::stdout).try_init(),
-        (_, false) => builder.with_writer(std::io::stderr).try_init(),
+        (switchyard_core::config::LogEncoding::Json, true) => {
+            builder.json().with_writer(std::io::stdout).finish().with(layer).try_init()
+        }
+        (switchyard_core::config::LogEncoding::Json, false) => {
+            builder.json().with_writer(std::io::stderr).finish().with(layer).try_init()
+        }
+        (_, true) => builder.with_writer(std::io::stdout).finish().with(layer).try_init(),
+        (_, false) => builder.with_writer(std::io::stderr).finish().with(layer).try_init(),
     };
     if let Err(e) = result {
         eprintln!("warning: logging was already initialised: {e}");
@@ -102,7 +164,8 @@ pub async fn run(args: &ConfigArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    init_logging(&cfg.service.telemetry.logs);
+    let telemetry = Telemetry::new();
+    init_logging(&cfg.service.telemetry.logs, telemetry.recent.clone());
     if cfg.service.telemetry.logs.processors.is_some() {
         tracing::warn!("service.telemetry.logs.processors is ignored: Switchyard writes its own logs to stderr/stdout only (no OTLP export of its logs yet).");
     }
@@ -112,7 +175,6 @@ pub async fn run(args: &ConfigArgs) -> Result<ExitCode> {
     for w in &cfg.warnings {
         tracing::warn!("{w}");
     }
-    let telemetry = Telemetry::new();
     let graph = match Graph::build(&cfg, &telemetry) {
         Ok(g) => g,
         Err(errors) => {

@@ -460,3 +460,30 @@ pub fn http_post_json(addr: &str, path: &str, body: &str) -> u16 {
     let _ = c.read_to_string(&mut buf);
     buf.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
+
+/// Spans flowing into a gateway until dropped (a `switchyard gen` process for up to 60 s,
+/// ended by PID).
+pub struct Traffic(Child);
+
+impl Traffic {
+    /// `rate` spans/s: the page test needs only moving counters; a profile needs the gateway
+    /// busy enough that a 100 Hz CPU sampler sees it (at 200 spans/s it sleeps through).
+    pub fn start(otlp_port: u16, rate: u32) -> Traffic {
+        let child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .args(["gen", "traces", "--endpoint", &format!("http://127.0.0.1:{otlp_port}")])
+            .args(["--rate", &rate.to_string(), "--duration", "60s"])
+            .args(["--batch-size", if rate >= 10_000 { "100" } else { "10" }])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn switchyard gen");
+        Traffic(child)
+    }
+}
+
+impl Drop for Traffic {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+        let _ = self.0.wait();
+    }
+}

@@ -15,6 +15,7 @@ use crate::component::{
 };
 use crate::config::{Config, ConfigError, ConfigErrors, PipelineDef};
 use crate::consumer::{AnyConsumer, AnyRouter, DynConsumer, Fanout};
+use crate::tap::Taps;
 use crate::telemetry::Telemetry;
 
 struct Builder<'a> {
@@ -29,6 +30,8 @@ struct Builder<'a> {
     connectors: HashMap<(ComponentId, Signal, Signal), AnyConsumer>,
     /// Exporters, then processors and connectors in build order (downstream first).
     components: Vec<Arc<Unit>>,
+    /// A tap point in front of every consumer wired (see [`crate::tap`]).
+    taps: Arc<Taps>,
     errors: Vec<ConfigError>,
     /// The running graph this one replaces (a reload), whose unchanged parts it shares.
     prev: Option<&'a Graph>,
@@ -67,6 +70,7 @@ fn build_with<'a>(
         visiting: Vec::new(),
         connectors: HashMap::new(),
         components: Vec::new(),
+        taps: Arc::new(Taps::default()),
         errors: Vec::new(),
         prev,
         keep_exporters: false,
@@ -89,6 +93,7 @@ fn build_with<'a>(
     }
     let map = extensions.iter().cloned().collect::<BTreeMap<_, _>>();
     let mut view = super::ServiceView::of(cfg, telemetry);
+    view.taps = b.taps.clone();
     let host = match prev {
         // The next graph's view is published when it starts, not while the old one runs.
         Some(p) => {
@@ -108,6 +113,11 @@ fn build_with<'a>(
 impl<'a> Builder<'a> {
     fn settings(&self, kind: Kind, id: &ComponentId) -> Settings {
         Settings { id: id.clone(), kind, telemetry: self.telemetry.clone() }
+    }
+
+    /// `next` behind the tap point of `id` (of `kind`) in `pipeline`.
+    fn tap(&self, kind: Kind, id: &ComponentId, pipeline: &PipelineId, next: AnyConsumer) -> AnyConsumer {
+        self.taps.wrap(self.telemetry, kind, id, pipeline, next)
     }
 
     /// The extensions of the config: those of the graph being replaced when the list and
@@ -241,12 +251,12 @@ impl<'a> Builder<'a> {
                 continue;
             }
             seen.push(&r.id);
-            let out = if self.cfg.get(Kind::Exporter, &r.id).is_some() {
-                self.exporter(&r.id, signal)
+            let (kind, out) = if self.cfg.get(Kind::Exporter, &r.id).is_some() {
+                (Kind::Exporter, self.exporter(&r.id, signal))
             } else {
-                self.connector_input(&r.id, signal)
+                (Kind::Connector, self.connector_input(&r.id, signal))
             };
-            exporters.exporters.extend(out.map(|c| (r.id.clone(), c)));
+            exporters.exporters.extend(out.map(|c| (r.id.clone(), self.tap(kind, &r.id, &p.id, c))));
         }
         self.visiting.pop();
         let mut next = fanout(signal, exporters.exporters.iter().map(|(_, c)| c.clone()).collect())?;
@@ -259,7 +269,8 @@ impl<'a> Builder<'a> {
             let def = self.cfg.get(Kind::Processor, &r.id)?;
             exporters.processors_after = p.processors[i + 1..].iter().map(|r| r.id.clone()).collect();
             let set = self.settings(Kind::Processor, &r.id);
-            match def.factory.create_processor_in_pipeline(set, &def.config, next.clone(), &exporters) {
+            let tapped = self.tap(Kind::Processor, &r.id, &p.id, next.clone());
+            match def.factory.create_processor_in_pipeline(set, &def.config, tapped, &exporters) {
                 Ok((consumer, component)) => {
                     if let Some(c) = component {
                         self.components.push(Unit::new(format!("processor \"{}\" in pipeline \"{}\"", r.id, p.id), c));
@@ -340,8 +351,10 @@ impl<'a> Builder<'a> {
                 .values()
                 .filter(|p| p.id.signal() == to && p.receivers.iter().any(|r| &r.id == id))
                 .collect();
-            let routes: Vec<(PipelineId, AnyConsumer)> =
-                targets.into_iter().filter_map(|p| self.pipeline(p).map(|head| (p.id.clone(), head))).collect();
+            let routes: Vec<(PipelineId, AnyConsumer)> = targets
+                .into_iter()
+                .filter_map(|p| self.pipeline(p).map(|head| (p.id.clone(), self.tap(Kind::Connector, id, &p.id, head))))
+                .collect();
             if routes.is_empty() {
                 continue; // every target failed to build (a cycle): already reported
             }
@@ -374,7 +387,10 @@ impl<'a> Builder<'a> {
                     .pipelines
                     .values()
                     .filter(|p| p.id.signal() == signal && p.receivers.iter().any(|r| r.id == id))
-                    .filter_map(|p| self.heads.get(&p.id).cloned())
+                    .filter_map(|p| {
+                        let head = self.heads.get(&p.id).cloned()?;
+                        Some(self.tap(Kind::Receiver, &id, &p.id, head))
+                    })
                     .collect();
                 match fanout(signal, heads) {
                     Some(AnyConsumer::Traces(c)) => outputs.traces = Some(c),
