@@ -38,7 +38,9 @@ fn body(openmetrics: bool) -> String {
         let _ = writeln!(s, "# HELP {family} Latency.\n# TYPE {family} histogram");
         for r in 0..6 {
             let mut cum = 0;
-            for (i, le) in ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "+Inf"].iter().enumerate() {
+            for (i, le) in
+                ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "+Inf"].iter().enumerate()
+            {
                 cum += 3 + i;
                 let _ = writeln!(s, "{family}_bucket{{route=\"/r{r}\",le=\"{le}\"}} {cum}");
             }
@@ -56,7 +58,10 @@ fn body(openmetrics: bool) -> String {
     s
 }
 
-fn samples(text: &str, openmetrics: bool) -> (Vec<ScrapedSample>, std::collections::HashMap<String, switchyard_components::receivers::prometheus::FamilyMeta>) {
+fn samples(
+    text: &str,
+    openmetrics: bool,
+) -> (Vec<ScrapedSample>, std::collections::HashMap<String, switchyard_components::receivers::prometheus::FamilyMeta>) {
     let e = parse_exposition(text, openmetrics).expect("valid body");
     let out = e
         .samples

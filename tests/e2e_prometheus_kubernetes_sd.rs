@@ -59,7 +59,12 @@ fn discovers_scrapes_and_follows_pods() {
     // prom-0: scraped on its annotated port (the container port is a decoy).
     api.apply(
         Kind::Pod,
-        pod("prom-0", "prometheus", 1, json!({"prometheus.io/scrape": "true", "prometheus.io/port": prom_port.to_string()})),
+        pod(
+            "prom-0",
+            "prometheus",
+            1,
+            json!({"prometheus.io/scrape": "true", "prometheus.io/port": prom_port.to_string()}),
+        ),
     );
     // quiet-0: no scrape annotation, so never scraped even though its port is live.
     api.apply(Kind::Pod, pod("quiet-0", "quiet", prom_port, json!({})));
@@ -136,7 +141,12 @@ service:
     // A pod appears (the gateway's own self-metrics) and the first disappears.
     api.apply(
         Kind::Pod,
-        pod("gw-0", "switchyard", 2, json!({"prometheus.io/scrape": "true", "prometheus.io/port": self_port.to_string()})),
+        pod(
+            "gw-0",
+            "switchyard",
+            2,
+            json!({"prometheus.io/scrape": "true", "prometheus.io/port": self_port.to_string()}),
+        ),
     );
     let ok = wait_until(Duration::from_secs(20), || {
         !find(&seen(&sink), "switchyard", "otelcol_exporter_sent_metric_points").is_empty()

@@ -15,9 +15,9 @@ mod tests;
 mod translate;
 
 pub use config::PrometheusReceiverConfig;
+pub use kubernetes::{KubernetesSdConfig, Role as KubernetesSdRole};
 pub use parse::{parse as parse_exposition, Exposition, FamilyMeta, MetricType, Sample};
 pub use promconfig::{parse_duration, GlobalConfig, PromConfig, ScrapeConfig};
-pub use kubernetes::{KubernetesSdConfig, Role as KubernetesSdRole};
 pub use relabel::{RelabelConfig, Rule};
 pub use translate::{ScrapedSample, TargetInfo, Translator, SCOPE_NAME};
 

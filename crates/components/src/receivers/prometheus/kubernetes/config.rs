@@ -41,7 +41,9 @@ impl Role {
 
     /// Parses a role; `ingress` and unknown roles are `None`.
     pub fn parse(s: &str) -> Option<Role> {
-        [Role::Pod, Role::Service, Role::Endpoints, Role::EndpointSlice, Role::Node].into_iter().find(|r| r.as_str() == s)
+        [Role::Pod, Role::Service, Role::Endpoints, Role::EndpointSlice, Role::Node]
+            .into_iter()
+            .find(|r| r.as_str() == s)
     }
 
     /// The selector roles Prometheus allows with this role.
@@ -204,7 +206,10 @@ impl KubernetesSdConfig {
         }
         let t = &self.tls_config;
         if t.ca.is_some() || t.cert.is_some() || t.key.is_some() {
-            err("::tls_config", "inline ca, cert and key are not supported here; use ca_file, cert_file and key_file".into());
+            err(
+                "::tls_config",
+                "inline ca, cert and key are not supported here; use ca_file, cert_file and key_file".into(),
+            );
         }
         if t.cert_file.is_some() != t.key_file.is_some() {
             err("::tls_config", "a client certificate needs both cert_file and key_file".into());

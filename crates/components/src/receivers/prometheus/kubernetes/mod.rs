@@ -147,16 +147,12 @@ impl KubernetesDiscovery {
         let targets: Vec<_> = match self.role {
             Role::Pod => st.pods.values().flat_map(targets::pod_targets).collect(),
             Role::Service => st.services.values().flat_map(targets::service_targets).collect(),
-            Role::Endpoints => st
-                .endpoints
-                .values()
-                .flat_map(|e| targets::endpoints_targets(e, &st.services, &st.pods))
-                .collect(),
-            Role::EndpointSlice => st
-                .slices
-                .values()
-                .flat_map(|e| targets::endpointslice_targets(e, &st.services, &st.pods))
-                .collect(),
+            Role::Endpoints => {
+                st.endpoints.values().flat_map(|e| targets::endpoints_targets(e, &st.services, &st.pods)).collect()
+            }
+            Role::EndpointSlice => {
+                st.slices.values().flat_map(|e| targets::endpointslice_targets(e, &st.services, &st.pods)).collect()
+            }
             Role::Node => st.nodes.values().flat_map(targets::node_targets).collect(),
         };
         targets.into_iter().map(group).collect()

@@ -146,7 +146,8 @@ fn endpoints_role_joins_service_and_pod_and_adds_uncovered_pod_ports() {
     let mut p = pod("redis-0", "10.0.0.7", 6379);
     p.metadata.namespace = Some("db".into());
     if let Some(spec) = p.spec.as_mut() {
-        spec.containers[1].ports = Some(vec![serde_json::from_value(json!({"containerPort": 9121, "name": "metrics"})).unwrap()]);
+        spec.containers[1].ports =
+            Some(vec![serde_json::from_value(json!({"containerPort": 9121, "name": "metrics"})).unwrap()]);
     }
     let pods = objects(vec![p], |p| format!("db/{}", p.metadata.name.clone().unwrap()));
     let services = objects(vec![service()], |_| "db/redis".to_string());
@@ -342,12 +343,20 @@ async fn discovery_follows_the_api_server() {
     api.apply(Kind::Pod, pod_json("c", "10.0.0.3", 81, json!({})));
     wait_for(&d, "pod c added", |g| addrs(g).contains(&"10.0.0.3:81".to_string())).await;
     api.apply(Kind::Pod, pod_json("a", "10.0.0.9", 80, json!({})));
-    wait_for(&d, "pod a moved", |g| addrs(g).contains(&"10.0.0.9:80".to_string()) && !addrs(g).contains(&"10.0.0.1:80".to_string())).await;
+    wait_for(&d, "pod a moved", |g| {
+        addrs(g).contains(&"10.0.0.9:80".to_string()) && !addrs(g).contains(&"10.0.0.1:80".to_string())
+    })
+    .await;
     api.delete(Kind::Pod, "default", "c");
     wait_for(&d, "pod c deleted", |g| !addrs(g).iter().any(|a| a.starts_with("10.0.0.3"))).await;
     let reqs = api.requests();
     assert!(reqs.iter().all(|r| r.starts_with("/api/v1/namespaces/default/pods")), "{reqs:?}");
-    assert!(reqs.iter().any(|r| r.contains("labelSelector=app%21%3Dskip") || r.contains("labelSelector=app!%3Dskip") || r.contains("labelSelector=app!=skip")), "{reqs:?}");
+    assert!(
+        reqs.iter().any(|r| r.contains("labelSelector=app%21%3Dskip")
+            || r.contains("labelSelector=app!%3Dskip")
+            || r.contains("labelSelector=app!=skip")),
+        "{reqs:?}"
+    );
     stop.cancel();
     tokio::time::timeout(Duration::from_secs(5), d.stopped()).await.expect("the watches end on stop");
 }

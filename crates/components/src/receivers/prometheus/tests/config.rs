@@ -61,7 +61,10 @@ fn refusals_name_the_field() {
     let e = parse("config:\n  scrape_configs:\n    - job_name: a\n      scrape_intreval: 5s\n").unwrap_err();
     assert!(e.contains("unknown field \"scrape_intreval\", did you mean \"scrape_interval\"?"), "{e}");
     let e = errors("config:\n  scrape_configs:\n    - job_name: a\n      kubernetes_sd_configs: [{role: ingress}]\n");
-    assert!(e.contains("config::scrape_configs::0::kubernetes_sd_configs::0::role: role \"ingress\" is not supported yet"), "{e}");
+    assert!(
+        e.contains("config::scrape_configs::0::kubernetes_sd_configs::0::role: role \"ingress\" is not supported yet"),
+        "{e}"
+    );
     let e = errors("config: {scrape_configs: [{job_name: a}, {job_name: a}]}\n");
     assert!(e.contains("found multiple scrape configs with job name \"a\""), "{e}");
     let e = errors("target_allocator: {endpoint: http://ta}\nconfig: {scrape_configs: [{job_name: a}]}\n");
