@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# filelog receiver benchmark (issue 19): LINES JSON log lines (default 2,000,000, ~190 bytes
+# filelog receiver benchmark (issue 19): LINES JSON log lines (default 2,000,000, ~220 bytes
 # each: timestamp, level, message, ids, HTTP fields) written to one file first, then a gateway
 # pinned to CPU 0 reads it from the beginning with `filelog` + a `json_parser` operator
 # (timestamp and severity parsed) into the `nop` exporter. Measures the time from start
