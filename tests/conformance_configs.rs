@@ -136,10 +136,6 @@ const ALLOWED: &[(&str, &str)] = &[
         "hostmetrics' host entity events (the Collector's development-stage logs signal) are not built",
     ),
     ("profile statements are not supported by Switchyard yet", "the OTTL profile context is not built"),
-    (
-        "kubernetes_sd_configs is not supported yet",
-        "the prometheus receiver's Kubernetes service discovery is not built yet (issue 19)",
-    ),
     ("\" does not support profiles", "the OTTL profile context is not built (filter on profiles)"),
     (
         "`merge_histogram_buckets` with a method is not supported",

@@ -7,6 +7,7 @@
 pub mod backends;
 pub mod dns;
 pub mod pki;
+pub mod scraped;
 pub mod traces;
 
 use std::io::Write;
