@@ -39,6 +39,7 @@ fn main() -> ExitCode {
             Some(cli::Command::Gen(args)) => commands::gen::gen(*args).await,
             Some(cli::Command::Graph(args)) => commands::graph::graph(&args),
             Some(cli::Command::Healthcheck(args)) => commands::healthcheck::healthcheck(&args).await,
+            Some(cli::Command::Check(args)) => commands::check::check(&args).await,
         }
     });
     match result {
