@@ -32,11 +32,11 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// Sending the canary to one receiver may take this long.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Pause between two looks.
-const POLL: Duration = Duration::from_millis(500);
+const POLL: Duration = Duration::from_millis(250);
 
 /// Runs the check; see the module docs for the exit codes.
 pub async fn check(args: &CheckArgs) -> Result<ExitCode> {
-    let usage_error = |msg: String| {
+    let usage_error = |msg: String| -> Result<ExitCode> {
         eprintln!("error: {msg}");
         Ok(ExitCode::from(2))
     };
@@ -170,7 +170,7 @@ async fn watch(ctx: &Ctx<'_>, row: &Row) -> Outcome {
         return Outcome::failed(format!("the canary was not accepted: {why}"));
     }
     let suffix = ctx.plan.counter_suffix;
-    let before = ctx.before.as_ref().map(|t| probe::counts(t, &row.exporter, row.signal, suffix));
+    let before = ctx.before.clone().map(|t| probe::counts(&t, &row.exporter, row.signal, suffix));
     let query_url = match &row.probe {
         Probe::Query(q) => probe::query_url(q, &ctx.canary.id),
         _ => String::new(),
