@@ -91,7 +91,8 @@ fn check(gw: &Gateway, timeout: &str) -> Output {
 }
 
 fn row<'a>(rows: &'a Rows, exporter: &str, signal: &str) -> &'a (String, String, String) {
-    rows.get(&(exporter.to_string(), signal.to_string())).unwrap_or_else(|| panic!("no row {exporter} {signal}: {rows:?}"))
+    rows.get(&(exporter.to_string(), signal.to_string()))
+        .unwrap_or_else(|| panic!("no row {exporter} {signal}: {rows:?}"))
 }
 
 const EXPECTED: [(&str, &str, &str); 6] = [
@@ -159,10 +160,8 @@ fn check_confirms_every_backend_and_names_the_one_that_is_down() {
 
     // VictoriaMetrics stopped: exit 1, its row failed with the reason, the others still ok.
     vm.stop();
-    assert!(wait_until(Duration::from_secs(10), || std::net::TcpStream::connect(
-        vm.url.trim_start_matches("http://")
-    )
-    .is_err()));
+    assert!(wait_until(Duration::from_secs(10), || std::net::TcpStream::connect(vm.url.trim_start_matches("http://"))
+        .is_err()));
     let out = check(&gw, "8s");
     let rows = table(&out);
     assert_eq!(out.status.code(), Some(1), "stdout:\n{}", String::from_utf8_lossy(&out.stdout));

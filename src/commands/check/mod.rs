@@ -178,7 +178,9 @@ async fn watch(ctx: &Ctx<'_>, row: &Row) -> Outcome {
     let deadline = ctx.sent_at + ctx.timeout;
     loop {
         let now = match &ctx.plan.metrics_url {
-            Some(url) => probe::scrape(&ctx.http, url).await.map(|t| probe::counts(&t, &row.exporter, row.signal, suffix)),
+            Some(url) => {
+                probe::scrape(&ctx.http, url).await.map(|t| probe::counts(&t, &row.exporter, row.signal, suffix))
+            }
             None => Err("no self-metrics".to_string()),
         };
         let last = match &row.probe {
@@ -205,10 +207,7 @@ async fn watch(ctx: &Ctx<'_>, row: &Row) -> Outcome {
         }
         if Instant::now() >= deadline {
             let counters = moved.map(|m| format!("; exporter {m}")).unwrap_or_default();
-            return Outcome::failed(format!(
-                "{last} within {}{counters}",
-                humantime::format_duration(ctx.timeout)
-            ));
+            return Outcome::failed(format!("{last} within {}{counters}", humantime::format_duration(ctx.timeout)));
         }
         tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
     }
