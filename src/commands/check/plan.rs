@@ -131,6 +131,14 @@ pub(super) struct Plan {
     pub counter_suffix: bool,
 }
 
+/// Which OTLP receivers reach an exporter for a signal, and which of its pipelines have none.
+struct Wiring {
+    exporter: String,
+    signal: Signal,
+    fed_by: Vec<String>,
+    unfed: Vec<String>,
+}
+
 /// `--query` as parsed: `None` kind means the exporter type's default.
 enum QuerySpec {
     Counters,
@@ -145,8 +153,7 @@ impl Plan {
         let specs = parse_queries(cfg, &args.queries)?;
         let host = args.host.as_deref();
         let mut receivers: Vec<Receiver> = Vec::new();
-        // (exporter, signal) → (receivers, pipelines without an OTLP receiver)
-        let mut wiring: Vec<((String, Signal), Vec<String>, Vec<String>)> = Vec::new();
+        let mut wiring: Vec<Wiring> = Vec::new();
         for (pid, pipeline) in &cfg.service.pipelines {
             let signal = pid.signal();
             if !SIGNALS.contains(&signal) {
@@ -173,27 +180,27 @@ impl Plan {
                 if cfg.get(Kind::Exporter, &e.id).is_none() {
                     continue; // a connector
                 }
-                let key = (e.id.to_string(), signal);
-                let slot = match wiring.iter().position(|(k, _, _)| *k == key) {
+                let exporter = e.id.to_string();
+                let slot = match wiring.iter().position(|w| w.exporter == exporter && w.signal == signal) {
                     Some(i) => &mut wiring[i],
                     None => {
-                        wiring.push((key, Vec::new(), Vec::new()));
+                        wiring.push(Wiring { exporter, signal, fed_by: Vec::new(), unfed: Vec::new() });
                         let last = wiring.len() - 1;
                         &mut wiring[last]
                     }
                 };
                 for r in &fed_by {
-                    if !slot.1.contains(r) {
-                        slot.1.push(r.clone());
+                    if !slot.fed_by.contains(r) {
+                        slot.fed_by.push(r.clone());
                     }
                 }
                 if fed_by.is_empty() {
-                    slot.2.push(pid.to_string());
+                    slot.unfed.push(pid.to_string());
                 }
             }
         }
         let mut rows = Vec::new();
-        for ((exporter, signal), fed_by, unfed) in wiring {
+        for Wiring { exporter, signal, fed_by, unfed } in wiring {
             let probe = if fed_by.is_empty() {
                 Probe::Skipped(format!("no otlp receiver feeds pipeline {}", unfed.join(", ")))
             } else {
