@@ -50,6 +50,9 @@ pub enum Command {
     /// A terminal view of items per second and errors per component of a running gateway,
     /// from its self-metrics, refreshed every second (q or Ctrl-C quits).
     Top(TopArgs),
+    /// Send a canary trace, metric and log through a running gateway and confirm, per
+    /// exporter, that it arrived (read back from the backend, or by the exporter's counters).
+    Check(Box<CheckArgs>),
 }
 
 /// How `switchyard tap` prints.
@@ -140,6 +143,32 @@ pub struct HealthcheckArgs {
     pub timeout: String,
 }
 
+/// `switchyard check`.
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The running gateway's configuration, as given to it.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Where to read an exporter's canary back: `EXPORTER=URL` (`loki=http://loki:3100`,
+    /// `otlp/tempo=http://tempo:3200`), `EXPORTER=KIND:URL` with KIND `prometheus`, `loki` or
+    /// `traces`, or `EXPORTER=counters` to judge by the exporter's counters only. Repeatable.
+    #[arg(long = "query", value_name = "EXPORTER=URL")]
+    pub queries: Vec<String>,
+    /// How long to wait for each exporter (`30s`, `2m`).
+    #[arg(long, default_value = "30s")]
+    pub timeout: String,
+    /// Reach the gateway (receivers and self-metrics) on this host instead of the one in their
+    /// endpoints (`0.0.0.0` and `::` are always reached on 127.0.0.1).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// The gateway's self-metrics URL, instead of the one `service.telemetry.metrics` gives.
+    #[arg(long)]
+    pub metrics_url: Option<String>,
+    /// Headers and TLS for sending the canary to the gateway's receivers.
+    #[command(flatten)]
+    pub client: OtlpClientArgs,
+}
+
 /// The signal to generate.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GenSignal {
@@ -193,12 +222,25 @@ pub struct GenArgs {
     /// Extra attributes on every item: `k=v,k2=v2`.
     #[arg(long, default_value = "")]
     pub attributes: String,
-    /// Extra request headers: `k=v,k2=v2`.
-    #[arg(long, default_value = "")]
-    pub headers: String,
     /// Send JSON instead of protobuf (HTTP only).
     #[arg(long)]
     pub json: bool,
+    /// Headers and TLS for the connection.
+    #[command(flatten)]
+    pub client: OtlpClientArgs,
+    /// Append one line `<first> <count>` per accepted request to this file: the sequence
+    /// numbers in the item names (`gen-span-N`, `gen log N`, attribute `seq`) the gateway accepted.
+    #[arg(long)]
+    pub accepted_file: Option<std::path::PathBuf>,
+}
+
+/// How an OTLP client (`gen`, `check`) talks to the gateway: request headers and TLS. The
+/// names are the exporters' `headers` and `tls` fields.
+#[derive(Args, Debug, Clone, Default)]
+pub struct OtlpClientArgs {
+    /// Extra request headers: `k=v,k2=v2`.
+    #[arg(long, default_value = "")]
+    pub headers: String,
     /// CA bundle (PEM) the gateway's certificate must chain to (`https://` endpoints).
     #[arg(long)]
     pub tls_ca: Option<String>,
@@ -214,8 +256,4 @@ pub struct GenArgs {
     /// Do not verify the gateway's certificate (testing only).
     #[arg(long)]
     pub tls_insecure_skip_verify: bool,
-    /// Append one line `<first> <count>` per accepted request to this file: the sequence
-    /// numbers in the item names (`gen-span-N`, `gen log N`, attribute `seq`) the gateway accepted.
-    #[arg(long)]
-    pub accepted_file: Option<std::path::PathBuf>,
 }

@@ -42,6 +42,7 @@ fn main() -> ExitCode {
             Some(cli::Command::Healthcheck(args)) => commands::healthcheck::healthcheck(&args).await,
             Some(cli::Command::Tap(args)) => commands::tap::tap(&args).await,
             Some(cli::Command::Top(args)) => commands::top::top(&args).await,
+            Some(cli::Command::Check(args)) => commands::check::check(&args).await,
         }
     });
     match result {

@@ -1,5 +1,6 @@
 //! The subcommands.
 
+pub mod check;
 pub mod components;
 pub mod gen;
 pub mod graph;
