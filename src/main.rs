@@ -38,7 +38,11 @@ fn main() -> ExitCode {
             Some(cli::Command::Components) => commands::components::components(),
             Some(cli::Command::Gen(args)) => commands::gen::gen(*args).await,
             Some(cli::Command::Graph(args)) => commands::graph::graph(&args),
+            Some(cli::Command::Test(args)) => commands::test::test(&args).await,
             Some(cli::Command::Healthcheck(args)) => commands::healthcheck::healthcheck(&args).await,
+            Some(cli::Command::Tap(args)) => commands::tap::tap(&args).await,
+            Some(cli::Command::Top(args)) => commands::top::top(&args).await,
+            Some(cli::Command::Check(args)) => commands::check::check(&args).await,
         }
     });
     match result {

@@ -10,48 +10,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::backends::{promql_until, Backend};
+use support::scraped::{find, seen, Seen};
 use support::{free_port, wait_until, Gateway, Sink};
-
-/// One metric as the sink received it, with its resource's `service.name`.
-#[derive(Debug, Clone)]
-struct Seen {
-    job: String,
-    instance: String,
-    metric: Value,
-}
-
-fn res_attr(r: &Value, key: &str) -> String {
-    r["resource"]["attributes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|kv| kv["key"] == key)
-        .and_then(|kv| kv["value"]["stringValue"].as_str())
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn seen(sink: &Sink) -> Vec<Seen> {
-    let mut out = Vec::new();
-    for req in sink.requests().iter().filter(|r| r["signal"] == "metrics") {
-        for r in req["request"]["resourceMetrics"].as_array().into_iter().flatten() {
-            for s in r["scopeMetrics"].as_array().into_iter().flatten() {
-                for m in s["metrics"].as_array().into_iter().flatten() {
-                    out.push(Seen {
-                        job: res_attr(r, "service.name"),
-                        instance: res_attr(r, "service.instance.id"),
-                        metric: m.clone(),
-                    });
-                }
-            }
-        }
-    }
-    out
-}
-
-fn find<'a>(all: &'a [Seen], job: &str, name: &str) -> Vec<&'a Seen> {
-    all.iter().filter(|s| s.job == job && s.metric["name"] == name).collect()
-}
 
 /// The last value of a gauge of `job`.
 fn last_gauge(all: &[Seen], job: &str, name: &str) -> Option<f64> {

@@ -6,38 +6,12 @@ mod support;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use support::{free_port, wait_until, Gateway, Sink};
+use support::{free_port, wait_until, Gateway, Sink, Traffic};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
-
-/// Spans flowing into the gateway until dropped (the `gen` process, ended by PID).
-struct Traffic(Child);
-
-impl Traffic {
-    /// `rate` spans/s: the page test needs only moving counters; a profile needs the gateway
-    /// busy enough that a 100 Hz CPU sampler sees it (at 200 spans/s it sleeps through).
-    fn start(otlp_port: u16, rate: u32) -> Traffic {
-        let child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
-            .args(["gen", "traces", "--endpoint", &format!("http://127.0.0.1:{otlp_port}")])
-            .args(["--rate", &rate.to_string(), "--duration", "60s"])
-            .args(["--batch-size", if rate >= 10_000 { "100" } else { "10" }])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn switchyard gen");
-        Traffic(child)
-    }
-}
-
-impl Drop for Traffic {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
-        let _ = self.0.wait();
-    }
-}
 
 /// Runs headless Chromium with a fresh profile directory; returns stdout.
 fn chromium(args: &[&str], url: &str) -> String {
@@ -277,4 +251,57 @@ service:
     assert!(gw.stop().is_some_and(|s| s.success()), "clean exit:\n{}", gw.logs());
     let (p, names) = decode_profile(&std::fs::read(&saved).expect("saved at shutdown"));
     assert!(!p.sample.is_empty() && names.iter().any(|n| n.contains("switchyard_")), "{names:?}");
+}
+
+#[test]
+fn recent_errors_on_the_status_page_name_the_exporter_that_cannot_reach_its_backend() {
+    let (otlp, zp, dead) = (free_port(), free_port(), free_port());
+    let cfg = format!(
+        r#"
+receivers:
+  otlp: {{protocols: {{grpc: {{endpoint: "127.0.0.1:{otlp}"}}}}}}
+exporters:
+  otlp/dead:
+    endpoint: "127.0.0.1:{dead}"
+    tls: {{insecure: true}}
+    timeout: 1s
+    retry_on_failure: {{initial_interval: 100ms, max_interval: 200ms, max_elapsed_time: 1s}}
+extensions:
+  zpages: {{endpoint: "127.0.0.1:{zp}"}}
+service:
+  extensions: [zpages]
+  pipelines:
+    traces: {{receivers: [otlp], exporters: [otlp/dead]}}
+"#
+    );
+    let gw = Gateway::start(&cfg, zp);
+    let url = format!("http://127.0.0.1:{zp}/debug/statusz");
+    let (_, before) = support::http_get(&format!("127.0.0.1:{zp}"), "/debug/statusz");
+    assert!(before.contains("<h2>Recent errors</h2>") && before.contains("None so far."), "{before}");
+    let _traffic = Traffic::start(otlp, 50);
+    let logged = || {
+        let json: serde_json::Value =
+            serde_json::from_str(&support::http_get(&format!("127.0.0.1:{zp}"), "/debug/statusz.json").1)
+                .unwrap_or_default();
+        json["recent_errors"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["component"] == "exporter otlp/dead" && e["level"] == "ERROR"))
+    };
+    assert!(wait_until(Duration::from_secs(30), logged), "no exporter error in recent_errors:\n{}", gw.logs());
+
+    let dom = chromium(&["--dump-dom"], &url);
+    let table = dom
+        .split("<table id=\"recent-errors\">")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .unwrap_or_else(|| panic!("no recent-errors table in:\n{dom}"));
+    let rows: Vec<&str> = table.split("<tr class=\"recent-error\"").skip(1).collect();
+    let dead_rows: Vec<&&str> = rows.iter().filter(|r| r.contains("exporter otlp/dead")).collect();
+    assert!(!dead_rows.is_empty(), "the failing exporter is named:\n{table}");
+    let err = dead_rows.iter().find(|r| r.contains("data-level=\"ERROR\"")).expect("a drop, logged as an error");
+    let time = err.split("<td class=\"time\">").nth(1).and_then(|t| t.split("</td>").next()).unwrap_or_default();
+    assert!(time.len() >= 20 && time.as_bytes()[4] == b'-' && time.contains('T'), "an RFC 3339 time: {time}");
+    assert!(err.contains("dropped_items="), "the message says what was lost: {err}");
+    // The same event is in the gateway's own log.
+    assert!(gw.logs().contains("otlp/dead"), "{}", gw.logs());
 }

@@ -5,11 +5,12 @@
 # Arize Phoenix (PyPI arize-phoenix, its own venv; seed 002 routes AI spans to it).
 # The Loki stand-in and the OTLP sink are Python (otel-venv.sh). dnsmasq (Debian dnsmasq-base):
 # the DNS server the resourcedetection system tests start on 127.0.0.1. graphviz: `dot`, which
-# renders `switchyard graph --format dot` in tests/cli_graph.rs.
+# renders `switchyard graph --format dot` in tests/cli_graph.rs. tmux: runs `switchyard top` in a
+# real terminal for tests/cli_tap_top.rs (capture-pane reads the screen, send-keys types q).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 BE_NAME=install
-be_install prometheus victoria-metrics dnsmasq-base graphviz chromium
+be_install prometheus victoria-metrics dnsmasq-base graphviz chromium tmux
 TANSU=${TANSU_BIN:-$(command -v tansu || echo "${CARGO_HOME:-$HOME/.cargo}/bin/tansu")}
 if [ ! -x "$TANSU" ]; then
   be_log "building tansu 0.6.0 (one time, ~17 min)"

@@ -28,7 +28,7 @@ use switchyard_pdata::proto::resource::v1::Resource;
 use switchyard_pdata::proto::trace::v1::{span, ResourceSpans, ScopeSpans, Span, Status};
 use switchyard_pdata::{Logs, Metrics, Traces};
 
-use crate::cli::{GenArgs, GenProtocol, GenSignal};
+use crate::cli::{GenArgs, GenProtocol, GenSignal, OtlpClientArgs};
 
 /// Runs the generator; exit 1 if any request was refused or nothing could be sent.
 pub async fn gen(args: GenArgs) -> Result<ExitCode> {
@@ -100,7 +100,8 @@ fn pairs(s: &str) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
-fn kv(k: &str, v: &str) -> KeyValue {
+/// A string attribute.
+pub(crate) fn kv(k: &str, v: &str) -> KeyValue {
     KeyValue {
         key: k.into(),
         value: Some(AnyValue { value: Some(any_value::Value::StringValue(v.into())) }),
@@ -118,29 +119,48 @@ struct Report {
     first_error: Option<String>,
 }
 
-fn sender<S: OtlpSignal>(args: &GenArgs) -> Result<Box<dyn Sender<S>>> {
-    let headers = pairs(&args.headers)?.into_iter().collect();
+/// Where and how an OTLP client sends: shared by `gen` and `check`, so both speak to the
+/// gateway through the exporters' own senders (one attempt each, no queue, no retry).
+pub(crate) struct OtlpTarget<'a> {
+    /// gRPC or HTTP.
+    pub protocol: GenProtocol,
+    /// `http(s)://host:port`; for HTTP the signal's `/v1/...` path is appended.
+    pub endpoint: String,
+    /// HTTP only: the signal's full URL when the receiver serves another path than `/v1/...`.
+    pub signal_url: Option<String>,
+    /// HTTP only: OTLP/JSON instead of protobuf.
+    pub json: bool,
+    /// Headers and TLS.
+    pub client: &'a OtlpClientArgs,
+}
+
+/// A sender for one signal to `target`; an error names what is wrong with the options.
+pub(crate) fn otlp_sender<S: OtlpSignal>(target: &OtlpTarget<'_>) -> Result<Box<dyn Sender<S>>> {
+    let c = target.client;
+    let headers = pairs(&c.headers)?.into_iter().collect();
     let tls = ClientTlsConfig {
-        ca_file: args.tls_ca.clone(),
-        cert_file: args.tls_cert.clone(),
-        key_file: args.tls_key.clone(),
-        server_name_override: args.tls_server_name.clone(),
-        insecure_skip_verify: args.tls_insecure_skip_verify,
+        ca_file: c.tls_ca.clone(),
+        cert_file: c.tls_cert.clone(),
+        key_file: c.tls_key.clone(),
+        server_name_override: c.tls_server_name.clone(),
+        insecure_skip_verify: c.tls_insecure_skip_verify,
         ..Default::default()
     };
-    let sender = match args.protocol {
+    let endpoint = target.endpoint.clone();
+    let sender = match target.protocol {
         GenProtocol::Grpc => {
-            let endpoint = args.endpoint.clone().unwrap_or_else(|| "http://localhost:4317".into());
             let mut cfg =
                 OtlpExporterConfig { endpoint, compression: "none".into(), headers, tls, ..Default::default() };
             cfg.tls.insecure = !cfg.endpoint.starts_with("https://");
             otlp::standalone_sender::<S>(&cfg)
         }
         GenProtocol::Http => {
-            let endpoint = args.endpoint.clone().unwrap_or_else(|| "http://localhost:4318".into());
-            let encoding = if args.json { BodyEncoding::Json } else { BodyEncoding::Proto };
+            let encoding = if target.json { BodyEncoding::Json } else { BodyEncoding::Proto };
             let cfg = OtlpHttpExporterConfig {
                 endpoint,
+                traces_endpoint: target.signal_url.clone(),
+                metrics_endpoint: target.signal_url.clone(),
+                logs_endpoint: target.signal_url.clone(),
                 compression: "none".into(),
                 encoding,
                 headers,
@@ -151,6 +171,20 @@ fn sender<S: OtlpSignal>(args: &GenArgs) -> Result<Box<dyn Sender<S>>> {
         }
     };
     sender.map_err(anyhow::Error::msg)
+}
+
+fn sender<S: OtlpSignal>(args: &GenArgs) -> Result<Box<dyn Sender<S>>> {
+    let endpoint = args.endpoint.clone().unwrap_or_else(|| match args.protocol {
+        GenProtocol::Grpc => "http://localhost:4317".into(),
+        GenProtocol::Http => "http://localhost:4318".into(),
+    });
+    otlp_sender(&OtlpTarget {
+        protocol: args.protocol,
+        endpoint,
+        signal_url: None,
+        json: args.json,
+        client: &args.client,
+    })
 }
 
 async fn drive<S: OtlpSignal>(args: &GenArgs, plan: &Plan, make: fn(&Plan, u64, usize) -> S) -> Result<Report> {
@@ -229,7 +263,8 @@ impl Clone for Plan {
     }
 }
 
-fn now_nanos() -> u64 {
+/// Now, in Unix nanoseconds (0 if the clock is before 1970).
+pub(crate) fn now_nanos() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
 }
 

@@ -1,14 +1,21 @@
-//! `switchyard --config ...`: load, build, start, wait for SIGTERM/SIGINT, drain, exit 0.
+//! `switchyard --config ...`: load, build, start, reload on SIGHUP, wait for SIGTERM/SIGINT,
+//! drain, exit 0.
 
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 use switchyard_core::config::{load_sources, parse_config, Config, ConfigError, ConfigErrors, LogsConfig, ProcessEnv};
+use switchyard_core::confignet::listener;
 use switchyard_core::graph::Graph;
-use switchyard_core::telemetry::{serve_metrics, Telemetry};
+use switchyard_core::telemetry::{serve_metrics, RecentEvent, RecentEvents, Telemetry};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
+use super::reload::Reloader;
 use crate::cli::ConfigArgs;
 
 /// The configuration used when no `--config` is given: OTLP in on localhost, debug out.
@@ -33,8 +40,8 @@ service:
       exporters: [debug]
 ";
 
-/// How long shutdown may take to flush batches and queues.
-const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
+/// How long shutdown (or a reload's swap) may take to flush batches and queues.
+pub(crate) const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Loads, merges, expands and decodes the configuration (embedded default if no file).
 pub fn load_config(args: &ConfigArgs) -> Result<Config, ConfigErrors> {
@@ -67,25 +74,85 @@ pub fn load_config(args: &ConfigArgs) -> Result<Config, ConfigErrors> {
     Ok(config)
 }
 
-fn init_logging(cfg: &LogsConfig) {
+/// Feeds WARN and ERROR events into the status page's "recent errors" ring.
+struct RecentLayer(Arc<RecentEvents>);
+
+/// The fields of one event: the message, the component it names, the rest as `k=v`.
+#[derive(Default)]
+struct EventText {
+    message: String,
+    component: Option<String>,
+    fields: String,
+}
+
+impl tracing::field::Visit for EventText {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.record(field.name(), value.to_string());
+    }
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.record(field.name(), format!("{value:?}"));
+    }
+}
+
+impl EventText {
+    fn record(&mut self, name: &str, value: String) {
+        match name {
+            "message" => self.message = value,
+            "receiver" | "processor" | "exporter" | "connector" | "extension" if self.component.is_none() => {
+                self.component = Some(format!("{name} {value}"));
+            }
+            "component" if self.component.is_none() => self.component = Some(value),
+            _ => {
+                let _ = write!(self.fields, " {name}={value}");
+            }
+        }
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for RecentLayer {
+    fn on_event(&self, event: &tracing::Event<'_>, _cx: tracing_subscriber::layer::Context<'_, S>) {
+        let level = match *event.metadata().level() {
+            tracing::Level::ERROR => "ERROR",
+            tracing::Level::WARN => "WARN",
+            _ => return,
+        };
+        let mut text = EventText::default();
+        event.record(&mut text);
+        self.0.push(RecentEvent {
+            time: SystemTime::now(),
+            level,
+            component: text.component,
+            message: format!("{}{}", text.message, text.fields),
+        });
+    }
+}
+
+fn init_logging(cfg: &LogsConfig, recent: Arc<RecentEvents>) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SWITCHYARD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(cfg.level.as_filter()));
     let to_stdout = cfg.output_paths.iter().any(|p| p == "stdout");
     let ansi = if to_stdout { std::io::stdout().is_terminal() } else { std::io::stderr().is_terminal() };
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi);
+    let layer = RecentLayer(recent);
     let result = match (cfg.encoding, to_stdout) {
-        (switchyard_core::config::LogEncoding::Json, true) => builder.json().with_writer(std::io::stdout).try_init(),
-        (switchyard_core::config::LogEncoding::Json, false) => builder.json().with_writer(std::io::stderr).try_init(),
-        (_, true) => builder.with_writer(std::io::stdout).try_init(),
-        (_, false) => builder.with_writer(std::io::stderr).try_init(),
+        (switchyard_core::config::LogEncoding::Json, true) => {
+            builder.json().with_writer(std::io::stdout).finish().with(layer).try_init()
+        }
+        (switchyard_core::config::LogEncoding::Json, false) => {
+            builder.json().with_writer(std::io::stderr).finish().with(layer).try_init()
+        }
+        (_, true) => builder.with_writer(std::io::stdout).finish().with(layer).try_init(),
+        (_, false) => builder.with_writer(std::io::stderr).finish().with(layer).try_init(),
     };
     if let Err(e) = result {
         eprintln!("warning: logging was already initialised: {e}");
     }
 }
 
-/// Runs the gateway until SIGTERM or SIGINT.
+/// Runs the gateway until SIGTERM or SIGINT; SIGHUP reloads the configuration.
 pub async fn run(args: &ConfigArgs) -> Result<ExitCode> {
+    // Before anything else: SIGHUP's default action would end the process.
+    let mut signals = Signals::new()?;
     let cfg = match load_config(args) {
         Ok(cfg) => cfg,
         Err(errors) => {
@@ -97,7 +164,8 @@ pub async fn run(args: &ConfigArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    init_logging(&cfg.service.telemetry.logs);
+    let telemetry = Telemetry::new();
+    init_logging(&cfg.service.telemetry.logs, telemetry.recent.clone());
     if cfg.service.telemetry.logs.processors.is_some() {
         tracing::warn!("service.telemetry.logs.processors is ignored: Switchyard writes its own logs to stderr/stdout only (no OTLP export of its logs yet).");
     }
@@ -107,7 +175,6 @@ pub async fn run(args: &ConfigArgs) -> Result<ExitCode> {
     for w in &cfg.warnings {
         tracing::warn!("{w}");
     }
-    let telemetry = Telemetry::new();
     let graph = match Graph::build(&cfg, &telemetry) {
         Ok(g) => g,
         Err(errors) => {
@@ -125,26 +192,86 @@ pub async fn run(args: &ConfigArgs) -> Result<ExitCode> {
         }
         None => None,
     };
+    // Receivers' ports stay open across reloads (docs/reload.md).
+    listener::retain_across_reloads();
     if let Err(e) = graph.start().await {
         tracing::error!(error = %e, "Failed to start the pipelines.");
         graph.shutdown(Duration::from_secs(5)).await;
         return Ok(ExitCode::from(1));
     }
     tracing::info!(pipelines = cfg.service.pipelines.len(), "Everything is ready. Begin running and processing data.");
-    wait_for_signal().await?;
+    let mut reloader = Reloader::new(args, &telemetry, cfg);
+    let mut graph = graph;
+    loop {
+        if signals.next().await == Sig::Stop {
+            break;
+        }
+        // One reload at a time: SIGHUPs that arrive meanwhile coalesce into one more
+        // reload afterwards; SIGTERM/SIGINT lets the reload finish, then shuts down.
+        let reload = reloader.reload(graph);
+        tokio::pin!(reload);
+        let mut stop_after = false;
+        let outcome = loop {
+            tokio::select! {
+                r = &mut reload => break r,
+                () = signals.stop(), if !stop_after => {
+                    tracing::info!("Received shutdown signal during a reload: shutting down once it is done.");
+                    stop_after = true;
+                }
+            }
+        };
+        graph = match outcome {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::error!(error = %e, "Reload left no configuration running; exiting.");
+                return Ok(ExitCode::from(1));
+            }
+        };
+        if stop_after {
+            break;
+        }
+    }
     tracing::info!("Received shutdown signal: draining pipelines.");
     graph.shutdown(DRAIN_DEADLINE).await;
     tracing::info!("Shutdown complete.");
     Ok(ExitCode::SUCCESS)
 }
 
-async fn wait_for_signal() -> Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+#[derive(Debug, PartialEq, Eq)]
+enum Sig {
+    Stop,
+    Reload,
+}
+
+/// SIGTERM and SIGINT (stop) and SIGHUP (reload), installed once for the process.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?,
+            int: signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?,
+            hup: signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?,
+        })
     }
-    Ok(())
+
+    async fn next(&mut self) -> Sig {
+        tokio::select! {
+            _ = self.term.recv() => Sig::Stop,
+            _ = self.int.recv() => Sig::Stop,
+            _ = self.hup.recv() => Sig::Reload,
+        }
+    }
+
+    async fn stop(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
 }

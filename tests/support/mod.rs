@@ -7,6 +7,7 @@
 pub mod backends;
 pub mod dns;
 pub mod pki;
+pub mod scraped;
 pub mod traces;
 
 use std::io::Write;
@@ -133,6 +134,11 @@ impl Gateway {
         self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(Some(_))))
     }
 
+    /// The gateway's process id (0 once stopped).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+
     /// Peak resident memory of the gateway so far, in MiB (VmHWM).
     pub fn peak_rss_mib(&self) -> u64 {
         let pid = self.child.as_ref().map(|c| c.id()).unwrap_or(0);
@@ -186,6 +192,13 @@ impl Gateway {
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
             .map_or(0, |kb| kb / 1024)
+    }
+
+    /// Sends `signal` (`HUP`, `TERM`...) to the gateway process with kill(1).
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().map(|c| c.id()).expect("gateway running");
+        let status = Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status().expect("kill");
+        assert!(status.success(), "kill -{signal} {pid}");
     }
 
     /// SIGKILL, as a crash or the OOM killer would: no shutdown at all.
@@ -447,4 +460,31 @@ pub fn http_post_json(addr: &str, path: &str, body: &str) -> u16 {
     let mut buf = String::new();
     let _ = c.read_to_string(&mut buf);
     buf.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+/// Spans flowing into a gateway until dropped (a `switchyard gen` process for up to 60 s,
+/// ended by PID).
+pub struct Traffic(Child);
+
+impl Traffic {
+    /// `rate` spans/s: the page test needs only moving counters; a profile needs the gateway
+    /// busy enough that a 100 Hz CPU sampler sees it (at 200 spans/s it sleeps through).
+    pub fn start(otlp_port: u16, rate: u32) -> Traffic {
+        let child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .args(["gen", "traces", "--endpoint", &format!("http://127.0.0.1:{otlp_port}")])
+            .args(["--rate", &rate.to_string(), "--duration", "60s"])
+            .args(["--batch-size", if rate >= 10_000 { "100" } else { "10" }])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn switchyard gen");
+        Traffic(child)
+    }
+}
+
+impl Drop for Traffic {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+        let _ = self.0.wait();
+    }
 }

@@ -6,7 +6,12 @@ pub mod attraction;
 pub mod connectors;
 pub mod exporters;
 pub mod extensions;
-#[cfg(any(feature = "processor-filter", feature = "processor-attributes", feature = "processor-resource"))]
+#[cfg(any(
+    feature = "processor-filter",
+    feature = "processor-attributes",
+    feature = "processor-resource",
+    feature = "receiver-hostmetrics"
+))]
 pub mod filterconfig;
 #[cfg(feature = "k8s")]
 pub mod k8s;

@@ -59,6 +59,8 @@ pub fn registry() -> Result<Registry, RegistryError> {
     r.receiver(crate::receivers::jaeger::JaegerReceiverFactory)?;
     #[cfg(feature = "receiver-filelog")]
     r.receiver(crate::receivers::filelog::FileLogReceiverFactory)?;
+    #[cfg(feature = "receiver-hostmetrics")]
+    r.receiver(crate::receivers::hostmetrics::HostMetricsReceiverFactory)?;
     #[cfg(feature = "connector-count")]
     r.connector(crate::connectors::count::CountConnectorFactory)?;
     #[cfg(feature = "connector-forward")]
@@ -176,6 +178,10 @@ mod tests {
                     // As in the Collector: there are no files to read without `include`.
                     (Kind::Receiver, "filelog", Err(e)) => {
                         assert!(e[0].message.contains("'include' must be specified"), "{e:?}")
+                    }
+                    // As in the Collector: a receiver without scrapers reads nothing.
+                    (Kind::Receiver, "hostmetrics", Err(e)) => {
+                        assert!(e[0].message.contains("at least one scraper"), "{e:?}")
                     }
                     (_, ty, Err(e)) => panic!("default config of {} {ty} is invalid: {e:?}", kind.word()),
                 }

@@ -10,5 +10,6 @@ pub mod exporterhelper;
 pub mod graph;
 pub mod processorhelper;
 pub mod storage;
+pub mod tap;
 pub mod telemetry;
 pub mod testing;

@@ -1,5 +1,5 @@
 //! The shared Kubernetes API client: what `k8sattributes`, the resourcedetection `k8snode`
-//! detector and (later) the prometheus receiver's `kubernetes_sd` and the loadbalancing
+//! detector and the prometheus receiver's `kubernetes_sd_configs` and the loadbalancing
 //! exporter's k8s resolver use to reach the API server, so every component reads the
 //! Collector's `auth_type` / `context` fields the same way (the contrib `internal/k8sconfig`).
 //!
@@ -131,11 +131,16 @@ pub async fn client_config(cfg: &ApiConfig) -> Result<kube::Config, K8sClientErr
         }
         AuthType::Tls => return Err(K8sClientError::TlsUnsupported),
     };
-    // A watch is held open by the server for up to its timeoutSeconds (290 s by default);
-    // the read timeout must outlast it or every watch would end in a client error.
+    set_watch_timeouts(&mut config);
+    Ok(config)
+}
+
+/// Sets the timeouts every watching client needs. A watch is held open by the server for up
+/// to its timeoutSeconds (290 s by default); the read timeout must outlast it or every watch
+/// would end in a client error.
+pub fn set_watch_timeouts(config: &mut kube::Config) {
     config.read_timeout = Some(Duration::from_secs(295));
     config.connect_timeout = Some(Duration::from_secs(30));
-    Ok(config)
 }
 
 /// A client for `cfg` (see [`client_config`]).

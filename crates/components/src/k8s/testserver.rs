@@ -1,6 +1,7 @@
 //! A stand-in Kubernetes API server on 127.0.0.1 for the tests of every component that
 //! talks to the API through [`crate::k8s`] (`k8sattributes`, the `loadbalancing` exporter's
-//! `k8s` resolver): pods, replicasets, namespaces, nodes and EndpointSlices, list and watch.
+//! `k8s` resolver, the prometheus receiver's `kubernetes_sd_configs`): pods, replicasets,
+//! namespaces, nodes, services, Endpoints and EndpointSlices, list and watch.
 //!
 //! Checked against the Kubernetes "API Concepts" documentation (efficient detection of
 //! changes, resource versions, chunked lists, watch event framing), the EndpointSlice API
@@ -12,7 +13,9 @@
 //! - **List** `GET /api/v1/pods?limit=500[&fieldSelector=..][&labelSelector=..]` (or
 //!   `/api/v1/namespaces/{ns}/pods`, `/apis/apps/v1/[namespaces/{ns}/]replicasets`,
 //!   `/apis/discovery.k8s.io/v1/[namespaces/{ns}/]endpointslices`, `/api/v1/namespaces`,
-//!   `/api/v1/nodes`): a `*List` whose `metadata.resourceVersion` is the store's current
+//!   `/api/v1/nodes`, `/api/v1/[namespaces/{ns}/]services`,
+//!   `/api/v1/[namespaces/{ns}/]endpoints`): a `*List` whose `metadata.resourceVersion` is the
+//!   store's current
 //!   version; every item carries its own `metadata.resourceVersion`. Items of a list have no
 //!   `apiVersion`/`kind` (the real server omits them). `limit` is honoured with a `continue`
 //!   token, as kube pages by 500.
@@ -64,6 +67,10 @@ pub enum Kind {
     Node,
     /// `discovery.k8s.io/v1` EndpointSlice.
     EndpointSlice,
+    /// `v1` Service.
+    Service,
+    /// `v1` Endpoints.
+    Endpoints,
 }
 
 impl Kind {
@@ -81,6 +88,8 @@ impl Kind {
             Kind::Namespace => "Namespace",
             Kind::Node => "Node",
             Kind::EndpointSlice => "EndpointSlice",
+            Kind::Service => "Service",
+            Kind::Endpoints => "Endpoints",
         }
     }
 }
@@ -111,6 +120,8 @@ pub struct ApiServer {
     _dir: tempfile::TempDir,
     /// A kubeconfig pointing at this server (context `stand-in`, token `test-token`).
     pub kubeconfig: PathBuf,
+    /// The server's URL (`http://127.0.0.1:port`), for clients given an address and token.
+    pub url: String,
 }
 
 impl Drop for ApiServer {
@@ -152,7 +163,7 @@ impl ApiServer {
             ),
         )
         .unwrap();
-        ApiServer { store, changes, task, _dir: dir, kubeconfig }
+        ApiServer { store, changes, task, _dir: dir, kubeconfig, url: format!("http://{addr}") }
     }
 
     /// Creates or replaces an object (ADDED or MODIFIED).
@@ -209,6 +220,10 @@ fn route(path: &str) -> Option<(Kind, String)> {
         ["api", "v1", "namespaces", ns, "pods"] => Some((Kind::Pod, ns.to_string())),
         ["api", "v1", "namespaces"] => Some((Kind::Namespace, String::new())),
         ["api", "v1", "nodes"] => Some((Kind::Node, String::new())),
+        ["api", "v1", "services"] => Some((Kind::Service, String::new())),
+        ["api", "v1", "namespaces", ns, "services"] => Some((Kind::Service, ns.to_string())),
+        ["api", "v1", "endpoints"] => Some((Kind::Endpoints, String::new())),
+        ["api", "v1", "namespaces", ns, "endpoints"] => Some((Kind::Endpoints, ns.to_string())),
         ["apis", "apps", "v1", "replicasets"] => Some((Kind::ReplicaSet, String::new())),
         ["apis", "apps", "v1", "namespaces", ns, "replicasets"] => Some((Kind::ReplicaSet, ns.to_string())),
         ["apis", "discovery.k8s.io", "v1", "endpointslices"] => Some((Kind::EndpointSlice, String::new())),

@@ -2,6 +2,8 @@
 
 #[cfg(feature = "receiver-filelog")]
 pub mod filelog;
+#[cfg(feature = "receiver-hostmetrics")]
+pub mod hostmetrics;
 #[cfg(feature = "receiver-jaeger")]
 pub mod jaeger;
 #[cfg(feature = "receiver-kafka")]

@@ -3,7 +3,7 @@
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use super::{Component, ComponentId};
 
@@ -29,29 +29,50 @@ pub trait Extension: Component {
 }
 
 /// Shared state of the running service, handed to every component's `start`.
+///
+/// The readiness flag and the service view outlive one graph: after a configuration
+/// reload the next graph's host shares them ([`Host::successor`]), so an extension kept
+/// running across the reload (`health_check`, `zpages`) reports the current graph.
 #[derive(Clone, Default)]
 pub struct Host {
     extensions: Arc<BTreeMap<ComponentId, Arc<dyn Extension>>>,
-    ready: Arc<AtomicBool>,
-    service: Option<Arc<crate::graph::ServiceView>>,
+    state: Arc<State>,
+}
+
+#[derive(Default)]
+struct State {
+    ready: AtomicBool,
+    service: RwLock<Option<Arc<crate::graph::ServiceView>>>,
 }
 
 impl Host {
     /// A host with these extensions, not ready yet.
     pub fn new(extensions: BTreeMap<ComponentId, Arc<dyn Extension>>) -> Self {
-        Host { extensions: Arc::new(extensions), ready: Arc::new(AtomicBool::new(false)), service: None }
+        Host { extensions: Arc::new(extensions), state: Arc::default() }
+    }
+
+    /// The host of the graph that replaces this one: its own extensions, the same
+    /// readiness flag and service view (both updated when the new graph starts).
+    pub fn successor(&self, extensions: BTreeMap<ComponentId, Arc<dyn Extension>>) -> Self {
+        Host { extensions: Arc::new(extensions), state: self.state.clone() }
     }
 
     /// This host with a view of the service it runs (set by the graph builder).
-    pub fn with_service(mut self, view: crate::graph::ServiceView) -> Self {
-        self.service = Some(Arc::new(view));
+    pub fn with_service(self, view: crate::graph::ServiceView) -> Self {
+        self.set_service(Arc::new(view));
         self
     }
 
+    /// Replaces the service view (a reloaded graph publishes its own when it starts).
+    pub fn set_service(&self, view: Arc<crate::graph::ServiceView>) {
+        *self.state.service.write().unwrap_or_else(PoisonError::into_inner) = Some(view);
+    }
+
     /// The service's graph, config and telemetry, for extensions that show them (zpages);
-    /// `None` for a host made outside a graph (component tests).
-    pub fn service(&self) -> Option<&Arc<crate::graph::ServiceView>> {
-        self.service.as_ref()
+    /// `None` for a host made outside a graph (component tests). Read it per use: a reload
+    /// replaces it.
+    pub fn service(&self) -> Option<Arc<crate::graph::ServiceView>> {
+        self.state.service.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// The extension with this id, if configured.
@@ -59,13 +80,14 @@ impl Host {
         self.extensions.get(id)
     }
 
-    /// True while every pipeline is running (set after start, cleared at shutdown).
+    /// True while every pipeline is running (set after start, cleared at shutdown and
+    /// during a reload's swap).
     pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Acquire)
+        self.state.ready.load(Ordering::Acquire)
     }
 
     /// Marks the pipelines running or not; health checks report it.
     pub fn set_ready(&self, ready: bool) {
-        self.ready.store(ready, Ordering::Release);
+        self.state.ready.store(ready, Ordering::Release);
     }
 }

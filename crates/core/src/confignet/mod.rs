@@ -6,5 +6,6 @@ pub mod auth;
 pub mod body;
 pub mod compression;
 mod linger;
+pub mod listener;
 pub mod server;
 pub mod tls;

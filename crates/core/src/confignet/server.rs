@@ -125,7 +125,10 @@ pub async fn serve(s: Serving, router: axum::Router, stop: CancellationToken) {
     let tracker = TaskTracker::new();
     let log = Arc::new(Logs::default());
     loop {
+        // Stop first: connections still in the backlog then stay there for whoever owns
+        // the socket next (a reload hands it to the new receiver, `listener.rs`).
         let (tcp, peer) = tokio::select! {
+            biased;
             _ = stop.cancelled() => break,
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
@@ -220,10 +223,12 @@ impl Conn {
     }
 
     /// `None` when the receiver stops first: a connection not yet serving is just dropped.
+    /// A connection whose bytes are already there is served (its request is answered).
     async fn until_stop<T>(&self, f: impl std::future::Future<Output = T>) -> Option<T> {
         tokio::select! {
-            _ = self.stop.cancelled() => None,
+            biased;
             r = f => Some(r),
+            _ = self.stop.cancelled() => None,
         }
     }
 
@@ -262,7 +267,9 @@ impl Conn {
                 std::future::pending::<()>().await;
             }
         };
+        // The connection first: a request already sent is read before a stop closes it.
         let grace = tokio::select! {
+            biased;
             r = conn.as_mut() => {
                 if let Err(e) = r {
                     tracing::debug!(receiver = %self.who, error = %e, "Connection ended with an error.");

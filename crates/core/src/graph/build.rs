@@ -2,17 +2,20 @@
 //! connectors), then receivers.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use switchyard_pdata::Signal;
 
-use super::Graph;
+use super::reuse::Reusable;
+use super::substitute::{Inlets, Substitutes};
+use super::{Extensions, Graph, Unit};
 use crate::component::{
-    locate, Component, ComponentId, ConnectorPipelines, Host, Kind, PipelineExporters, PipelineId, ReceiverOutputs,
-    Settings,
+    locate, ComponentId, ConnectorPipelines, Host, Kind, PipelineExporters, PipelineId, ReceiverOutputs, Settings,
 };
 use crate::config::{Config, ConfigError, ConfigErrors, PipelineDef};
 use crate::consumer::{AnyConsumer, AnyRouter, DynConsumer, Fanout};
+use crate::tap::Taps;
 use crate::telemetry::Telemetry;
 
 struct Builder<'a> {
@@ -26,11 +29,39 @@ struct Builder<'a> {
     /// Connector instances by (id, from, to).
     connectors: HashMap<(ComponentId, Signal, Signal), AnyConsumer>,
     /// Exporters, then processors and connectors in build order (downstream first).
-    components: Vec<(String, Box<dyn Component>)>,
+    components: Vec<Arc<Unit>>,
+    /// A tap point in front of every consumer wired (see [`crate::tap`]).
+    taps: Arc<Taps>,
     errors: Vec<ConfigError>,
+    /// The running graph this one replaces (a reload), whose unchanged parts it shares.
+    prev: Option<&'a Graph>,
+    /// True when the extensions are shared with `prev`: only then may exporters be.
+    keep_exporters: bool,
+    reusable: Reusable,
+    /// Set for a test build: edges replaced, entry points collected in `inlets`.
+    substitutes: Option<&'a Substitutes<'a>>,
+    inlets: Inlets,
 }
 
-pub(super) fn build(cfg: &Config, telemetry: &Telemetry) -> Result<Graph, ConfigErrors> {
+pub(super) fn build(cfg: &Config, telemetry: &Telemetry, prev: Option<&Graph>) -> Result<Graph, ConfigErrors> {
+    build_with(cfg, telemetry, prev, None).map(|(graph, _)| graph)
+}
+
+/// [`build`] with the edges replaced ([`Substitutes`]); also returns where data enters.
+pub(super) fn build_substituted<'a>(
+    cfg: &'a Config,
+    telemetry: &'a Telemetry,
+    substitutes: &'a Substitutes<'a>,
+) -> Result<(Graph, Inlets), ConfigErrors> {
+    build_with(cfg, telemetry, None, Some(substitutes))
+}
+
+fn build_with<'a>(
+    cfg: &'a Config,
+    telemetry: &'a Telemetry,
+    prev: Option<&'a Graph>,
+    substitutes: Option<&'a Substitutes<'a>>,
+) -> Result<(Graph, Inlets), ConfigErrors> {
     let mut b = Builder {
         cfg,
         telemetry,
@@ -39,9 +70,15 @@ pub(super) fn build(cfg: &Config, telemetry: &Telemetry) -> Result<Graph, Config
         visiting: Vec::new(),
         connectors: HashMap::new(),
         components: Vec::new(),
+        taps: Arc::new(Taps::default()),
         errors: Vec::new(),
+        prev,
+        keep_exporters: false,
+        reusable: Reusable::new(Reusable::extensions_of(cfg)),
+        substitutes,
+        inlets: Inlets::default(),
     };
-    let extensions = b.extensions();
+    let (extensions, extensions_running) = if substitutes.is_some() { Default::default() } else { b.extensions() };
     b.check_connectors();
     if !b.errors.is_empty() {
         return Err(ConfigErrors(b.errors));
@@ -54,9 +91,23 @@ pub(super) fn build(cfg: &Config, telemetry: &Telemetry) -> Result<Graph, Config
     if !b.errors.is_empty() {
         return Err(ConfigErrors(b.errors));
     }
-    let host = Host::new(extensions.iter().cloned().collect::<BTreeMap<_, _>>())
-        .with_service(super::ServiceView::of(cfg, telemetry));
-    Ok(Graph { extensions, components: b.components, host })
+    let map = extensions.iter().cloned().collect::<BTreeMap<_, _>>();
+    let mut view = super::ServiceView::of(cfg, telemetry);
+    view.taps = b.taps.clone();
+    let host = match prev {
+        // The next graph's view is published when it starts, not while the old one runs.
+        Some(p) => {
+            view.started = p.view.started;
+            p.host.successor(map)
+        }
+        None => Host::new(map),
+    };
+    let view = Arc::new(view);
+    if prev.is_none() {
+        host.set_service(view.clone());
+    }
+    let graph = Graph { extensions, extensions_running, components: b.components, host, view, reusable: b.reusable };
+    Ok((graph, b.inlets))
 }
 
 impl<'a> Builder<'a> {
@@ -64,7 +115,20 @@ impl<'a> Builder<'a> {
         Settings { id: id.clone(), kind, telemetry: self.telemetry.clone() }
     }
 
-    fn extensions(&mut self) -> Vec<(ComponentId, Arc<dyn crate::component::Extension>)> {
+    /// `next` behind the tap point of `id` (of `kind`) in `pipeline`.
+    fn tap(&self, kind: Kind, id: &ComponentId, pipeline: &PipelineId, next: AnyConsumer) -> AnyConsumer {
+        self.taps.wrap(self.telemetry, kind, id, pipeline, next)
+    }
+
+    /// The extensions of the config: those of the graph being replaced when the list and
+    /// every body are unchanged (they keep running), else new instances.
+    fn extensions(&mut self) -> (Extensions, Arc<AtomicBool>) {
+        if let Some(prev) = self.prev {
+            if prev.reusable.same_extensions(&Reusable::extensions_of(self.cfg)) {
+                self.keep_exporters = true;
+                return (prev.extensions.clone(), prev.extensions_running.clone());
+            }
+        }
         let mut out = Vec::new();
         for r in &self.cfg.service.extensions {
             let Some(def) = self.cfg.get(Kind::Extension, &r.id) else {
@@ -77,7 +141,7 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        out
+        (out, Arc::new(AtomicBool::new(false)))
     }
 
     /// Each connector must be an exporter in some pipeline and a receiver in another, with
@@ -187,31 +251,42 @@ impl<'a> Builder<'a> {
                 continue;
             }
             seen.push(&r.id);
-            let out = if self.cfg.get(Kind::Exporter, &r.id).is_some() {
-                self.exporter(&r.id, signal)
+            let (kind, out) = if self.cfg.get(Kind::Exporter, &r.id).is_some() {
+                (Kind::Exporter, self.exporter(&r.id, signal))
             } else {
-                self.connector_input(&r.id, signal)
+                (Kind::Connector, self.connector_input(&r.id, signal))
             };
-            exporters.exporters.extend(out.map(|c| (r.id.clone(), c)));
+            exporters.exporters.extend(out.map(|c| (r.id.clone(), self.tap(kind, &r.id, &p.id, c))));
         }
         self.visiting.pop();
         let mut next = fanout(signal, exporters.exporters.iter().map(|(_, c)| c.clone()).collect())?;
+        if let Some(subs) = self.substitutes {
+            next = (subs.pipeline_output)(&p.id, next);
+        }
+        // Stages collected back to front: the output, then each processor's input.
+        let mut stages = vec![next.clone()];
         for (i, r) in p.processors.iter().enumerate().rev() {
             let def = self.cfg.get(Kind::Processor, &r.id)?;
             exporters.processors_after = p.processors[i + 1..].iter().map(|r| r.id.clone()).collect();
             let set = self.settings(Kind::Processor, &r.id);
-            match def.factory.create_processor_in_pipeline(set, &def.config, next.clone(), &exporters) {
+            let tapped = self.tap(Kind::Processor, &r.id, &p.id, next.clone());
+            match def.factory.create_processor_in_pipeline(set, &def.config, tapped, &exporters) {
                 Ok((consumer, component)) => {
                     if let Some(c) = component {
-                        self.components.push((format!("processor \"{}\" in pipeline \"{}\"", r.id, p.id), c));
+                        self.components.push(Unit::new(format!("processor \"{}\" in pipeline \"{}\"", r.id, p.id), c));
                     }
                     next = consumer;
+                    stages.push(next.clone());
                 }
                 Err(e) => {
                     self.errors.push(ConfigError::at(r.loc.clone(), format!("processors::{}", r.id), e.message));
                     return None;
                 }
             }
+        }
+        if self.substitutes.is_some() {
+            stages.reverse();
+            self.inlets.pipelines.insert(p.id.clone(), stages);
         }
         self.heads.insert(p.id.clone(), next.clone());
         Some(next)
@@ -221,13 +296,31 @@ impl<'a> Builder<'a> {
         if let Some(c) = self.exporters.get(&(id.clone(), signal)) {
             return Some(c.clone());
         }
+        if let Some(subs) = self.substitutes {
+            let consumer = (subs.exporter)(id, signal);
+            self.exporters.insert((id.clone(), signal), consumer.clone());
+            return Some(consumer);
+        }
         let def = self.cfg.get(Kind::Exporter, id)?;
-        match def.factory.create_exporter(self.settings(Kind::Exporter, id), &def.config, signal) {
-            Ok((consumer, component)) => {
+        let kept = self
+            .prev
+            .filter(|_| self.keep_exporters)
+            .and_then(|p| p.reusable.exporter(id, signal, def.body.as_ref()))
+            .map(|k| (k.consumer.clone(), k.unit.clone()));
+        let created = match kept {
+            Some(k) => Ok(k),
+            None => def
+                .factory
+                .create_exporter(self.settings(Kind::Exporter, id), &def.config, signal)
+                .map(|(consumer, component)| (consumer, Unit::new(format!("exporter \"{id}\" ({signal})"), component))),
+        };
+        match created {
+            Ok((consumer, unit)) => {
                 // Exporters start before everything else: keep them at the front.
                 let n = self.exporters.len();
-                self.components.insert(n, (format!("exporter \"{id}\" ({signal})"), component));
+                self.components.insert(n, unit.clone());
                 self.exporters.insert((id.clone(), signal), consumer.clone());
+                self.reusable.add_exporter(id.clone(), signal, consumer.clone(), unit, def.body.clone());
                 Some(consumer)
             }
             Err(e) => {
@@ -258,8 +351,10 @@ impl<'a> Builder<'a> {
                 .values()
                 .filter(|p| p.id.signal() == to && p.receivers.iter().any(|r| &r.id == id))
                 .collect();
-            let routes: Vec<(PipelineId, AnyConsumer)> =
-                targets.into_iter().filter_map(|p| self.pipeline(p).map(|head| (p.id.clone(), head))).collect();
+            let routes: Vec<(PipelineId, AnyConsumer)> = targets
+                .into_iter()
+                .filter_map(|p| self.pipeline(p).map(|head| (p.id.clone(), self.tap(Kind::Connector, id, &p.id, head))))
+                .collect();
             if routes.is_empty() {
                 continue; // every target failed to build (a cycle): already reported
             }
@@ -267,7 +362,7 @@ impl<'a> Builder<'a> {
             match def.factory.create_connector(self.settings(Kind::Connector, id), &def.config, from, next) {
                 Ok((consumer, component)) => {
                     if let Some(c) = component {
-                        self.components.push((format!("connector \"{id}\" ({from} -> {to})"), c));
+                        self.components.push(Unit::new(format!("connector \"{id}\" ({from} -> {to})"), c));
                     }
                     self.connectors.insert((id.clone(), from, to), consumer.clone());
                     inputs.push(consumer);
@@ -278,7 +373,7 @@ impl<'a> Builder<'a> {
         fanout(from, inputs)
     }
 
-    fn receivers(&mut self) -> Vec<(String, Box<dyn Component>)> {
+    fn receivers(&mut self) -> Vec<Arc<Unit>> {
         let mut out = Vec::new();
         let ids: Vec<ComponentId> =
             self.cfg.components.keys().filter(|(k, _)| *k == Kind::Receiver).map(|(_, id)| id.clone()).collect();
@@ -292,7 +387,10 @@ impl<'a> Builder<'a> {
                     .pipelines
                     .values()
                     .filter(|p| p.id.signal() == signal && p.receivers.iter().any(|r| r.id == id))
-                    .filter_map(|p| self.heads.get(&p.id).cloned())
+                    .filter_map(|p| {
+                        let head = self.heads.get(&p.id).cloned()?;
+                        Some(self.tap(Kind::Receiver, &id, &p.id, head))
+                    })
                     .collect();
                 match fanout(signal, heads) {
                     Some(AnyConsumer::Traces(c)) => outputs.traces = Some(c),
@@ -306,11 +404,15 @@ impl<'a> Builder<'a> {
             if !used {
                 continue;
             }
+            if self.substitutes.is_some() {
+                self.inlets.receivers.insert(id, outputs);
+                continue;
+            }
             let Some(def) = self.cfg.get(Kind::Receiver, &id) else {
                 continue;
             };
             match def.factory.create_receiver(self.settings(Kind::Receiver, &id), &def.config, outputs) {
-                Ok(c) => out.push((format!("receiver \"{id}\""), c)),
+                Ok(c) => out.push(Unit::new(format!("receiver \"{id}\""), c)),
                 Err(e) => self.errors.push(ConfigError::at(def.loc.clone(), format!("receivers::{id}"), e.message)),
             }
         }

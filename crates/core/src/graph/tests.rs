@@ -496,3 +496,63 @@ service:
         view.config_yaml
     );
 }
+
+#[tokio::test]
+async fn a_substituted_build_creates_no_receiver_or_exporter_and_exposes_every_stage() {
+    use crate::config::{parse, parse_config};
+    use crate::graph::{Graph, Substitutes};
+    use crate::telemetry::Telemetry;
+    use crate::testing::SinkConsumer;
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    let h = GraphHarness::new();
+    let yaml = "
+receivers: {source: }
+processors: {tag: }
+exporters: {sink/a: , sink/b: }
+connectors:
+  by_tenant:
+    table: [{value: a, pipelines: [traces/a]}]
+    default_pipelines: [traces/b]
+service:
+  pipelines:
+    traces/in: {receivers: [source], processors: [tag], exporters: [by_tenant]}
+    traces/a: {receivers: [by_tenant], exporters: [sink/a]}
+    traces/b: {receivers: [by_tenant], exporters: [sink/b]}
+";
+    let cfg = parse_config(&parse("test.yaml", yaml).unwrap(), &registry(&h)).unwrap();
+    let sinks: Mutex<HashMap<String, Arc<SinkConsumer<Traces>>>> = Mutex::default();
+    let outputs: Mutex<Vec<String>> = Mutex::default();
+    let exporter = |id: &crate::component::ComponentId, signal: Signal| {
+        assert_eq!(signal, Signal::Traces);
+        let sink = SinkConsumer::<Traces>::new();
+        sinks.lock().unwrap().insert(id.to_string(), sink.clone());
+        AnyConsumer::Traces(sink)
+    };
+    let pipeline_output = |id: &PipelineId, next: AnyConsumer| {
+        outputs.lock().unwrap().push(id.to_string());
+        next
+    };
+    let subs = Substitutes { exporter: &exporter, pipeline_output: &pipeline_output };
+    let (graph, inlets) = Graph::build_substituted(&cfg, &Telemetry::default(), &subs).expect("valid");
+    assert!(h.source("source").traces.is_none(), "the receiver factory was never called");
+    assert!(h.sink::<Traces>("sink/a").is_none(), "the exporter factory was never called");
+    let mut seen = outputs.lock().unwrap().clone();
+    seen.sort();
+    assert_eq!(seen, ["traces/a", "traces/b", "traces/in"]);
+    let stages = &inlets.pipelines[&PipelineId::parse("traces/in").unwrap()];
+    assert_eq!(stages.len(), 2, "in front of `tag`, then the output");
+    graph.start().await.unwrap();
+    let cx = RequestContext::default();
+    let AnyConsumer::Traces(after_tag) = &stages[1] else { panic!("traces") };
+    after_tag.consume(&cx, with_tenant(traces(1), "a")).await.unwrap();
+    let source = inlets.receivers[&crate::component::ComponentId::parse("source").unwrap()].traces.clone().unwrap();
+    source.consume(&cx, with_tenant(traces(2), "zzz")).await.unwrap();
+    graph.shutdown(std::time::Duration::from_secs(1)).await;
+    let sinks = sinks.lock().unwrap();
+    let a = sinks["sink/a"].batches();
+    assert_eq!(env_of(&a[0]), [None], "pushed after the processor: not tagged");
+    let b = sinks["sink/b"].batches();
+    assert_eq!(env_of(&b[0]), [Some("prod"), Some("prod")], "pushed where the receiver would: tagged");
+}

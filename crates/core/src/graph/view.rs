@@ -2,11 +2,13 @@
 //! `zpages` status page): the graph, the pipelines' members, the redacted config and the
 //! telemetry registry the components count into. Built once with the graph; read-only.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::Picture;
 use crate::component::Kind;
 use crate::config::{redacted_config, Config};
+use crate::tap::Taps;
 use crate::telemetry::Telemetry;
 
 /// One pipeline's members, by id, in config order.
@@ -38,6 +40,8 @@ pub struct ServiceView {
     pub telemetry: Telemetry,
     /// When the graph was built (the service's start, near enough).
     pub started: SystemTime,
+    /// The tap point of every wired consumer (`/debug/tap`, `switchyard tap`).
+    pub taps: Arc<Taps>,
 }
 
 impl ServiceView {
@@ -72,6 +76,7 @@ impl ServiceView {
             config_yaml: redacted_config(cfg),
             telemetry: telemetry.clone(),
             started: SystemTime::now(),
+            taps: Arc::new(Taps::default()),
         }
     }
 

@@ -1,12 +1,14 @@
 //! Self-telemetry: the process's own metrics under the Collector's names, so existing
 //! dashboards work, and the Prometheus endpoint that serves them.
 
+pub mod counts;
 mod local;
 mod log_throttle;
 mod metrics;
 pub mod names;
 mod obs;
 mod process;
+mod recent;
 mod server;
 
 pub use local::{LocalCounter, LocalHistogram};
@@ -14,6 +16,7 @@ pub use log_throttle::LogThrottle;
 pub use metrics::{Counter, Gauge, Histogram, MetricsRegistry, Sample};
 pub use obs::{DropReason, ExporterObs, GuardObs, ProcessorObs, ReceiverObs};
 pub use process::{cpu_seconds, rss_bytes, total_memory_bytes};
+pub use recent::{RecentEvent, RecentEvents, RECENT_EVENTS_CAPACITY};
 pub use server::{serve_metrics, MetricsServer};
 
 use std::sync::{Arc, OnceLock};
@@ -23,12 +26,14 @@ use std::sync::{Arc, OnceLock};
 pub struct Telemetry {
     /// The registry all components register into.
     pub metrics: Arc<MetricsRegistry>,
+    /// The last warnings and errors logged (fed by the binary's log layer).
+    pub recent: Arc<RecentEvents>,
 }
 
 impl Telemetry {
     /// A fresh registry with the process metrics registered.
     pub fn new() -> Self {
-        let t = Telemetry { metrics: Arc::new(MetricsRegistry::default()) };
+        let t = Telemetry { metrics: Arc::new(MetricsRegistry::default()), recent: Arc::new(RecentEvents::default()) };
         process::register(&t.metrics);
         t
     }

@@ -59,3 +59,6 @@ pub const PROCESSOR_FILTER_SPANS_FILTERED: &str = "otelcol_processor_filter_span
 pub const PROCESSOR_FILTER_LOGS_FILTERED: &str = "otelcol_processor_filter_logs_filtered";
 /// Data points the filter processor dropped, by `filter` (`otelcol_processor_filter_datapoints.filtered`).
 pub const PROCESSOR_FILTER_DATAPOINTS_FILTERED: &str = "otelcol_processor_filter_datapoints_filtered";
+/// Configuration reloads (SIGHUP), by `result` (`success`, `failure`): Switchyard's own.
+/// Served as `switchyard_config_reload_total` when a Prometheus reader is configured.
+pub const CONFIG_RELOAD: &str = "switchyard_config_reload";

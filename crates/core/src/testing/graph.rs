@@ -31,6 +31,8 @@ struct State {
     sources: HashMap<ComponentId, ReceiverOutputs>,
     /// `Arc<SinkConsumer<S>>` by (exporter id, signal).
     sinks: HashMap<(ComponentId, Signal), Arc<dyn Any + Send + Sync>>,
+    /// `start receiver source`, `stop exporter sink/a traces`, ... in call order.
+    lifecycle: Vec<String>,
 }
 
 /// Shared record of the test components a graph created. Clone it into the factories
@@ -77,6 +79,12 @@ impl GraphHarness {
         any.downcast::<SinkConsumer<S>>().ok()
     }
 
+    /// Every start and shutdown of the test components since the last call, in order
+    /// (`start receiver source`, `stop exporter sink/a traces`).
+    pub fn take_lifecycle(&self) -> Vec<String> {
+        std::mem::take(&mut self.lock().lifecycle)
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -89,13 +97,19 @@ pub struct TestComponentConfig {}
 
 impl ComponentConfig for TestComponentConfig {}
 
-struct Idle;
+/// Does nothing but record its starts and stops in the harness.
+struct Recorded {
+    harness: GraphHarness,
+    what: String,
+}
 
-impl Component for Idle {
+impl Component for Recorded {
     fn start<'a>(&'a self, _host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
+        self.harness.lock().lifecycle.push(format!("start {}", self.what));
         Box::pin(async { Ok(()) })
     }
     fn shutdown(&self) -> BoxFuture<'_, ()> {
+        self.harness.lock().lifecycle.push(format!("stop {}", self.what));
         Box::pin(async {})
     }
 }
@@ -116,8 +130,9 @@ impl ReceiverFactory for SourceReceiverFactory {
         _cfg: &TestComponentConfig,
         out: ReceiverOutputs,
     ) -> Result<Box<dyn Component>, BuildError> {
+        let what = format!("receiver {}", set.id);
         self.0.lock().sources.insert(set.id, out);
-        Ok(Box::new(Idle))
+        Ok(Box::new(Recorded { harness: self.0.clone(), what }))
     }
 }
 
@@ -143,6 +158,8 @@ impl ExporterFactory for SinkExporterFactory {
             state.sinks.insert((set.id.clone(), signal), sink.clone());
             sink as DynConsumer<S>
         });
-        Ok((consumer, Box::new(Idle)))
+        drop(state);
+        let what = format!("exporter {} {}", set.id, signal.as_str());
+        Ok((consumer, Box::new(Recorded { harness: self.0.clone(), what })))
     }
 }

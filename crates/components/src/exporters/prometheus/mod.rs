@@ -131,7 +131,7 @@ impl Component for PrometheusExporter {
     fn start<'a>(&'a self, _host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
         Box::pin(async move {
             let addr = self.cfg.listen_addr();
-            let listener = tokio::net::TcpListener::bind(&addr)
+            let listener = switchyard_core::confignet::listener::bind(&addr)
                 .await
                 .map_err(|e| StartError::new(format!("exporter \"{}\": cannot listen on {addr}: {e}", self.id)))?;
             let tls = match &self.cfg.tls {

@@ -130,7 +130,7 @@ impl Component for HealthServer {
         Box::pin(async move {
             let e = self.cfg.endpoint.trim();
             let addr = if e.starts_with(':') { format!("0.0.0.0{e}") } else { e.to_string() };
-            let listener = tokio::net::TcpListener::bind(&addr)
+            let listener = switchyard_core::confignet::listener::bind(&addr)
                 .await
                 .map_err(|err| StartError::new(format!("cannot listen on {addr}: {err}")))?;
             let state = Arc::new(State {

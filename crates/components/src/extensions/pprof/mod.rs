@@ -265,7 +265,7 @@ impl Component for Pprof {
             if RUNNING.swap(true, Ordering::AcqRel) {
                 return Err(StartError::new("only a single pprof extension instance can be running per process"));
             }
-            let listener = match tokio::net::TcpListener::bind(&self.cfg.endpoint).await {
+            let listener = match switchyard_core::confignet::listener::bind(&self.cfg.endpoint).await {
                 Ok(l) => l,
                 Err(e) => {
                     RUNNING.store(false, Ordering::Release);

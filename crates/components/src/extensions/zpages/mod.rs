@@ -2,11 +2,14 @@
 //! `/debug/pipelinez`, `/debug/extensionz`, `/debug/featurez`, `/debug/tracez`) and
 //! Switchyard's status page (`/` and `/debug/statusz`): the pipeline graph drawn as SVG
 //! with live items per second on every component, queue fill per exporter, and the loaded
-//! config with secrets redacted. Everything is server-rendered HTML without scripts or
-//! external assets; the status page reloads itself every few seconds.
+//! config with secrets redacted, and the last warnings and errors the gateway logged.
+//! Everything is server-rendered HTML without scripts or external assets; the status page
+//! reloads itself every few seconds. `/debug/tap` streams a sample of the data passing any
+//! component as newline-delimited OTLP/JSON (`switchyard tap`).
 
 mod pages;
 mod stats;
+mod tap;
 #[cfg(test)]
 mod tests;
 
@@ -28,7 +31,7 @@ use switchyard_core::component::{
 use switchyard_core::confignet::server::{self, ServeOptions, Serving};
 use switchyard_core::confignet::tls::{ServerTls, ServerTlsConfig};
 use switchyard_core::graph::ServiceView;
-use switchyard_core::telemetry::{GuardObs, Telemetry};
+use switchyard_core::telemetry::{GuardObs, RecentEvents, Telemetry};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
@@ -112,9 +115,12 @@ struct ZPages {
 /// What every handler reads.
 pub(crate) struct Shared {
     host: Host,
-    view: Option<Arc<ServiceView>>,
     sampler: Sampler,
     expvar: bool,
+    /// The last warnings and errors logged.
+    recent: Arc<RecentEvents>,
+    /// Ends the tap streams when the extension stops.
+    stop: CancellationToken,
 }
 
 fn html(body: String) -> Response {
@@ -136,7 +142,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/debug/pipelinez", get(|State(s): State<Arc<Shared>>| async move { html(pages::pipelinez(&s)) }))
         .route("/debug/extensionz", get(|State(s): State<Arc<Shared>>| async move { html(pages::extensionz(&s)) }))
         .route("/debug/featurez", get(|| async { html(pages::featurez()) }))
-        .route("/debug/tracez", get(|| async { html(pages::tracez()) }));
+        .route("/debug/tracez", get(|| async { html(pages::tracez()) }))
+        .route("/debug/tap", get(tap::tap));
     if shared.expvar {
         r = r.route(
             "/debug/expvar",
@@ -150,22 +157,29 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 
 impl Shared {
     pub(crate) fn new(host: Host, telemetry: Telemetry, expvar: bool) -> Shared {
-        let view = host.service().cloned();
-        // The view's registry is the one components count into; a host without a view
-        // (component tests) falls back to the extension's own.
-        let t = view.as_ref().map_or(telemetry, |v| v.telemetry.clone());
-        Shared { host, view, sampler: Sampler::new(t), expvar }
+        // The view's registry is the one components count into (it survives reloads); a
+        // host without a view (component tests) falls back to the extension's own.
+        let t = host.service().map_or(telemetry, |v| v.telemetry.clone());
+        Shared { host, recent: t.recent.clone(), sampler: Sampler::new(t), expvar, stop: CancellationToken::new() }
+    }
+
+    /// The service as currently configured: read per request, since a reload replaces it
+    /// while this extension keeps running.
+    pub(crate) fn view(&self) -> Option<Arc<ServiceView>> {
+        self.host.service()
     }
 }
 
 impl Component for ZPages {
     fn start<'a>(&'a self, host: &'a Host) -> BoxFuture<'a, Result<(), StartError>> {
         Box::pin(async move {
-            let listener = tokio::net::TcpListener::bind(&self.cfg.endpoint)
+            let listener = switchyard_core::confignet::listener::bind(&self.cfg.endpoint)
                 .await
                 .map_err(|e| StartError::new(format!("cannot listen on {}: {e}", self.cfg.endpoint)))?;
-            let shared = Arc::new(Shared::new(host.clone(), self.telemetry.clone(), self.cfg.expvar.enabled));
-            if shared.view.is_none() {
+            let mut shared = Shared::new(host.clone(), self.telemetry.clone(), self.cfg.expvar.enabled);
+            shared.stop = self.stop.clone();
+            let shared = Arc::new(shared);
+            if shared.view().is_none() {
                 tracing::warn!(extension = %self.id, "No service view: the pages show no pipelines.");
             }
             let tls = match &self.cfg.tls {

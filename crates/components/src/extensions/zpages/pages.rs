@@ -20,7 +20,7 @@ const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;color:#223}table{b
 td,th{border:1px solid #ccd;padding:3px 8px;text-align:right}td:first-child,th:first-child,td.id,td.kind{text-align:left}\
 th{background:#eef}nav a{margin-right:1em}pre{background:#f6f6f8;padding:1em;overflow:auto}\
 .bar{display:inline-block;width:80px;height:8px;background:#dde;vertical-align:middle}.bar span{display:block;height:8px;background:#48c}\
-.note{color:#666}";
+.note{color:#666}#recent-errors th,#recent-errors td{text-align:left}";
 
 fn page(title: &str, refresh: bool, body: &str) -> String {
     let meta =
@@ -44,7 +44,7 @@ fn num(v: Option<f64>) -> String {
 
 /// Components of the service by kind, each once, in config order.
 fn components(s: &Shared) -> Vec<(Kind, String)> {
-    let Some(v) = &s.view else { return Vec::new() };
+    let Some(v) = s.view() else { return Vec::new() };
     let mut out: Vec<(Kind, String)> = Vec::new();
     let mut add = |k: Kind, id: &String| {
         let k = if v.is_connector(id) { Kind::Connector } else { k };
@@ -86,13 +86,13 @@ fn queue_cell(samples: &[Sample], kind: Kind, id: &str) -> String {
 }
 
 fn uptime(s: &Shared) -> String {
-    let secs = s.view.as_ref().and_then(|v| v.started.elapsed().ok()).map_or(0, |d| d.as_secs());
+    let secs = s.view().as_ref().and_then(|v| v.started.elapsed().ok()).map_or(0, |d| d.as_secs());
     humantime::format_duration(std::time::Duration::from_secs(secs)).to_string()
 }
 
 /// The status page: graph, live table, config.
 pub fn status(s: &Shared) -> String {
-    let Some(v) = &s.view else {
+    let Some(v) = s.view() else {
         return page(
             "Switchyard status",
             true,
@@ -164,6 +164,7 @@ pub fn status(s: &Shared) -> String {
             "</table><p class=\"note\">Connectors pass items between pipelines without counters of their own: \
                     read them from the processors and exporters around them.</p>",
         );
+        recent_errors(s, &mut b);
         let _ = write!(
             b,
             "<h2>Configuration</h2><p class=\"note\">Secrets redacted.</p><pre id=\"config\">{}</pre>",
@@ -171,6 +172,35 @@ pub fn status(s: &Shared) -> String {
         );
         page("Switchyard status", true, &b)
     })
+}
+
+/// The "Recent errors" section: the last warnings and errors logged, newest first.
+fn recent_errors(s: &Shared, b: &mut String) {
+    let events = s.recent.newest_first();
+    let _ = write!(
+        b,
+        "<h2>Recent errors</h2><p class=\"note\">The last {} warnings and errors the gateway logged \
+         (exporter failures, refused requests, drops), newest first; {} since start.</p>",
+        events.len(),
+        s.recent.total()
+    );
+    if events.is_empty() {
+        b.push_str("<p id=\"recent-errors\" class=\"note\">None so far.</p>");
+        return;
+    }
+    b.push_str("<table id=\"recent-errors\"><tr><th>time</th><th>level</th><th>component</th><th>message</th></tr>");
+    for e in &events {
+        let _ = write!(
+            b,
+            "<tr class=\"recent-error\" data-level=\"{lvl}\"><td class=\"time\">{}</td><td class=\"kind\">{lvl}</td>\
+             <td class=\"id component\">{}</td><td class=\"id message\">{}</td></tr>",
+            humantime::format_rfc3339_millis(e.time),
+            esc(e.component.as_deref().unwrap_or("")),
+            esc(&e.message),
+            lvl = e.level,
+        );
+    }
+    b.push_str("</table>");
 }
 
 /// The status page's numbers as JSON (for scripts and `switchyard top`-like tools).
@@ -188,14 +218,28 @@ pub fn status_json(s: &Shared) -> String {
             })
             .collect()
     });
-    let uptime = s.view.as_ref().and_then(|v| v.started.elapsed().ok()).map_or(0.0, |d| d.as_secs_f64());
-    serde_json::json!({"ready": s.host.is_ready(), "uptime_seconds": uptime, "components": list}).to_string()
+    let uptime = s.view().as_ref().and_then(|v| v.started.elapsed().ok()).map_or(0.0, |d| d.as_secs_f64());
+    let recent: Vec<serde_json::Value> = s
+        .recent
+        .newest_first()
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "time": humantime::format_rfc3339_millis(e.time).to_string(),
+                "level": e.level, "component": e.component, "message": e.message,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "ready": s.host.is_ready(), "uptime_seconds": uptime, "components": list, "recent_errors": recent,
+    })
+    .to_string()
 }
 
 /// `/debug/servicez`: build and process information, links.
 pub fn servicez(s: &Shared) -> String {
     let started = s
-        .view
+        .view()
         .as_ref()
         .map_or_else(|| "unknown".to_string(), |v| humantime::format_rfc3339_seconds(v.started).to_string());
     let now = humantime::format_rfc3339_seconds(SystemTime::now());
@@ -219,7 +263,7 @@ pub fn servicez(s: &Shared) -> String {
 
 /// `/debug/pipelinez`: every pipeline with its components and their counters.
 pub fn pipelinez(s: &Shared) -> String {
-    let Some(v) = &s.view else { return page("Pipelines", false, "<p>No pipelines.</p>") };
+    let Some(v) = s.view() else { return page("Pipelines", false, "<p>No pipelines.</p>") };
     let mut b = String::new();
     s.sampler.read(|now, _| {
         for p in &v.pipelines {
@@ -270,7 +314,7 @@ pub fn pipelinez(s: &Shared) -> String {
 
 /// `/debug/extensionz`.
 pub fn extensionz(s: &Shared) -> String {
-    let exts = s.view.as_ref().map(|v| v.extensions.clone()).unwrap_or_default();
+    let exts = s.view().as_ref().map(|v| v.extensions.clone()).unwrap_or_default();
     let mut b = String::from("<table><tr><th>extension</th><th>type</th></tr>");
     for e in &exts {
         let ty = e.split('/').next().unwrap_or(e);

@@ -140,3 +140,42 @@ async fn starts_serves_and_stops_on_its_endpoint() {
     ext.shutdown().await;
     assert!(reqwest::get(format!("http://127.0.0.1:{port}/")).await.is_err(), "port closed after shutdown");
 }
+
+#[tokio::test]
+async fn recent_errors_are_listed_newest_first_with_component_and_escaped_message() {
+    let (g, t) = graph(CONFIG);
+    let app = router(Arc::new(Shared::new(g.host().clone(), Telemetry::default(), true)));
+    let (_, page) = get(&app, "/debug/statusz").await;
+    assert!(page.contains("<h2>Recent errors</h2>") && page.contains("None so far."), "{page}");
+    for (i, m) in ["first <failure>", "second"].iter().enumerate() {
+        t.recent.push(switchyard_core::telemetry::RecentEvent {
+            time: std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000 + i as u64),
+            level: "ERROR",
+            component: Some("exporter otlphttp/tempo".into()),
+            message: (*m).into(),
+        });
+    }
+    let (_, page) = get(&app, "/debug/statusz").await;
+    let table = page.split("<table id=\"recent-errors\">").nth(1).expect("the table");
+    let (first, second) = (table.find("first &lt;failure&gt;").expect("escaped"), table.find("second").expect("row"));
+    assert!(second < first, "newest first: {table}");
+    assert!(table.contains("<td class=\"id component\">exporter otlphttp/tempo</td>"), "{table}");
+    assert!(table.contains("2023-11-14T22:13:21"), "the time: {table}");
+    let json: serde_json::Value = serde_json::from_str(&get(&app, "/debug/statusz.json").await.1).expect("json");
+    assert_eq!(json["recent_errors"][0]["message"], "second");
+    assert_eq!(json["recent_errors"][1]["component"], "exporter otlphttp/tempo");
+}
+
+#[tokio::test]
+async fn the_tap_endpoint_explains_what_it_cannot_tap() {
+    let (g, _t) = graph(CONFIG);
+    let app = router(Arc::new(Shared::new(g.host().clone(), Telemetry::default(), true)));
+    let (status, body) = get(&app, "/debug/tap").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("processors/batch in traces"), "lists the tap points: {body}");
+    let (status, body) = get(&app, "/debug/tap?component=processors/nope&pipeline=traces").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("exporters/debug in traces"), "{body}");
+    let (status, _) = get(&app, "/debug/tap?component=processors/batch&rate=0").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

@@ -15,7 +15,6 @@ use switchyard_core::confignet::body::{read_body, BodyError, BytesInFlight};
 use switchyard_core::confignet::server::{self, ClientAddr, ServeOptions, Serving};
 use switchyard_core::confignet::tls::ServerTls;
 use switchyard_core::consumer::{AuthData, ConsumeError, RequestContext};
-use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tonic::codec::{CompressionEncoding, EnabledCompressionEncodings};
@@ -184,7 +183,7 @@ pub(super) async fn serve(
 ) -> Result<tokio::task::JoinHandle<()>, StartError> {
     let Deps { sink, admission, tls, auth } = deps;
     let who = sink.who.clone();
-    let listener = TcpListener::bind(&cfg.endpoint)
+    let listener = switchyard_core::confignet::listener::bind(&cfg.endpoint)
         .await
         .map_err(|e| StartError::new(format!("receiver \"{who}\": cannot listen on {} (grpc): {e}", cfg.endpoint)))?;
     let limit = cfg.max_recv_msg_size_mib.unwrap_or(4) as usize * 1024 * 1024;

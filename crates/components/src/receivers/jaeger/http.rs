@@ -17,7 +17,6 @@ use switchyard_core::confignet::compression::{decompress, DecompressError};
 use switchyard_core::confignet::server::{self, ClientAddr, ServeOptions, Serving};
 use switchyard_core::confignet::tls::ServerTls;
 use switchyard_core::consumer::RequestContext;
-use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
@@ -182,7 +181,7 @@ pub(super) async fn serve(
         response_headers,
     });
     let router = Router::new().route(PATH, post(move |req: Request<Body>| handle(state.clone(), req)));
-    let listener = TcpListener::bind(&cfg.endpoint).await.map_err(|e| {
+    let listener = switchyard_core::confignet::listener::bind(&cfg.endpoint).await.map_err(|e| {
         StartError::new(format!("receiver \"{who}\": cannot listen on {} (thrift_http): {e}", cfg.endpoint))
     })?;
     tracing::info!(receiver = %who, endpoint = ?listener.local_addr().ok(), tls = tls.is_some(),

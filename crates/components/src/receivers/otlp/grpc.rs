@@ -28,7 +28,6 @@ use switchyard_pdata::proto::collector::profiles::v1development::{
 use switchyard_pdata::proto::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
 use switchyard_pdata::proto::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
 use switchyard_pdata::{Logs, Metrics, Profiles, SignalData, Traces};
-use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tonic::codec::CompressionEncoding;
@@ -257,7 +256,7 @@ pub(super) async fn serve(
     deps: GrpcDeps,
     stop: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>, StartError> {
-    let listener = TcpListener::bind(&cfg.endpoint)
+    let listener = switchyard_core::confignet::listener::bind(&cfg.endpoint)
         .await
         .map_err(|e| StartError::new(format!("receiver \"{id}\": cannot listen on {} (grpc): {e}", cfg.endpoint)))?;
     let addr: Option<SocketAddr> = listener.local_addr().ok();

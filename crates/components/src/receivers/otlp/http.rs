@@ -19,7 +19,6 @@ use switchyard_core::confignet::server::{self, ClientAddr, ServeOptions, Serving
 use switchyard_core::confignet::tls::ServerTls;
 use switchyard_core::consumer::{AuthData, ConsumeError, DynConsumer, RequestContext};
 use switchyard_core::telemetry::{LogThrottle, ReceiverObs};
-use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
@@ -383,7 +382,7 @@ pub(super) async fn serve(
     router = route(router, &cfg.metrics_url_path, &state, out.metrics.clone());
     router = route(router, &cfg.logs_url_path, &state, out.logs.clone());
     router = route(router, <switchyard_pdata::Profiles as OtlpSignal>::HTTP_PATH, &state, out.profiles.clone());
-    let listener = TcpListener::bind(&cfg.endpoint)
+    let listener = switchyard_core::confignet::listener::bind(&cfg.endpoint)
         .await
         .map_err(|e| StartError::new(format!("receiver \"{id}\": cannot listen on {} (http): {e}", cfg.endpoint)))?;
     tracing::info!(receiver = %id, endpoint = ?listener.local_addr().ok(), tls = tls.is_some(), "Starting HTTP server.");

@@ -1,10 +1,11 @@
 //! The `prometheus` receiver: scrapes Prometheus targets (`config.scrape_configs`, with
-//! static and file service discovery and relabeling) and turns every scrape into OTLP
+//! static, file and Kubernetes service discovery and relabeling) and turns every scrape into OTLP
 //! metrics as the Collector's receiver does. One task per scrape config keeps its target
 //! list current; one task per target scrapes it on its interval (`scrape.rs`).
 
 mod config;
 mod discovery;
+mod kubernetes;
 mod parse;
 mod promconfig;
 mod relabel;
@@ -14,6 +15,7 @@ mod tests;
 mod translate;
 
 pub use config::PrometheusReceiverConfig;
+pub use kubernetes::{KubernetesSdConfig, Role as KubernetesSdRole};
 pub use parse::{parse as parse_exposition, Exposition, FamilyMeta, MetricType, Sample};
 pub use promconfig::{parse_duration, GlobalConfig, PromConfig, ScrapeConfig};
 pub use relabel::{RelabelConfig, Rule};
@@ -30,7 +32,7 @@ use switchyard_core::component::{
 use switchyard_core::confignet::tls::ClientTlsConfig;
 use switchyard_core::telemetry::ReceiverObs;
 use switchyard_pdata::Signal;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Notify};
 use tokio_util::sync::CancellationToken;
 
 use scrape::{JobContext, TargetLoop};
@@ -42,6 +44,9 @@ pub const FAILED_SCRAPES: &str = "switchyard_receiver_prometheus_failed_scrapes"
 /// How often file_sd files are read again at most (Prometheus watches them; changes here
 /// are seen within this time, or `refresh_interval` when shorter).
 const FILE_SD_POLL: Duration = Duration::from_secs(5);
+/// How long after a Kubernetes change the targets are reconciled (changes in between are
+/// taken together; Prometheus's discovery manager batches for 5 s).
+const K8S_SETTLE: Duration = Duration::from_millis(500);
 
 /// Creates prometheus receivers.
 pub struct PrometheusReceiverFactory;
@@ -170,8 +175,8 @@ pub struct PrometheusReceiver {
 }
 
 /// Keeps one scrape config's targets running: static targets once, file_sd targets
-/// re-read and reconciled (new targets start, removed ones stop after marking their
-/// series stale).
+/// re-read and Kubernetes targets after every change of the watched objects, reconciled
+/// (new targets start, removed ones stop after marking their series stale).
 async fn run_job(ctx: Arc<JobContext>, global: GlobalConfig, rules: Vec<Rule>, stop: CancellationToken) {
     let sc = &ctx.cfg;
     let mut running: HashMap<String, (CancellationToken, tokio::task::JoinHandle<()>)> = HashMap::new();
@@ -180,10 +185,22 @@ async fn run_job(ctx: Arc<JobContext>, global: GlobalConfig, rules: Vec<Rule>, s
         .iter()
         .map(|f| f.refresh_interval.unwrap_or(Duration::from_secs(300)).min(FILE_SD_POLL))
         .min();
+    let changed = Arc::new(Notify::new());
+    let mut k8s = Vec::new();
+    for k in &sc.kubernetes_sd_configs {
+        match kubernetes::KubernetesDiscovery::start(k, changed.clone(), stop.clone()).await {
+            Ok(d) => k8s.push(d),
+            Err(e) => tracing::error!(receiver = %ctx.receiver, job = %sc.job_name, role = %k.role, error = %e,
+                "Cannot start Kubernetes service discovery; this entry finds no targets."),
+        }
+    }
     loop {
         let mut groups = discovery::static_groups(sc);
         for f in &sc.file_sd_configs {
             groups.extend(discovery::file_groups(f));
+        }
+        for d in &k8s {
+            groups.extend(d.groups());
         }
         let targets = discovery::targets(sc, &global, &rules, &groups);
         let mut wanted = HashMap::new();
@@ -207,15 +224,33 @@ async fn run_job(ctx: Arc<JobContext>, global: GlobalConfig, rules: Vec<Rule>, s
             let task = tokio::spawn(TargetLoop::new(ctx.clone(), t).run(stop.clone(), removed.clone()));
             running.insert(key, (removed, task));
         }
-        let Some(poll) = poll else { break };
+        if poll.is_none() && k8s.is_empty() {
+            break;
+        }
+        let file_poll = async {
+            match poll {
+                Some(p) => tokio::time::sleep(p).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = stop.cancelled() => break,
-            _ = tokio::time::sleep(poll) => {}
+            _ = file_poll => {}
+            // A rollout changes many objects at once: gather them before reconciling.
+            _ = changed.notified() => {
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = tokio::time::sleep(K8S_SETTLE) => {}
+                }
+            }
         }
     }
     stop.cancelled().await;
     for (_, (_, task)) in running {
         let _ = task.await;
+    }
+    for d in k8s {
+        d.stopped().await;
     }
 }
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 use switchyard_core::component::FieldError;
 
+use super::kubernetes::KubernetesSdConfig;
 use super::relabel::{RelabelConfig, RelabelStage};
 
 /// Prometheus's default `scrape_interval`.
@@ -176,15 +177,6 @@ pub struct FileSdConfig {
     pub refresh_interval: Option<Duration>,
 }
 
-/// `kubernetes_sd_configs` entries are read so a config carrying them parses; validate says
-/// they are not supported yet.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct KubernetesSdConfig {
-    /// `pod`, `endpoints`, `endpointslice`, `node`, `service`, `ingress`.
-    pub role: String,
-}
-
 /// `basic_auth:`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -213,7 +205,7 @@ pub struct Authorization {
 }
 
 /// `tls_config:`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct TlsConfig {
     /// CA bundle file.
@@ -287,7 +279,7 @@ pub struct ScrapeConfig {
     pub static_configs: Vec<StaticConfig>,
     /// Targets from files.
     pub file_sd_configs: Vec<FileSdConfig>,
-    /// Not supported yet (refused by validate).
+    /// Targets from the Kubernetes API.
     pub kubernetes_sd_configs: Vec<KubernetesSdConfig>,
     /// Rewrites target labels before scraping.
     pub relabel_configs: Vec<RelabelConfig>,
@@ -378,11 +370,8 @@ impl ScrapeConfig {
                 }
             }
         }
-        if !self.kubernetes_sd_configs.is_empty() {
-            e.push(FieldError::new(
-                format!("{p}::kubernetes_sd_configs"),
-                "kubernetes_sd_configs is not supported yet by Switchyard's prometheus receiver; use static_configs or file_sd_configs",
-            ));
+        for (i, k) in self.kubernetes_sd_configs.iter().enumerate() {
+            k.validate(&format!("{p}::kubernetes_sd_configs::{i}"), e);
         }
         if self.oauth2.is_some() {
             e.push(FieldError::new(format!("{p}::oauth2"), "oauth2 is not supported yet"));

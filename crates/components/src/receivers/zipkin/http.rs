@@ -19,7 +19,6 @@ use switchyard_core::confignet::tls::ServerTls;
 use switchyard_core::consumer::{AuthData, ConsumeError, DynConsumer, RequestContext};
 use switchyard_core::telemetry::{GuardObs, LogThrottle, ReceiverObs};
 use switchyard_pdata::{Signal, SignalData, Traces};
-use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
@@ -281,7 +280,7 @@ pub(super) async fn serve(
         bad_log: LogThrottle::default(),
     });
     let router = Router::new().fallback(move |req: Request<Body>| handle(state.clone(), req));
-    let listener = TcpListener::bind(&cfg.endpoint)
+    let listener = switchyard_core::confignet::listener::bind(&cfg.endpoint)
         .await
         .map_err(|e| StartError::new(format!("receiver \"{id}\": cannot listen on {}: {e}", cfg.endpoint)))?;
     tracing::info!(receiver = %id, endpoint = ?listener.local_addr().ok(), tls = deps.tls.is_some(), "Starting HTTP server.");

@@ -60,9 +60,9 @@ fn durations_and_sizes_as_prometheus_writes_them() {
 fn refusals_name_the_field() {
     let e = parse("config:\n  scrape_configs:\n    - job_name: a\n      scrape_intreval: 5s\n").unwrap_err();
     assert!(e.contains("unknown field \"scrape_intreval\", did you mean \"scrape_interval\"?"), "{e}");
-    let e = errors("config:\n  scrape_configs:\n    - job_name: a\n      kubernetes_sd_configs: [{role: pod}]\n");
+    let e = errors("config:\n  scrape_configs:\n    - job_name: a\n      kubernetes_sd_configs: [{role: ingress}]\n");
     assert!(
-        e.contains("config::scrape_configs::0::kubernetes_sd_configs: kubernetes_sd_configs is not supported yet"),
+        e.contains("config::scrape_configs::0::kubernetes_sd_configs::0::role: role \"ingress\" is not supported yet"),
         "{e}"
     );
     let e = errors("config: {scrape_configs: [{job_name: a}, {job_name: a}]}\n");
@@ -117,7 +117,7 @@ config:
     assert_eq!(ls["y"], "pre_v");
 }
 
-/// The public configs' receiver blocks parse and validate (kubernetes_sd aside).
+/// The public configs' receiver blocks parse and validate.
 #[test]
 fn public_config_shapes() {
     let c = parse(
