@@ -8,6 +8,6 @@ pub mod healthcheck;
 pub mod reload;
 pub mod run;
 pub mod tap;
-pub mod top;
 pub mod test;
+pub mod top;
 pub mod validate;
