@@ -1,5 +1,5 @@
 //! Hot-path micro-benchmarks: OTLP protobuf and JSON decode/encode, gzip, and batch
-//! splitting, on a request shaped like the load harness's (1 resource with 8 attributes,
+//! splitting, the forwarding path kept encoded against decoded, on a request shaped like the load harness's (1 resource with 8 attributes,
 //! 100 spans with 10 attributes and 1 event each). Run: `cargo bench --bench codecs`.
 
 mod common;
@@ -68,5 +68,65 @@ fn batching(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, codecs, batching);
+/// The forwarding path per request, as received bytes to a gzip-1 body: kept encoded (walk,
+/// then compress the received bytes) against decoded (decode, encode, compress).
+fn forwarding(c: &mut Criterion) {
+    let pb = bytes::Bytes::from(request(100).encode_to_vec());
+    let mut g = c.benchmark_group("forward_100_spans");
+    g.throughput(Throughput::Elements(100));
+    let gzip_body = |t: &Traces| {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(1));
+        let _ = t.write_encoded(&mut enc);
+        enc.finish().unwrap_or_default()
+    };
+    g.bench_function("walk_only", |b| b.iter(|| Traces::from_encoded(pb.clone()).map(|t| t.item_count())));
+    g.bench_function("encoded_walk_gzip1", |b| {
+        b.iter(|| gzip_body(&Traces::from_encoded(pb.clone()).unwrap_or_default()))
+    });
+    g.bench_function("decoded_decode_encode_gzip1", |b| {
+        b.iter(|| {
+            let t = Traces::from(ExportTraceServiceRequest::decode(pb.clone()).unwrap_or_default());
+            gzip_body(&t)
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("batch_encoded");
+    g.throughput(Throughput::Elements(8192));
+    g.bench_function("append_82_requests", |b| {
+        b.iter_batched(
+            || (0..82).map(|_| Traces::from_encoded(pb.clone()).unwrap_or_default()).collect::<Vec<_>>(),
+            |parts| {
+                let mut acc = Traces::default();
+                for p in parts {
+                    let _ = acc.append(p);
+                }
+                acc
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("split_8200_into_1000", |b| {
+        b.iter_batched(
+            || {
+                let mut acc = Traces::default();
+                for _ in 0..82 {
+                    let _ = acc.append(Traces::from_encoded(pb.clone()).unwrap_or_default());
+                }
+                acc
+            },
+            |mut acc| {
+                let mut parts = Vec::with_capacity(9);
+                while acc.item_count() > 0 {
+                    parts.push(acc.split_off_front(1000));
+                }
+                parts
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, codecs, batching, forwarding);
 criterion_main!(benches);

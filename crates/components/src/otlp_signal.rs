@@ -11,6 +11,8 @@ use switchyard_pdata::{Logs, Metrics, Profiles, SignalData, Traces};
 
 /// A signal as OTLP carries it.
 pub trait OtlpSignal: SignalData {
+    /// The gRPC service name.
+    const GRPC_SERVICE: &'static str;
     /// The gRPC method path.
     const GRPC_PATH: &'static str;
     /// The default OTLP/HTTP path.
@@ -33,6 +35,7 @@ macro_rules! otlp_signal {
     ($ty:ty, $svc:literal, $path:literal, $resp:ty, $field:ident,
      $dec:path, $enc:path, $enc_resp:path, $dec_resp:path) => {
         impl OtlpSignal for $ty {
+            const GRPC_SERVICE: &'static str = concat!("opentelemetry.proto.collector.", $svc);
             const GRPC_PATH: &'static str = concat!("/opentelemetry.proto.collector.", $svc, "/Export");
             const HTTP_PATH: &'static str = $path;
             type Response = $resp;

@@ -16,10 +16,11 @@
 
 pub mod attrs;
 pub mod json;
+mod payload;
 mod signal;
 mod split;
 pub mod value;
 pub mod walk;
 
 pub use opentelemetry_proto::tonic as proto;
-pub use signal::{Logs, Metrics, Profiles, Signal, SignalData, Traces};
+pub use signal::{DecodeError, Logs, Metrics, Profiles, Signal, SignalData, Traces};

@@ -1,9 +1,14 @@
 //! The four signals and the [`SignalData`] trait they share.
 
 use std::fmt;
+use std::io::Write;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use prost::Message;
+
+use crate::payload::{Payload, WireRequest};
+use crate::wire::WireError;
 
 use crate::proto::collector::logs::v1::ExportLogsServiceRequest;
 use crate::proto::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -59,7 +64,8 @@ impl fmt::Display for Signal {
     }
 }
 
-/// What every signal's data supports: counting, splitting, sharing and copy-on-write.
+/// What every signal's data supports: counting, splitting, sharing, copy-on-write and
+/// staying encoded until someone needs the fields.
 ///
 /// Cloning is cheap (a reference count); the request inside is shared until someone
 /// calls [`SignalData::make_mut`].
@@ -88,128 +94,149 @@ pub trait SignalData: Clone + Send + Sync + fmt::Debug + 'static {
     fn encoded_len(&self) -> usize {
         self.request().encoded_len()
     }
+    /// A batch from an encoded export request, as received. Traces, metrics and logs keep the
+    /// bytes (checked by the [`crate::wire`] walker, which refuses exactly what prost refuses)
+    /// and decode on first need (the rules are in the `payload` module).
+    fn from_encoded(bytes: Bytes) -> Result<Self, DecodeError>;
+    /// Whether the batch is still the bytes it arrived as (nobody has changed it).
+    fn is_encoded(&self) -> bool {
+        false
+    }
+    /// Appends the protobuf encoding: the received bytes when the batch is still encoded.
+    fn encode_to(&self, buf: &mut Vec<u8>) {
+        buf.reserve(self.request().encoded_len());
+        // Encoding into a Vec cannot run out of room.
+        let _ = self.request().encode(buf);
+    }
+    /// Writes the protobuf encoding to `w` (a compressor) without first joining the chunks.
+    fn write_encoded<W: Write>(&self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(&self.request().encode_to_vec())
+    }
+    /// The protobuf encoding as one buffer, shared rather than copied when possible.
+    fn to_bytes(&self) -> Bytes {
+        Bytes::from(self.request().encode_to_vec())
+    }
 }
 
-macro_rules! signal_type {
-    ($(#[$doc:meta])* $name:ident, $req:ty, $signal:expr) => {
+/// Why bytes did not make a batch.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The wire walker refused them (traces, metrics, logs).
+    #[error(transparent)]
+    Wire(#[from] WireError),
+    /// prost refused them (profiles, which are always decoded).
+    #[error(transparent)]
+    Prost(#[from] prost::DecodeError),
+}
+
+macro_rules! wire_signal {
+    ($(#[$doc:meta])* $name:ident, $req:ty, $signal:expr, $field:ident, $count:path, $split:path) => {
         $(#[$doc])*
         #[derive(Clone, Debug, Default, PartialEq)]
-        pub struct $name(Arc<$req>);
+        pub struct $name(Payload<$req>);
 
         impl From<$req> for $name {
             fn from(req: $req) -> Self {
-                $name(Arc::new(req))
+                $name(Payload::decoded(req))
+            }
+        }
+
+        impl WireRequest for $req {
+            const SIGNAL: Signal = $signal;
+            fn count(&self) -> usize {
+                $count(self)
+            }
+            fn extend(&mut self, other: Self) {
+                self.$field.extend(other.$field);
+            }
+            fn split_front(&mut self, n: usize) -> Self {
+                $split(self, n)
+            }
+        }
+
+        impl SignalData for $name {
+            type Request = $req;
+            const SIGNAL: Signal = $signal;
+            fn from_request(req: Self::Request) -> Self {
+                req.into()
+            }
+            fn from_encoded(bytes: Bytes) -> Result<Self, DecodeError> {
+                Ok($name(Payload::from_bytes(bytes)?))
+            }
+            fn request(&self) -> &Self::Request {
+                self.0.request()
+            }
+            fn make_mut(&mut self) -> &mut Self::Request {
+                self.0.make_mut()
+            }
+            fn into_request(self) -> Self::Request {
+                self.0.into_request()
+            }
+            fn item_count(&self) -> usize {
+                self.0.item_count()
+            }
+            fn append(&mut self, other: Self) -> Result<(), Self> {
+                self.0.append(other.0);
+                Ok(())
+            }
+            fn split_off_front(&mut self, max_items: usize) -> Self {
+                $name(self.0.split_off_front(max_items))
+            }
+            fn encoded_len(&self) -> usize {
+                self.0.encoded_len()
+            }
+            fn is_encoded(&self) -> bool {
+                self.0.is_encoded()
+            }
+            fn encode_to(&self, buf: &mut Vec<u8>) {
+                self.0.encode_to(buf)
+            }
+            fn write_encoded<W: Write>(&self, w: &mut W) -> std::io::Result<()> {
+                self.0.write_encoded(w)
+            }
+            fn to_bytes(&self) -> Bytes {
+                self.0.to_bytes()
             }
         }
     };
 }
 
-signal_type!(
-    /// A batch of spans: an `ExportTraceServiceRequest` shared by reference.
+wire_signal!(
+    /// A batch of spans: an `ExportTraceServiceRequest`, as received bytes or decoded, shared by reference.
     Traces,
     ExportTraceServiceRequest,
-    Signal::Traces
+    Signal::Traces,
+    resource_spans,
+    crate::split::count_spans,
+    crate::split::split_traces
 );
-signal_type!(
-    /// A batch of metric data points: an `ExportMetricsServiceRequest` shared by reference.
+wire_signal!(
+    /// A batch of metric data points: an `ExportMetricsServiceRequest`, as received bytes or decoded.
     Metrics,
     ExportMetricsServiceRequest,
-    Signal::Metrics
+    Signal::Metrics,
+    resource_metrics,
+    crate::split::count_points,
+    crate::split::split_metrics
 );
-signal_type!(
-    /// A batch of log records: an `ExportLogsServiceRequest` shared by reference.
+wire_signal!(
+    /// A batch of log records: an `ExportLogsServiceRequest`, as received bytes or decoded.
     Logs,
     ExportLogsServiceRequest,
-    Signal::Logs
-);
-signal_type!(
-    /// A batch of profiles: an `ExportProfilesServiceRequest` shared by reference (pass-through).
-    Profiles,
-    ExportProfilesServiceRequest,
-    Signal::Profiles
+    Signal::Logs,
+    resource_logs,
+    crate::split::count_log_records,
+    crate::split::split_logs
 );
 
-impl SignalData for Traces {
-    type Request = ExportTraceServiceRequest;
-    const SIGNAL: Signal = Signal::Traces;
-    fn from_request(req: Self::Request) -> Self {
-        req.into()
-    }
-    fn request(&self) -> &Self::Request {
-        &self.0
-    }
-    fn make_mut(&mut self) -> &mut Self::Request {
-        Arc::make_mut(&mut self.0)
-    }
-    fn into_request(self) -> Self::Request {
-        Arc::unwrap_or_clone(self.0)
-    }
-    fn item_count(&self) -> usize {
-        crate::split::count_spans(&self.0)
-    }
-    fn append(&mut self, other: Self) -> Result<(), Self> {
-        let other = other.into_request();
-        self.make_mut().resource_spans.extend(other.resource_spans);
-        Ok(())
-    }
-    fn split_off_front(&mut self, max_items: usize) -> Self {
-        crate::split::split_traces(self.make_mut(), max_items).into()
-    }
-}
+/// A batch of profiles: an `ExportProfilesServiceRequest` shared by reference (pass-through,
+/// always decoded: profiles are rare and share a dictionary per request).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Profiles(Arc<ExportProfilesServiceRequest>);
 
-impl SignalData for Metrics {
-    type Request = ExportMetricsServiceRequest;
-    const SIGNAL: Signal = Signal::Metrics;
-    fn from_request(req: Self::Request) -> Self {
-        req.into()
-    }
-    fn request(&self) -> &Self::Request {
-        &self.0
-    }
-    fn make_mut(&mut self) -> &mut Self::Request {
-        Arc::make_mut(&mut self.0)
-    }
-    fn into_request(self) -> Self::Request {
-        Arc::unwrap_or_clone(self.0)
-    }
-    fn item_count(&self) -> usize {
-        crate::split::count_points(&self.0)
-    }
-    fn append(&mut self, other: Self) -> Result<(), Self> {
-        let other = other.into_request();
-        self.make_mut().resource_metrics.extend(other.resource_metrics);
-        Ok(())
-    }
-    fn split_off_front(&mut self, max_items: usize) -> Self {
-        crate::split::split_metrics(self.make_mut(), max_items).into()
-    }
-}
-
-impl SignalData for Logs {
-    type Request = ExportLogsServiceRequest;
-    const SIGNAL: Signal = Signal::Logs;
-    fn from_request(req: Self::Request) -> Self {
-        req.into()
-    }
-    fn request(&self) -> &Self::Request {
-        &self.0
-    }
-    fn make_mut(&mut self) -> &mut Self::Request {
-        Arc::make_mut(&mut self.0)
-    }
-    fn into_request(self) -> Self::Request {
-        Arc::unwrap_or_clone(self.0)
-    }
-    fn item_count(&self) -> usize {
-        crate::split::count_log_records(&self.0)
-    }
-    fn append(&mut self, other: Self) -> Result<(), Self> {
-        let other = other.into_request();
-        self.make_mut().resource_logs.extend(other.resource_logs);
-        Ok(())
-    }
-    fn split_off_front(&mut self, max_items: usize) -> Self {
-        crate::split::split_logs(self.make_mut(), max_items).into()
+impl From<ExportProfilesServiceRequest> for Profiles {
+    fn from(req: ExportProfilesServiceRequest) -> Self {
+        Profiles(Arc::new(req))
     }
 }
 
@@ -218,6 +245,9 @@ impl SignalData for Profiles {
     const SIGNAL: Signal = Signal::Profiles;
     fn from_request(req: Self::Request) -> Self {
         req.into()
+    }
+    fn from_encoded(bytes: Bytes) -> Result<Self, DecodeError> {
+        Ok(ExportProfilesServiceRequest::decode(bytes)?.into())
     }
     fn request(&self) -> &Self::Request {
         &self.0

@@ -75,6 +75,21 @@ pub trait Sender<S: SignalData>: Send + Sync + 'static {
         self.send(cx, data)
     }
 
+    /// One attempt that may reuse the body an earlier attempt of the same request made: an
+    /// exporter whose body is the whole encoded (and compressed) batch keeps it in `body` on
+    /// the first attempt and sends it again on retries, instead of encoding and compressing
+    /// once per attempt. The helper calls this one, with `None` for a new request; the
+    /// default ignores `body` and calls [`Sender::send_partial`].
+    fn send_reusing<'a>(
+        &'a self,
+        cx: &'a RequestContext,
+        data: &'a mut S,
+        body: &'a mut Option<bytes::Bytes>,
+    ) -> BoxFuture<'a, Result<(), ExportError>> {
+        let _ = body;
+        self.send_partial(cx, data)
+    }
+
     /// Called once when the exporter starts, before any send: resolve what lives in the
     /// host (an auth extension). `Err` fails the start with that message.
     fn start(&self, _host: &crate::component::Host) -> Result<(), String> {

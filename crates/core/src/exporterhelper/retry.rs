@@ -57,9 +57,11 @@ impl<S: SignalData> RetrySender<S> {
     pub async fn send(&self, cx: &RequestContext, data: &mut S, stop: Option<&CancellationToken>) -> Outcome {
         let started = Instant::now();
         let mut backoff = Backoff::new(&self.retry);
+        // The encoded body of the first attempt, for the retries (encode once per request).
+        let mut body = None;
         loop {
             let before = data.item_count() as u64;
-            let attempt = self.sender.send_partial(cx, data);
+            let attempt = self.sender.send_reusing(cx, data, &mut body);
             let result = if self.timeout.is_zero() {
                 attempt.await
             } else {

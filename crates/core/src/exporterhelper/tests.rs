@@ -21,6 +21,8 @@ use crate::testing::traces;
 struct Scripted {
     sent: Arc<Mutex<Vec<(RequestContext, Traces)>>>,
     attempts: Arc<AtomicUsize>,
+    /// Bodies encoded: once per request, however many attempts.
+    bodies: Arc<AtomicUsize>,
     fail_first: usize,
     error: ExportError,
     delay: Duration,
@@ -28,7 +30,14 @@ struct Scripted {
 
 impl Scripted {
     fn new(fail_first: usize, error: ExportError) -> Self {
-        Scripted { sent: Arc::default(), attempts: Arc::default(), fail_first, error, delay: Duration::ZERO }
+        Scripted {
+            sent: Arc::default(),
+            attempts: Arc::default(),
+            bodies: Arc::default(),
+            fail_first,
+            error,
+            delay: Duration::ZERO,
+        }
     }
     fn ok() -> Self {
         Scripted::new(0, ExportError::retryable("unused"))
@@ -48,6 +57,19 @@ impl Sender<Traces> for Scripted {
             self.sent.lock().unwrap().push((cx.clone(), data.clone()));
             Ok(())
         })
+    }
+
+    fn send_reusing<'a>(
+        &'a self,
+        cx: &'a RequestContext,
+        data: &'a mut Traces,
+        body: &'a mut Option<bytes::Bytes>,
+    ) -> BoxFuture<'a, Result<(), ExportError>> {
+        if body.is_none() {
+            self.bodies.fetch_add(1, Ordering::SeqCst);
+            *body = Some(data.to_bytes());
+        }
+        self.send(cx, data)
     }
 }
 
@@ -152,6 +174,7 @@ async fn retries_until_delivered_and_counts_exhausted_retries() {
     e.consume(&RequestContext::default(), traces(4)).await.unwrap();
     eventually("delivered after 3 failures", || s.items() == 4).await;
     assert_eq!(s.attempts.load(Ordering::SeqCst), 4);
+    assert_eq!(s.bodies.load(Ordering::SeqCst), 1, "the retries reuse the first attempt's body");
 
     let s = Scripted::new(usize::MAX, ExportError::retryable("503"));
     let id = ComponentId::parse("otlp/dead").unwrap();

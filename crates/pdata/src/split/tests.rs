@@ -31,7 +31,7 @@ pub(crate) fn traces(shape: &[Vec<usize>]) -> Traces {
 }
 
 /// Every span as (resource marker, scope name, span name), in order.
-fn flatten(t: &Traces) -> Vec<(u32, String, String)> {
+pub(crate) fn flatten(t: &Traces) -> Vec<(u32, String, String)> {
     let mut out = Vec::new();
     for rs in &t.request().resource_spans {
         let r = rs.resource.as_ref().map_or(u32::MAX, |r| r.dropped_attributes_count);

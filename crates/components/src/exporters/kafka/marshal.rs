@@ -166,7 +166,13 @@ impl Plan {
             }
             _ => {
                 let n = data.encoded_len();
-                ((n <= limit).then(|| data.request().encode_to_vec()), n)
+                // The received bytes when nobody changed the batch.
+                let encode = || {
+                    let mut v = Vec::with_capacity(n);
+                    data.encode_to(&mut v);
+                    v
+                };
+                ((n <= limit).then(encode), n)
             }
         };
         if let Some(value) = value {

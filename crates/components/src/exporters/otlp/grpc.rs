@@ -104,31 +104,30 @@ impl<S: OtlpSignal> GrpcSender<S> {
 
     /// The length-prefixed gRPC message: one encode, one compression pass, no further copy.
     fn frame(&self, data: &S) -> Result<Bytes, ExportError> {
-        let req = data.request();
+        // A batch nobody changed is written from the bytes it arrived as, chunk by chunk.
         let failed = |e: std::io::Error| ExportError::permanent(format!("compression failed: {e}"));
-        let mut buf: Vec<u8> = Vec::with_capacity(5 + req.encoded_len() / 3);
+        let mut buf: Vec<u8> = Vec::with_capacity(5 + data.encoded_len() / 3);
         buf.extend_from_slice(&[0; 5]);
         let flag = match self.compression {
             Compression::None => {
-                buf.reserve(req.encoded_len());
-                req.encode(&mut buf).map_err(|e| ExportError::permanent(e.to_string()))?;
+                data.encode_to(&mut buf);
                 0
             }
             Compression::Gzip(level) => {
                 let mut enc = flate2::write::GzEncoder::new(buf, flate2::Compression::new(level));
-                enc.write_all(&req.encode_to_vec()).map_err(failed)?;
+                data.write_encoded(&mut enc).map_err(failed)?;
                 buf = enc.finish().map_err(failed)?;
                 1
             }
             Compression::Deflate(level) => {
                 let mut enc = flate2::write::ZlibEncoder::new(buf, flate2::Compression::new(level));
-                enc.write_all(&req.encode_to_vec()).map_err(failed)?;
+                data.write_encoded(&mut enc).map_err(failed)?;
                 buf = enc.finish().map_err(failed)?;
                 1
             }
             Compression::Zstd(level) => {
                 let mut enc = zstd::stream::write::Encoder::new(buf, level).map_err(failed)?;
-                enc.write_all(&req.encode_to_vec()).map_err(failed)?;
+                data.write_encoded(&mut enc).map_err(failed)?;
                 buf = enc.finish().map_err(failed)?;
                 1
             }
@@ -147,9 +146,35 @@ impl<S: OtlpSignal> Sender<S> for GrpcSender<S> {
     }
 
     fn send<'a>(&'a self, cx: &'a RequestContext, data: &'a S) -> BoxFuture<'a, Result<(), ExportError>> {
-        let body = self.frame(data);
+        match self.frame(data) {
+            Ok(body) => self.post(cx, body),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
+    }
+
+    /// Frames and compresses the batch once; its retries send the same bytes.
+    fn send_reusing<'a>(
+        &'a self,
+        cx: &'a RequestContext,
+        data: &'a mut S,
+        body: &'a mut Option<Bytes>,
+    ) -> BoxFuture<'a, Result<(), ExportError>> {
+        let framed = match body {
+            Some(b) => b.clone(),
+            None => match self.frame(data) {
+                Ok(b) => body.insert(b).clone(),
+                Err(e) => return Box::pin(std::future::ready(Err(e))),
+            },
+        };
+        self.post(cx, framed)
+    }
+}
+
+impl<S: OtlpSignal> GrpcSender<S> {
+    /// One call with a framed message.
+    fn post<'a>(&'a self, cx: &'a RequestContext, body: Bytes) -> BoxFuture<'a, Result<(), ExportError>> {
         Box::pin(async move {
-            let mut req = http::Request::new(tonic::body::Body::new(Full::new(body?)));
+            let mut req = http::Request::new(tonic::body::Body::new(Full::new(body)));
             *req.method_mut() = http::Method::POST;
             *req.uri_mut() = self.uri.clone();
             *req.headers_mut() = self.headers.clone();

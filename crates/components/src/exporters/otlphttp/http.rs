@@ -2,6 +2,7 @@
 
 use std::marker::PhantomData;
 
+use bytes::Bytes;
 use futures::future::BoxFuture;
 use prost::Message;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
@@ -92,27 +93,55 @@ impl<S: OtlpSignal> HttpSender<S> {
         })
     }
 
-    fn body(&self, data: &S) -> Result<Vec<u8>, ExportError> {
-        let raw = match self.encoding {
-            BodyEncoding::Proto => data.request().encode_to_vec(),
-            BodyEncoding::Json => S::encode_json(data.request()).map_err(ExportError::permanent)?,
-        };
+    /// The request body: the batch's own bytes when nobody changed it (shared, not copied, when
+    /// uncompressed), written chunk by chunk into the compressor otherwise.
+    fn body(&self, data: &S) -> Result<Bytes, ExportError> {
         let level = self.level.clamp(1, 9) as u32;
-        Ok(match self.compression.as_str() {
-            "" => raw,
-            "gzip" => gzip(&raw, level),
-            "zstd" => zstd::bulk::compress(&raw, self.level).map_err(|e| ExportError::permanent(e.to_string()))?,
+        let failed = |e: std::io::Error| ExportError::permanent(format!("compression failed: {e}"));
+        if self.encoding == BodyEncoding::Json {
+            let raw = S::encode_json(data.request()).map_err(ExportError::permanent)?;
+            return self.compress(&raw);
+        }
+        let cap = data.encoded_len() / 3;
+        Ok(Bytes::from(match self.compression.as_str() {
+            "" => return Ok(data.to_bytes()),
+            "gzip" => {
+                let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(cap), flate2::Compression::new(level));
+                data.write_encoded(&mut enc).map_err(failed)?;
+                enc.finish().map_err(failed)?
+            }
+            "zstd" => {
+                let mut enc = zstd::stream::write::Encoder::new(Vec::with_capacity(cap), self.level).map_err(failed)?;
+                data.write_encoded(&mut enc).map_err(failed)?;
+                enc.finish().map_err(failed)?
+            }
+            "deflate" | "zlib" => {
+                let mut enc = flate2::write::ZlibEncoder::new(Vec::with_capacity(cap), flate2::Compression::new(level));
+                data.write_encoded(&mut enc).map_err(failed)?;
+                enc.finish().map_err(failed)?
+            }
+            _ => return self.compress(&data.to_bytes()),
+        }))
+    }
+
+    /// Compresses a whole body (JSON, and snappy, whose raw format needs it in one piece).
+    fn compress(&self, raw: &[u8]) -> Result<Bytes, ExportError> {
+        let level = self.level.clamp(1, 9) as u32;
+        Ok(Bytes::from(match self.compression.as_str() {
+            "" => raw.to_vec(),
+            "gzip" => gzip(raw, level),
+            "zstd" => zstd::bulk::compress(raw, self.level).map_err(|e| ExportError::permanent(e.to_string()))?,
             "deflate" | "zlib" => {
                 use std::io::Write;
                 let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(level));
-                let _ = enc.write_all(&raw);
+                let _ = enc.write_all(raw);
                 enc.finish().map_err(|e| ExportError::permanent(e.to_string()))?
             }
             "snappy" => {
-                snap::raw::Encoder::new().compress_vec(&raw).map_err(|e| ExportError::permanent(e.to_string()))?
+                snap::raw::Encoder::new().compress_vec(raw).map_err(|e| ExportError::permanent(e.to_string()))?
             }
             other => return Err(ExportError::permanent(format!("unsupported compression {other}"))),
-        })
+        }))
     }
 }
 
@@ -123,11 +152,37 @@ impl<S: OtlpSignal> Sender<S> for HttpSender<S> {
     }
 
     fn send<'a>(&'a self, cx: &'a RequestContext, data: &'a S) -> BoxFuture<'a, Result<(), ExportError>> {
-        let body = self.body(data);
+        match self.body(data) {
+            Ok(body) => self.post(cx, body),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
+    }
+
+    /// Encodes and compresses the batch once; its retries send the same body.
+    fn send_reusing<'a>(
+        &'a self,
+        cx: &'a RequestContext,
+        data: &'a mut S,
+        body: &'a mut Option<Bytes>,
+    ) -> BoxFuture<'a, Result<(), ExportError>> {
+        let made = match body {
+            Some(b) => b.clone(),
+            None => match self.body(data) {
+                Ok(b) => body.insert(b).clone(),
+                Err(e) => return Box::pin(std::future::ready(Err(e))),
+            },
+        };
+        self.post(cx, made)
+    }
+}
+
+impl<S: OtlpSignal> HttpSender<S> {
+    /// One POST of an encoded body.
+    fn post<'a>(&'a self, cx: &'a RequestContext, body: Bytes) -> BoxFuture<'a, Result<(), ExportError>> {
         Box::pin(async move {
             let mut headers = self.headers.clone();
             self.auth.apply(cx, &mut headers)?;
-            let resp = self.client.post(&self.url).headers(headers).body(body?).send().await.map_err(|e| {
+            let resp = self.client.post(&self.url).headers(headers).body(body).send().await.map_err(|e| {
                 ExportError::retryable(format!("failed to make an HTTP request: {}", error_chain(&e.without_url())))
             })?;
             let status = resp.status();

@@ -1,4 +1,5 @@
-//! OTLP/gRPC: the four Export services on one tonic server.
+//! OTLP/gRPC: the four Export services on one tonic server, behind the door that checks
+//! credentials, reads the message within its limits and takes an admission slot.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,66 +11,25 @@ use prost::Message;
 use switchyard_core::component::{ComponentId, ReceiverOutputs, StartError};
 use switchyard_core::confignet::auth::ServerAuth;
 use switchyard_core::confignet::body::{read_body, BodyError, BytesInFlight};
-use switchyard_core::confignet::server::{self, ClientAddr, ServeOptions, Serving};
+use switchyard_core::confignet::server::{self, ServeOptions, Serving};
 use switchyard_core::confignet::tls::ServerTls;
-use switchyard_core::consumer::{AuthData, ConsumeError, DynConsumer, RequestContext};
+use switchyard_core::consumer::ConsumeError;
 use switchyard_core::telemetry::LogThrottle;
 use switchyard_core::telemetry::ReceiverObs;
-use switchyard_pdata::proto::collector::logs::v1::logs_service_server::{LogsService, LogsServiceServer};
-use switchyard_pdata::proto::collector::logs::v1::{ExportLogsServiceRequest, ExportLogsServiceResponse};
-use switchyard_pdata::proto::collector::metrics::v1::metrics_service_server::{MetricsService, MetricsServiceServer};
-use switchyard_pdata::proto::collector::metrics::v1::{ExportMetricsServiceRequest, ExportMetricsServiceResponse};
-use switchyard_pdata::proto::collector::profiles::v1development::profiles_service_server::{
-    ProfilesService, ProfilesServiceServer,
-};
-use switchyard_pdata::proto::collector::profiles::v1development::{
-    ExportProfilesServiceRequest, ExportProfilesServiceResponse,
-};
-use switchyard_pdata::proto::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
-use switchyard_pdata::proto::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
-use switchyard_pdata::{Logs, Metrics, Profiles, SignalData, Traces};
+use switchyard_pdata::{Logs, Metrics, Profiles, Traces};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-use tonic::codec::CompressionEncoding;
 use tonic::service::Routes;
-use tonic::{Code, Request, Response, Status};
+use tonic::{Code, Status};
 
 use crate::otlp_signal::{ProtoAny, ProtoDuration, RetryInfo, RpcStatus, RETRY_INFO_TYPE};
 
 use super::config::GrpcServerConfig;
-use super::deliver;
-
-/// Shared by the four services.
-#[derive(Clone)]
-struct Handler {
-    out: ReceiverOutputs,
-    obs: ReceiverObs,
-    include_metadata: bool,
-}
-
-impl Handler {
-    async fn handle<S: SignalData>(
-        &self,
-        consumer: Option<&DynConsumer<S>>,
-        req: Request<S::Request>,
-    ) -> Result<(), Status> {
-        let Some(consumer) = consumer else {
-            return Err(Status::unimplemented(format!("no {} pipeline uses this receiver", S::SIGNAL)));
-        };
-        let mut cx = if self.include_metadata {
-            RequestContext::with_metadata(Some(Arc::new(req.metadata().clone().into_headers())))
-        } else {
-            RequestContext::default()
-        };
-        cx.client_addr = req.extensions().get::<ClientAddr>().map(|a| a.0);
-        cx.auth = req.extensions().get::<Arc<AuthData>>().cloned();
-        deliver(consumer, &self.obs, &cx, S::from_request(req.into_inner())).await.map_err(to_status)
-    }
-}
+use super::grpc_service::{CallSettings, ExportService};
 
 /// Pipeline errors as the Collector's receiver reports them; a retry hint travels as
 /// `google.rpc.RetryInfo` in the status details (what OTLP clients honour).
-fn to_status(e: ConsumeError) -> Status {
+pub(super) fn to_status(e: ConsumeError) -> Status {
     match e {
         ConsumeError::Retryable { message, retry_after: None } => Status::unavailable(message),
         ConsumeError::Retryable { message, retry_after: Some(d) } => with_retry_info(Code::Unavailable, message, d),
@@ -90,56 +50,6 @@ fn with_retry_info(code: Code, message: String, delay: Duration) -> Status {
         details: vec![ProtoAny { type_url: RETRY_INFO_TYPE.into(), value: info.encode_to_vec() }],
     };
     Status::with_details(code, message, details.encode_to_vec().into())
-}
-
-#[tonic::async_trait]
-impl TraceService for Handler {
-    async fn export(
-        &self,
-        req: Request<ExportTraceServiceRequest>,
-    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
-        self.handle::<Traces>(self.out.traces.as_ref(), req).await.map(|()| Response::new(Default::default()))
-    }
-}
-
-#[tonic::async_trait]
-impl MetricsService for Handler {
-    async fn export(
-        &self,
-        req: Request<ExportMetricsServiceRequest>,
-    ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
-        self.handle::<Metrics>(self.out.metrics.as_ref(), req).await.map(|()| Response::new(Default::default()))
-    }
-}
-
-#[tonic::async_trait]
-impl LogsService for Handler {
-    async fn export(
-        &self,
-        req: Request<ExportLogsServiceRequest>,
-    ) -> Result<Response<ExportLogsServiceResponse>, Status> {
-        self.handle::<Logs>(self.out.logs.as_ref(), req).await.map(|()| Response::new(Default::default()))
-    }
-}
-
-#[tonic::async_trait]
-impl ProfilesService for Handler {
-    async fn export(
-        &self,
-        req: Request<ExportProfilesServiceRequest>,
-    ) -> Result<Response<ExportProfilesServiceResponse>, Status> {
-        self.handle::<Profiles>(self.out.profiles.as_ref(), req).await.map(|()| Response::new(Default::default()))
-    }
-}
-
-macro_rules! configured {
-    ($server:ident, $h:expr, $limit:expr) => {
-        $server::new($h.clone())
-            .max_decoding_message_size($limit)
-            .accept_compressed(CompressionEncoding::Gzip)
-            .accept_compressed(CompressionEncoding::Zstd)
-            .accept_compressed(CompressionEncoding::Deflate)
-    };
 }
 
 /// Checked before a call is decoded: credentials, then the request message is read
@@ -262,19 +172,19 @@ pub(super) async fn serve(
     let addr: Option<SocketAddr> = listener.local_addr().ok();
     let limit = cfg.max_recv_msg_size_mib.unwrap_or(4) as usize * 1024 * 1024;
     let GrpcDeps { obs, admission, in_flight, tls, auth } = deps;
-    let h = Handler { out: out.clone(), obs: obs.clone(), include_metadata: cfg.include_metadata };
+    let settings = Arc::new(CallSettings { obs: obs.clone(), include_metadata: cfg.include_metadata, max_message: limit });
     let mut routes = Routes::default();
-    if out.traces.is_some() {
-        routes = routes.add_service(configured!(TraceServiceServer, h, limit));
+    if let Some(c) = &out.traces {
+        routes = routes.add_service(ExportService::<Traces>::new(c.clone(), settings.clone()));
     }
-    if out.metrics.is_some() {
-        routes = routes.add_service(configured!(MetricsServiceServer, h, limit));
+    if let Some(c) = &out.metrics {
+        routes = routes.add_service(ExportService::<Metrics>::new(c.clone(), settings.clone()));
     }
-    if out.logs.is_some() {
-        routes = routes.add_service(configured!(LogsServiceServer, h, limit));
+    if let Some(c) = &out.logs {
+        routes = routes.add_service(ExportService::<Logs>::new(c.clone(), settings.clone()));
     }
-    if out.profiles.is_some() {
-        routes = routes.add_service(configured!(ProfilesServiceServer, h, limit));
+    if let Some(c) = &out.profiles {
+        routes = routes.add_service(ExportService::<Profiles>::new(c.clone(), settings));
     }
     let door_state = Arc::new(Door {
         who: id.to_string(),

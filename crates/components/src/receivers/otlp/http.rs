@@ -10,6 +10,7 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, St
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
+use bytes::Bytes;
 use prost::Message;
 use switchyard_core::component::{ComponentId, ReceiverOutputs, StartError};
 use switchyard_core::confignet::auth::ServerAuth;
@@ -271,7 +272,7 @@ async fn process<S: OtlpSignal>(
         }
     }
     let body = if encoding.is_empty() || encoding == "identity" {
-        raw.to_vec()
+        raw
     } else {
         // Decompression is CPU work; bounded by max_body, so it is short enough to run inline.
         decompress(&encoding, &raw, state.max_body).map_err(|e| match e {
@@ -280,7 +281,8 @@ async fn process<S: OtlpSignal>(
                 state.obs.guard.req_malformed.add(1);
                 Failure::new(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, other.to_string())
             }
-        })?
+        })
+        .map(Bytes::from)?
     };
     if enc == Encoding::Json && switchyard_pdata::json::nesting_exceeds(&body, state.max_json_depth) {
         state.obs.guard.req_json_depth.add(1);
@@ -290,9 +292,10 @@ async fn process<S: OtlpSignal>(
             format!("JSON nested deeper than {} levels (max_json_depth)", state.max_json_depth),
         ));
     }
-    let request = match enc {
-        Encoding::Proto => S::Request::decode(body.as_slice()).map_err(|e| e.to_string()),
-        Encoding::Json => S::decode_json(&body),
+    // Protobuf stays the bytes it arrived as (walked, not decoded) until a processor needs it.
+    let data = match enc {
+        Encoding::Proto => S::from_encoded(body).map_err(|e| e.to_string()),
+        Encoding::Json => S::decode_json(&body).map(S::from_request),
     }
     .map_err(|e| {
         state.obs.guard.req_malformed.add(1);
@@ -307,7 +310,7 @@ async fn process<S: OtlpSignal>(
     };
     cx.client_addr = client_addr;
     cx.auth = auth;
-    match deliver(&consumer, &state.obs, &cx, S::from_request(request)).await {
+    match deliver(&consumer, &state.obs, &cx, data).await {
         Ok(()) => Ok(match enc {
             Encoding::Proto => S::Response::default().encode_to_vec(),
             Encoding::Json => S::encode_json_response(&S::Response::default()),

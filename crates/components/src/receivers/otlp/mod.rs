@@ -3,6 +3,7 @@
 
 mod config;
 mod grpc;
+mod grpc_service;
 mod http;
 #[cfg(test)]
 mod slow_tests;
