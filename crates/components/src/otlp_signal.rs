@@ -96,6 +96,7 @@ otlp_signal!(
 );
 
 impl OtlpSignal for Profiles {
+    const GRPC_SERVICE: &'static str = "opentelemetry.proto.collector.profiles.v1development.ProfilesService";
     const GRPC_PATH: &'static str = "/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export";
     const HTTP_PATH: &'static str = "/v1development/profiles";
     type Response = ExportProfilesServiceResponse;

@@ -24,7 +24,7 @@ use crate::signal::Signal;
 use crate::wire::{self, WireError};
 
 /// An OTLP export request that can be held encoded.
-pub(crate) trait WireRequest: Message + Default + Clone + Send + Sync + 'static {
+pub(crate) trait WireRequest: Message + Default + Clone + PartialEq + Send + Sync + 'static {
     /// The signal whose wire schema the walker checks.
     const SIGNAL: Signal;
     /// Items, as `SignalData::item_count` counts them.

@@ -7,7 +7,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use prost::Message;
 use switchyard_pdata::SignalData;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;

@@ -4,7 +4,6 @@
 //! the raw status, message and RetryInfo details. tonic's `Channel` still owns connections and
 //! HTTP/2; TLS is ours (`confignet::tls::TlsConnector`).
 
-use std::io::Write;
 use std::marker::PhantomData;
 use std::time::Duration;
 
