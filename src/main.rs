@@ -12,6 +12,11 @@ use clap::Parser;
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// For allocator comparisons only (docs/dependencies.md): jemalloc wins when both are on.
+#[cfg(all(feature = "mimalloc", not(feature = "jemalloc")))]
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// jemalloc options, read at its start: a background thread gives freed memory back to the
 /// OS within about a second (the default waits 10 s, and only when the program allocates),
 /// so RSS, which `memory_limiter` and the OOM killer watch, follows real use after a burst.
