@@ -13,6 +13,9 @@
 //! [`attrs`] (attribute operations with the Collector's duplicate-key rule), [`value`]
 //! (`AsString`, Go-style JSON, hex ids) and [`walk`] (resource → scope → item walks,
 //! `retain` with envelope pruning, grouping that moves items).
+//!
+//! [`wire`] validates and counts encoded requests without decoding them, for forwarding
+//! the bytes (its verdict is prost's).
 
 pub mod attrs;
 pub mod json;
@@ -20,6 +23,7 @@ mod signal;
 mod split;
 pub mod value;
 pub mod walk;
+pub mod wire;
 
 pub use opentelemetry_proto::tonic as proto;
 pub use signal::{Logs, Metrics, Profiles, Signal, SignalData, Traces};
