@@ -41,7 +41,8 @@ pub(crate) enum Count {
 pub(crate) struct Field {
     /// The field number.
     pub number: u32,
-    /// The field's name in the `.proto` (for tests and debugging).
+    /// The field's name in the `.proto`: read by tests and `Debug` output only.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub name: &'static str,
     pub ty: Type,
     /// Repeated: numeric repeated fields accept the packed and the unpacked form (prost's
@@ -56,6 +57,8 @@ pub(crate) struct Field {
 /// A message: its name and its fields.
 #[derive(Debug)]
 pub(crate) struct Message {
+    /// The message's name in the `.proto`: read by tests and `Debug` output only.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub name: &'static str,
     pub fields: &'static [Field],
 }
