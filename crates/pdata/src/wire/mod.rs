@@ -134,6 +134,10 @@ fn request_descriptor(signal: Signal) -> Result<&'static Message, WireError> {
 
 /// Walks the fields of a message occupying `buf[pos..end]`; `budget` is the recursion
 /// budget its fields are merged with. Returns the message's items.
+///
+/// The one out-of-line, recursive function: fields are walked inline and only a nested
+/// message costs a call (measured: a call per field cost ~20% of the walk).
+#[inline(never)]
 fn walk_message(msg: &'static Message, buf: &[u8], mut pos: usize, end: usize, budget: u32) -> Result<u64, WireError> {
     let mut items = 0u64;
     // The oneof member seen last and the items under it (only `Metric.data` holds items).
@@ -164,6 +168,7 @@ fn walk_message(msg: &'static Message, buf: &[u8], mut pos: usize, end: usize, b
 
 /// Walks one occurrence of a known field whose key started at `key_at` and has been read;
 /// returns the items it adds to its message.
+#[inline(always)]
 fn walk_field(
     field: &'static Field,
     wire_type: u8,
@@ -218,7 +223,9 @@ fn walk_field(
 
 /// Skips an unknown field, as prost's `skip_field`: needs a budget above zero whatever the
 /// wire type; a group is skipped up to its matching end-group key, its fields (nested
-/// groups included) with one less budget; a stray end-group key is an error.
+/// groups included) with one less budget; a stray end-group key is an error. Kept out of
+/// line: OTLP senders rarely send unknown fields.
+#[inline(never)]
 fn skip_field(
     wire_type: u8,
     number: u32,
