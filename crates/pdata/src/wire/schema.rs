@@ -120,7 +120,9 @@ pub(crate) static EXPORT_LOGS_SERVICE_REQUEST: Message =
 
 // ---- common / resource -----------------------------------------------------------------
 
-pub(crate) static ANY_VALUE: Message = Message::new("AnyValue", &[
+pub(crate) static ANY_VALUE: Message = Message::new(
+    "AnyValue",
+    &[
         oneof("value", 1, "string_value", String),
         oneof("value", 2, "bool_value", Varint),
         oneof("value", 3, "int_value", Varint),
@@ -129,34 +131,47 @@ pub(crate) static ANY_VALUE: Message = Message::new("AnyValue", &[
         oneof("value", 6, "kvlist_value", msg(&KEY_VALUE_LIST)),
         oneof("value", 7, "bytes_value", Bytes),
         oneof("value", 8, "string_value_strindex", Varint),
-    ]);
+    ],
+);
 pub(crate) static ARRAY_VALUE: Message = Message::new("ArrayValue", &[rep(1, "values", msg(&ANY_VALUE))]);
-pub(crate) static KEY_VALUE_LIST: Message =
-    Message::new("KeyValueList", &[rep(1, "values", msg(&KEY_VALUE))]);
-pub(crate) static KEY_VALUE: Message = Message::new("KeyValue", &[f(1, "key", String), f(2, "value", msg(&ANY_VALUE)), f(3, "key_strindex", Varint)]);
-pub(crate) static INSTRUMENTATION_SCOPE: Message = Message::new("InstrumentationScope", &[
+pub(crate) static KEY_VALUE_LIST: Message = Message::new("KeyValueList", &[rep(1, "values", msg(&KEY_VALUE))]);
+pub(crate) static KEY_VALUE: Message =
+    Message::new("KeyValue", &[f(1, "key", String), f(2, "value", msg(&ANY_VALUE)), f(3, "key_strindex", Varint)]);
+pub(crate) static INSTRUMENTATION_SCOPE: Message = Message::new(
+    "InstrumentationScope",
+    &[
         f(1, "name", String),
         f(2, "version", String),
         rep(3, "attributes", msg(&KEY_VALUE)),
         f(4, "dropped_attributes_count", Varint),
-    ]);
-pub(crate) static ENTITY_REF: Message = Message::new("EntityRef", &[
-        f(1, "schema_url", String),
-        f(2, "type", String),
-        rep(3, "id_keys", String),
-        rep(4, "description_keys", String),
-    ]);
-pub(crate) static RESOURCE: Message = Message::new("Resource", &[
+    ],
+);
+pub(crate) static ENTITY_REF: Message = Message::new(
+    "EntityRef",
+    &[f(1, "schema_url", String), f(2, "type", String), rep(3, "id_keys", String), rep(4, "description_keys", String)],
+);
+pub(crate) static RESOURCE: Message = Message::new(
+    "Resource",
+    &[
         rep(1, "attributes", msg(&KEY_VALUE)),
         f(2, "dropped_attributes_count", Varint),
         rep(3, "entity_refs", msg(&ENTITY_REF)),
-    ]);
+    ],
+);
 
 // ---- traces ----------------------------------------------------------------------------
 
-pub(crate) static RESOURCE_SPANS: Message = Message::new("ResourceSpans", &[f(1, "resource", msg(&RESOURCE)), rep(2, "scope_spans", msg(&SCOPE_SPANS)), f(3, "schema_url", String)]);
-pub(crate) static SCOPE_SPANS: Message = Message::new("ScopeSpans", &[f(1, "scope", msg(&INSTRUMENTATION_SCOPE)), items(2, "spans", &SPAN), f(3, "schema_url", String)]);
-pub(crate) static SPAN: Message = Message::new("Span", &[
+pub(crate) static RESOURCE_SPANS: Message = Message::new(
+    "ResourceSpans",
+    &[f(1, "resource", msg(&RESOURCE)), rep(2, "scope_spans", msg(&SCOPE_SPANS)), f(3, "schema_url", String)],
+);
+pub(crate) static SCOPE_SPANS: Message = Message::new(
+    "ScopeSpans",
+    &[f(1, "scope", msg(&INSTRUMENTATION_SCOPE)), items(2, "spans", &SPAN), f(3, "schema_url", String)],
+);
+pub(crate) static SPAN: Message = Message::new(
+    "Span",
+    &[
         f(1, "trace_id", Bytes),
         f(2, "span_id", Bytes),
         f(3, "trace_state", String),
@@ -173,33 +188,43 @@ pub(crate) static SPAN: Message = Message::new("Span", &[
         f(14, "dropped_links_count", Varint),
         f(15, "status", msg(&STATUS)),
         f(16, "flags", Fixed32),
-    ]);
-pub(crate) static SPAN_EVENT: Message = Message::new("Span.Event", &[
+    ],
+);
+pub(crate) static SPAN_EVENT: Message = Message::new(
+    "Span.Event",
+    &[
         f(1, "time_unix_nano", Fixed64),
         f(2, "name", String),
         rep(3, "attributes", msg(&KEY_VALUE)),
         f(4, "dropped_attributes_count", Varint),
-    ]);
-pub(crate) static SPAN_LINK: Message = Message::new("Span.Link", &[
+    ],
+);
+pub(crate) static SPAN_LINK: Message = Message::new(
+    "Span.Link",
+    &[
         f(1, "trace_id", Bytes),
         f(2, "span_id", Bytes),
         f(3, "trace_state", String),
         rep(4, "attributes", msg(&KEY_VALUE)),
         f(5, "dropped_attributes_count", Varint),
         f(6, "flags", Fixed32),
-    ]);
-pub(crate) static STATUS: Message =
-    Message::new("Status", &[f(2, "message", String), f(3, "code", Varint)]);
+    ],
+);
+pub(crate) static STATUS: Message = Message::new("Status", &[f(2, "message", String), f(3, "code", Varint)]);
 
 // ---- logs ------------------------------------------------------------------------------
 
-pub(crate) static RESOURCE_LOGS: Message = Message::new("ResourceLogs", &[f(1, "resource", msg(&RESOURCE)), rep(2, "scope_logs", msg(&SCOPE_LOGS)), f(3, "schema_url", String)]);
-pub(crate) static SCOPE_LOGS: Message = Message::new("ScopeLogs", &[
-        f(1, "scope", msg(&INSTRUMENTATION_SCOPE)),
-        items(2, "log_records", &LOG_RECORD),
-        f(3, "schema_url", String),
-    ]);
-pub(crate) static LOG_RECORD: Message = Message::new("LogRecord", &[
+pub(crate) static RESOURCE_LOGS: Message = Message::new(
+    "ResourceLogs",
+    &[f(1, "resource", msg(&RESOURCE)), rep(2, "scope_logs", msg(&SCOPE_LOGS)), f(3, "schema_url", String)],
+);
+pub(crate) static SCOPE_LOGS: Message = Message::new(
+    "ScopeLogs",
+    &[f(1, "scope", msg(&INSTRUMENTATION_SCOPE)), items(2, "log_records", &LOG_RECORD), f(3, "schema_url", String)],
+);
+pub(crate) static LOG_RECORD: Message = Message::new(
+    "LogRecord",
+    &[
         f(1, "time_unix_nano", Fixed64),
         f(2, "severity_number", Varint),
         f(3, "severity_text", String),
@@ -211,20 +236,25 @@ pub(crate) static LOG_RECORD: Message = Message::new("LogRecord", &[
         f(10, "span_id", Bytes),
         f(11, "observed_time_unix_nano", Fixed64),
         f(12, "event_name", String),
-    ]);
+    ],
+);
 
 // ---- metrics ---------------------------------------------------------------------------
 
-pub(crate) static RESOURCE_METRICS: Message = Message::new("ResourceMetrics", &[
-        f(1, "resource", msg(&RESOURCE)),
-        rep(2, "scope_metrics", msg(&SCOPE_METRICS)),
-        f(3, "schema_url", String),
-    ]);
-pub(crate) static SCOPE_METRICS: Message = Message::new("ScopeMetrics", &[f(1, "scope", msg(&INSTRUMENTATION_SCOPE)), rep(2, "metrics", msg(&METRIC)), f(3, "schema_url", String)]);
+pub(crate) static RESOURCE_METRICS: Message = Message::new(
+    "ResourceMetrics",
+    &[f(1, "resource", msg(&RESOURCE)), rep(2, "scope_metrics", msg(&SCOPE_METRICS)), f(3, "schema_url", String)],
+);
+pub(crate) static SCOPE_METRICS: Message = Message::new(
+    "ScopeMetrics",
+    &[f(1, "scope", msg(&INSTRUMENTATION_SCOPE)), rep(2, "metrics", msg(&METRIC)), f(3, "schema_url", String)],
+);
 /// A metric's items are the data points of its `data` member; when a different member
 /// follows, prost replaces the first (and `count_points` sees only the last), when the same
 /// member repeats, prost merges the two (their points add up).
-pub(crate) static METRIC: Message = Message::new("Metric", &[
+pub(crate) static METRIC: Message = Message::new(
+    "Metric",
+    &[
         f(1, "name", String),
         f(2, "description", String),
         f(3, "unit", String),
@@ -234,18 +264,29 @@ pub(crate) static METRIC: Message = Message::new("Metric", &[
         oneof("data", 10, "exponential_histogram", msg(&EXPONENTIAL_HISTOGRAM)),
         oneof("data", 11, "summary", msg(&SUMMARY)),
         rep(12, "metadata", msg(&KEY_VALUE)),
-    ]);
+    ],
+);
 pub(crate) static GAUGE: Message = Message::new("Gauge", &[items(1, "data_points", &NUMBER_DATA_POINT)]);
-pub(crate) static SUM: Message = Message::new("Sum", &[
+pub(crate) static SUM: Message = Message::new(
+    "Sum",
+    &[
         items(1, "data_points", &NUMBER_DATA_POINT),
         f(2, "aggregation_temporality", Varint),
         f(3, "is_monotonic", Varint),
-    ]);
-pub(crate) static HISTOGRAM: Message = Message::new("Histogram", &[items(1, "data_points", &HISTOGRAM_DATA_POINT), f(2, "aggregation_temporality", Varint)]);
-pub(crate) static EXPONENTIAL_HISTOGRAM: Message = Message::new("ExponentialHistogram", &[items(1, "data_points", &EXPONENTIAL_HISTOGRAM_DATA_POINT), f(2, "aggregation_temporality", Varint)]);
-pub(crate) static SUMMARY: Message =
-    Message::new("Summary", &[items(1, "data_points", &SUMMARY_DATA_POINT)]);
-pub(crate) static NUMBER_DATA_POINT: Message = Message::new("NumberDataPoint", &[
+    ],
+);
+pub(crate) static HISTOGRAM: Message = Message::new(
+    "Histogram",
+    &[items(1, "data_points", &HISTOGRAM_DATA_POINT), f(2, "aggregation_temporality", Varint)],
+);
+pub(crate) static EXPONENTIAL_HISTOGRAM: Message = Message::new(
+    "ExponentialHistogram",
+    &[items(1, "data_points", &EXPONENTIAL_HISTOGRAM_DATA_POINT), f(2, "aggregation_temporality", Varint)],
+);
+pub(crate) static SUMMARY: Message = Message::new("Summary", &[items(1, "data_points", &SUMMARY_DATA_POINT)]);
+pub(crate) static NUMBER_DATA_POINT: Message = Message::new(
+    "NumberDataPoint",
+    &[
         f(2, "start_time_unix_nano", Fixed64),
         f(3, "time_unix_nano", Fixed64),
         oneof("value", 4, "as_double", Fixed64),
@@ -253,8 +294,11 @@ pub(crate) static NUMBER_DATA_POINT: Message = Message::new("NumberDataPoint", &
         oneof("value", 6, "as_int", Fixed64),
         rep(7, "attributes", msg(&KEY_VALUE)),
         f(8, "flags", Varint),
-    ]);
-pub(crate) static HISTOGRAM_DATA_POINT: Message = Message::new("HistogramDataPoint", &[
+    ],
+);
+pub(crate) static HISTOGRAM_DATA_POINT: Message = Message::new(
+    "HistogramDataPoint",
+    &[
         f(2, "start_time_unix_nano", Fixed64),
         f(3, "time_unix_nano", Fixed64),
         f(4, "count", Fixed64),
@@ -266,8 +310,11 @@ pub(crate) static HISTOGRAM_DATA_POINT: Message = Message::new("HistogramDataPoi
         f(10, "flags", Varint),
         f(11, "min", Fixed64),
         f(12, "max", Fixed64),
-    ]);
-pub(crate) static EXPONENTIAL_HISTOGRAM_DATA_POINT: Message = Message::new("ExponentialHistogramDataPoint", &[
+    ],
+);
+pub(crate) static EXPONENTIAL_HISTOGRAM_DATA_POINT: Message = Message::new(
+    "ExponentialHistogramDataPoint",
+    &[
         rep(1, "attributes", msg(&KEY_VALUE)),
         f(2, "start_time_unix_nano", Fixed64),
         f(3, "time_unix_nano", Fixed64),
@@ -282,9 +329,13 @@ pub(crate) static EXPONENTIAL_HISTOGRAM_DATA_POINT: Message = Message::new("Expo
         f(12, "min", Fixed64),
         f(13, "max", Fixed64),
         f(14, "zero_threshold", Fixed64),
-    ]);
-pub(crate) static BUCKETS: Message = Message::new("ExponentialHistogramDataPoint.Buckets", &[f(1, "offset", Varint), rep(2, "bucket_counts", Varint)]);
-pub(crate) static SUMMARY_DATA_POINT: Message = Message::new("SummaryDataPoint", &[
+    ],
+);
+pub(crate) static BUCKETS: Message =
+    Message::new("ExponentialHistogramDataPoint.Buckets", &[f(1, "offset", Varint), rep(2, "bucket_counts", Varint)]);
+pub(crate) static SUMMARY_DATA_POINT: Message = Message::new(
+    "SummaryDataPoint",
+    &[
         f(2, "start_time_unix_nano", Fixed64),
         f(3, "time_unix_nano", Fixed64),
         f(4, "count", Fixed64),
@@ -292,17 +343,21 @@ pub(crate) static SUMMARY_DATA_POINT: Message = Message::new("SummaryDataPoint",
         rep(6, "quantile_values", msg(&VALUE_AT_QUANTILE)),
         rep(7, "attributes", msg(&KEY_VALUE)),
         f(8, "flags", Varint),
-    ]);
+    ],
+);
 pub(crate) static VALUE_AT_QUANTILE: Message =
     Message::new("SummaryDataPoint.ValueAtQuantile", &[f(1, "quantile", Fixed64), f(2, "value", Fixed64)]);
-pub(crate) static EXEMPLAR: Message = Message::new("Exemplar", &[
+pub(crate) static EXEMPLAR: Message = Message::new(
+    "Exemplar",
+    &[
         f(2, "time_unix_nano", Fixed64),
         oneof("value", 3, "as_double", Fixed64),
         f(4, "span_id", Bytes),
         f(5, "trace_id", Bytes),
         oneof("value", 6, "as_int", Fixed64),
         rep(7, "filtered_attributes", msg(&KEY_VALUE)),
-    ]);
+    ],
+);
 
 /// Every message descriptor, for tests that probe each one against prost.
 #[cfg(test)]
