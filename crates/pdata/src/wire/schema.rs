@@ -41,7 +41,8 @@ pub(crate) enum Count {
 pub(crate) struct Field {
     /// The field number.
     pub number: u32,
-    /// The field's name in the `.proto` (for tests and debugging).
+    /// The field's name in the `.proto`: read by tests and `Debug` output only.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub name: &'static str,
     pub ty: Type,
     /// Repeated: numeric repeated fields accept the packed and the unpacked form (prost's
@@ -53,18 +54,40 @@ pub(crate) struct Field {
     pub count: Count,
 }
 
+/// Field numbers above this are unknown in every OTLP message (the largest is 16).
+const MAX_NUMBER: usize = 16;
+
 /// A message: its name and its fields.
 #[derive(Debug)]
 pub(crate) struct Message {
+    /// The message's name in the `.proto`: read by tests and `Debug` output only.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub name: &'static str,
     pub fields: &'static [Field],
+    /// `index[n]` is 1 + the position of field `n` in `fields`, or 0: one load per lookup
+    /// instead of a scan (the walk looks a field up for every key it reads).
+    index: [u8; MAX_NUMBER + 1],
 }
 
 impl Message {
+    /// Builds a descriptor; fails to compile if a number repeats or exceeds `MAX_NUMBER`.
+    const fn new(name: &'static str, fields: &'static [Field]) -> Message {
+        let mut index = [0u8; MAX_NUMBER + 1];
+        let mut i = 0;
+        while i < fields.len() {
+            let n = fields[i].number as usize;
+            assert!(n >= 1 && n <= MAX_NUMBER && index[n] == 0, "bad or repeated field number");
+            index[n] = (i + 1) as u8;
+            i += 1;
+        }
+        Message { name, fields, index }
+    }
+
     /// The descriptor of field `number`, or `None` for an unknown field.
     #[inline]
     pub(crate) fn field(&self, number: u32) -> Option<&'static Field> {
-        self.fields.iter().find(|f| f.number == number)
+        let slot = *self.index.get(number as usize)?;
+        self.fields.get(usize::from(slot).checked_sub(1)?)
     }
 }
 
@@ -89,17 +112,17 @@ use Type::{Bytes, Fixed32, Fixed64, String, Varint};
 // ---- collector requests ----------------------------------------------------------------
 
 pub(crate) static EXPORT_TRACE_SERVICE_REQUEST: Message =
-    Message { name: "ExportTraceServiceRequest", fields: &[rep(1, "resource_spans", msg(&RESOURCE_SPANS))] };
+    Message::new("ExportTraceServiceRequest", &[rep(1, "resource_spans", msg(&RESOURCE_SPANS))]);
 pub(crate) static EXPORT_METRICS_SERVICE_REQUEST: Message =
-    Message { name: "ExportMetricsServiceRequest", fields: &[rep(1, "resource_metrics", msg(&RESOURCE_METRICS))] };
+    Message::new("ExportMetricsServiceRequest", &[rep(1, "resource_metrics", msg(&RESOURCE_METRICS))]);
 pub(crate) static EXPORT_LOGS_SERVICE_REQUEST: Message =
-    Message { name: "ExportLogsServiceRequest", fields: &[rep(1, "resource_logs", msg(&RESOURCE_LOGS))] };
+    Message::new("ExportLogsServiceRequest", &[rep(1, "resource_logs", msg(&RESOURCE_LOGS))]);
 
 // ---- common / resource -----------------------------------------------------------------
 
-pub(crate) static ANY_VALUE: Message = Message {
-    name: "AnyValue",
-    fields: &[
+pub(crate) static ANY_VALUE: Message = Message::new(
+    "AnyValue",
+    &[
         oneof("value", 1, "string_value", String),
         oneof("value", 2, "bool_value", Varint),
         oneof("value", 3, "int_value", Varint),
@@ -109,54 +132,46 @@ pub(crate) static ANY_VALUE: Message = Message {
         oneof("value", 7, "bytes_value", Bytes),
         oneof("value", 8, "string_value_strindex", Varint),
     ],
-};
-pub(crate) static ARRAY_VALUE: Message = Message { name: "ArrayValue", fields: &[rep(1, "values", msg(&ANY_VALUE))] };
-pub(crate) static KEY_VALUE_LIST: Message =
-    Message { name: "KeyValueList", fields: &[rep(1, "values", msg(&KEY_VALUE))] };
-pub(crate) static KEY_VALUE: Message = Message {
-    name: "KeyValue",
-    fields: &[f(1, "key", String), f(2, "value", msg(&ANY_VALUE)), f(3, "key_strindex", Varint)],
-};
-pub(crate) static INSTRUMENTATION_SCOPE: Message = Message {
-    name: "InstrumentationScope",
-    fields: &[
+);
+pub(crate) static ARRAY_VALUE: Message = Message::new("ArrayValue", &[rep(1, "values", msg(&ANY_VALUE))]);
+pub(crate) static KEY_VALUE_LIST: Message = Message::new("KeyValueList", &[rep(1, "values", msg(&KEY_VALUE))]);
+pub(crate) static KEY_VALUE: Message =
+    Message::new("KeyValue", &[f(1, "key", String), f(2, "value", msg(&ANY_VALUE)), f(3, "key_strindex", Varint)]);
+pub(crate) static INSTRUMENTATION_SCOPE: Message = Message::new(
+    "InstrumentationScope",
+    &[
         f(1, "name", String),
         f(2, "version", String),
         rep(3, "attributes", msg(&KEY_VALUE)),
         f(4, "dropped_attributes_count", Varint),
     ],
-};
-pub(crate) static ENTITY_REF: Message = Message {
-    name: "EntityRef",
-    fields: &[
-        f(1, "schema_url", String),
-        f(2, "type", String),
-        rep(3, "id_keys", String),
-        rep(4, "description_keys", String),
-    ],
-};
-pub(crate) static RESOURCE: Message = Message {
-    name: "Resource",
-    fields: &[
+);
+pub(crate) static ENTITY_REF: Message = Message::new(
+    "EntityRef",
+    &[f(1, "schema_url", String), f(2, "type", String), rep(3, "id_keys", String), rep(4, "description_keys", String)],
+);
+pub(crate) static RESOURCE: Message = Message::new(
+    "Resource",
+    &[
         rep(1, "attributes", msg(&KEY_VALUE)),
         f(2, "dropped_attributes_count", Varint),
         rep(3, "entity_refs", msg(&ENTITY_REF)),
     ],
-};
+);
 
 // ---- traces ----------------------------------------------------------------------------
 
-pub(crate) static RESOURCE_SPANS: Message = Message {
-    name: "ResourceSpans",
-    fields: &[f(1, "resource", msg(&RESOURCE)), rep(2, "scope_spans", msg(&SCOPE_SPANS)), f(3, "schema_url", String)],
-};
-pub(crate) static SCOPE_SPANS: Message = Message {
-    name: "ScopeSpans",
-    fields: &[f(1, "scope", msg(&INSTRUMENTATION_SCOPE)), items(2, "spans", &SPAN), f(3, "schema_url", String)],
-};
-pub(crate) static SPAN: Message = Message {
-    name: "Span",
-    fields: &[
+pub(crate) static RESOURCE_SPANS: Message = Message::new(
+    "ResourceSpans",
+    &[f(1, "resource", msg(&RESOURCE)), rep(2, "scope_spans", msg(&SCOPE_SPANS)), f(3, "schema_url", String)],
+);
+pub(crate) static SCOPE_SPANS: Message = Message::new(
+    "ScopeSpans",
+    &[f(1, "scope", msg(&INSTRUMENTATION_SCOPE)), items(2, "spans", &SPAN), f(3, "schema_url", String)],
+);
+pub(crate) static SPAN: Message = Message::new(
+    "Span",
+    &[
         f(1, "trace_id", Bytes),
         f(2, "span_id", Bytes),
         f(3, "trace_state", String),
@@ -174,19 +189,19 @@ pub(crate) static SPAN: Message = Message {
         f(15, "status", msg(&STATUS)),
         f(16, "flags", Fixed32),
     ],
-};
-pub(crate) static SPAN_EVENT: Message = Message {
-    name: "Span.Event",
-    fields: &[
+);
+pub(crate) static SPAN_EVENT: Message = Message::new(
+    "Span.Event",
+    &[
         f(1, "time_unix_nano", Fixed64),
         f(2, "name", String),
         rep(3, "attributes", msg(&KEY_VALUE)),
         f(4, "dropped_attributes_count", Varint),
     ],
-};
-pub(crate) static SPAN_LINK: Message = Message {
-    name: "Span.Link",
-    fields: &[
+);
+pub(crate) static SPAN_LINK: Message = Message::new(
+    "Span.Link",
+    &[
         f(1, "trace_id", Bytes),
         f(2, "span_id", Bytes),
         f(3, "trace_state", String),
@@ -194,27 +209,22 @@ pub(crate) static SPAN_LINK: Message = Message {
         f(5, "dropped_attributes_count", Varint),
         f(6, "flags", Fixed32),
     ],
-};
-pub(crate) static STATUS: Message =
-    Message { name: "Status", fields: &[f(2, "message", String), f(3, "code", Varint)] };
+);
+pub(crate) static STATUS: Message = Message::new("Status", &[f(2, "message", String), f(3, "code", Varint)]);
 
 // ---- logs ------------------------------------------------------------------------------
 
-pub(crate) static RESOURCE_LOGS: Message = Message {
-    name: "ResourceLogs",
-    fields: &[f(1, "resource", msg(&RESOURCE)), rep(2, "scope_logs", msg(&SCOPE_LOGS)), f(3, "schema_url", String)],
-};
-pub(crate) static SCOPE_LOGS: Message = Message {
-    name: "ScopeLogs",
-    fields: &[
-        f(1, "scope", msg(&INSTRUMENTATION_SCOPE)),
-        items(2, "log_records", &LOG_RECORD),
-        f(3, "schema_url", String),
-    ],
-};
-pub(crate) static LOG_RECORD: Message = Message {
-    name: "LogRecord",
-    fields: &[
+pub(crate) static RESOURCE_LOGS: Message = Message::new(
+    "ResourceLogs",
+    &[f(1, "resource", msg(&RESOURCE)), rep(2, "scope_logs", msg(&SCOPE_LOGS)), f(3, "schema_url", String)],
+);
+pub(crate) static SCOPE_LOGS: Message = Message::new(
+    "ScopeLogs",
+    &[f(1, "scope", msg(&INSTRUMENTATION_SCOPE)), items(2, "log_records", &LOG_RECORD), f(3, "schema_url", String)],
+);
+pub(crate) static LOG_RECORD: Message = Message::new(
+    "LogRecord",
+    &[
         f(1, "time_unix_nano", Fixed64),
         f(2, "severity_number", Varint),
         f(3, "severity_text", String),
@@ -227,28 +237,24 @@ pub(crate) static LOG_RECORD: Message = Message {
         f(11, "observed_time_unix_nano", Fixed64),
         f(12, "event_name", String),
     ],
-};
+);
 
 // ---- metrics ---------------------------------------------------------------------------
 
-pub(crate) static RESOURCE_METRICS: Message = Message {
-    name: "ResourceMetrics",
-    fields: &[
-        f(1, "resource", msg(&RESOURCE)),
-        rep(2, "scope_metrics", msg(&SCOPE_METRICS)),
-        f(3, "schema_url", String),
-    ],
-};
-pub(crate) static SCOPE_METRICS: Message = Message {
-    name: "ScopeMetrics",
-    fields: &[f(1, "scope", msg(&INSTRUMENTATION_SCOPE)), rep(2, "metrics", msg(&METRIC)), f(3, "schema_url", String)],
-};
+pub(crate) static RESOURCE_METRICS: Message = Message::new(
+    "ResourceMetrics",
+    &[f(1, "resource", msg(&RESOURCE)), rep(2, "scope_metrics", msg(&SCOPE_METRICS)), f(3, "schema_url", String)],
+);
+pub(crate) static SCOPE_METRICS: Message = Message::new(
+    "ScopeMetrics",
+    &[f(1, "scope", msg(&INSTRUMENTATION_SCOPE)), rep(2, "metrics", msg(&METRIC)), f(3, "schema_url", String)],
+);
 /// A metric's items are the data points of its `data` member; when a different member
 /// follows, prost replaces the first (and `count_points` sees only the last), when the same
 /// member repeats, prost merges the two (their points add up).
-pub(crate) static METRIC: Message = Message {
-    name: "Metric",
-    fields: &[
+pub(crate) static METRIC: Message = Message::new(
+    "Metric",
+    &[
         f(1, "name", String),
         f(2, "description", String),
         f(3, "unit", String),
@@ -259,29 +265,28 @@ pub(crate) static METRIC: Message = Message {
         oneof("data", 11, "summary", msg(&SUMMARY)),
         rep(12, "metadata", msg(&KEY_VALUE)),
     ],
-};
-pub(crate) static GAUGE: Message = Message { name: "Gauge", fields: &[items(1, "data_points", &NUMBER_DATA_POINT)] };
-pub(crate) static SUM: Message = Message {
-    name: "Sum",
-    fields: &[
+);
+pub(crate) static GAUGE: Message = Message::new("Gauge", &[items(1, "data_points", &NUMBER_DATA_POINT)]);
+pub(crate) static SUM: Message = Message::new(
+    "Sum",
+    &[
         items(1, "data_points", &NUMBER_DATA_POINT),
         f(2, "aggregation_temporality", Varint),
         f(3, "is_monotonic", Varint),
     ],
-};
-pub(crate) static HISTOGRAM: Message = Message {
-    name: "Histogram",
-    fields: &[items(1, "data_points", &HISTOGRAM_DATA_POINT), f(2, "aggregation_temporality", Varint)],
-};
-pub(crate) static EXPONENTIAL_HISTOGRAM: Message = Message {
-    name: "ExponentialHistogram",
-    fields: &[items(1, "data_points", &EXPONENTIAL_HISTOGRAM_DATA_POINT), f(2, "aggregation_temporality", Varint)],
-};
-pub(crate) static SUMMARY: Message =
-    Message { name: "Summary", fields: &[items(1, "data_points", &SUMMARY_DATA_POINT)] };
-pub(crate) static NUMBER_DATA_POINT: Message = Message {
-    name: "NumberDataPoint",
-    fields: &[
+);
+pub(crate) static HISTOGRAM: Message = Message::new(
+    "Histogram",
+    &[items(1, "data_points", &HISTOGRAM_DATA_POINT), f(2, "aggregation_temporality", Varint)],
+);
+pub(crate) static EXPONENTIAL_HISTOGRAM: Message = Message::new(
+    "ExponentialHistogram",
+    &[items(1, "data_points", &EXPONENTIAL_HISTOGRAM_DATA_POINT), f(2, "aggregation_temporality", Varint)],
+);
+pub(crate) static SUMMARY: Message = Message::new("Summary", &[items(1, "data_points", &SUMMARY_DATA_POINT)]);
+pub(crate) static NUMBER_DATA_POINT: Message = Message::new(
+    "NumberDataPoint",
+    &[
         f(2, "start_time_unix_nano", Fixed64),
         f(3, "time_unix_nano", Fixed64),
         oneof("value", 4, "as_double", Fixed64),
@@ -290,10 +295,10 @@ pub(crate) static NUMBER_DATA_POINT: Message = Message {
         rep(7, "attributes", msg(&KEY_VALUE)),
         f(8, "flags", Varint),
     ],
-};
-pub(crate) static HISTOGRAM_DATA_POINT: Message = Message {
-    name: "HistogramDataPoint",
-    fields: &[
+);
+pub(crate) static HISTOGRAM_DATA_POINT: Message = Message::new(
+    "HistogramDataPoint",
+    &[
         f(2, "start_time_unix_nano", Fixed64),
         f(3, "time_unix_nano", Fixed64),
         f(4, "count", Fixed64),
@@ -306,10 +311,10 @@ pub(crate) static HISTOGRAM_DATA_POINT: Message = Message {
         f(11, "min", Fixed64),
         f(12, "max", Fixed64),
     ],
-};
-pub(crate) static EXPONENTIAL_HISTOGRAM_DATA_POINT: Message = Message {
-    name: "ExponentialHistogramDataPoint",
-    fields: &[
+);
+pub(crate) static EXPONENTIAL_HISTOGRAM_DATA_POINT: Message = Message::new(
+    "ExponentialHistogramDataPoint",
+    &[
         rep(1, "attributes", msg(&KEY_VALUE)),
         f(2, "start_time_unix_nano", Fixed64),
         f(3, "time_unix_nano", Fixed64),
@@ -325,14 +330,12 @@ pub(crate) static EXPONENTIAL_HISTOGRAM_DATA_POINT: Message = Message {
         f(13, "max", Fixed64),
         f(14, "zero_threshold", Fixed64),
     ],
-};
-pub(crate) static BUCKETS: Message = Message {
-    name: "ExponentialHistogramDataPoint.Buckets",
-    fields: &[f(1, "offset", Varint), rep(2, "bucket_counts", Varint)],
-};
-pub(crate) static SUMMARY_DATA_POINT: Message = Message {
-    name: "SummaryDataPoint",
-    fields: &[
+);
+pub(crate) static BUCKETS: Message =
+    Message::new("ExponentialHistogramDataPoint.Buckets", &[f(1, "offset", Varint), rep(2, "bucket_counts", Varint)]);
+pub(crate) static SUMMARY_DATA_POINT: Message = Message::new(
+    "SummaryDataPoint",
+    &[
         f(2, "start_time_unix_nano", Fixed64),
         f(3, "time_unix_nano", Fixed64),
         f(4, "count", Fixed64),
@@ -341,12 +344,12 @@ pub(crate) static SUMMARY_DATA_POINT: Message = Message {
         rep(7, "attributes", msg(&KEY_VALUE)),
         f(8, "flags", Varint),
     ],
-};
+);
 pub(crate) static VALUE_AT_QUANTILE: Message =
-    Message { name: "SummaryDataPoint.ValueAtQuantile", fields: &[f(1, "quantile", Fixed64), f(2, "value", Fixed64)] };
-pub(crate) static EXEMPLAR: Message = Message {
-    name: "Exemplar",
-    fields: &[
+    Message::new("SummaryDataPoint.ValueAtQuantile", &[f(1, "quantile", Fixed64), f(2, "value", Fixed64)]);
+pub(crate) static EXEMPLAR: Message = Message::new(
+    "Exemplar",
+    &[
         f(2, "time_unix_nano", Fixed64),
         oneof("value", 3, "as_double", Fixed64),
         f(4, "span_id", Bytes),
@@ -354,7 +357,7 @@ pub(crate) static EXEMPLAR: Message = Message {
         oneof("value", 6, "as_int", Fixed64),
         rep(7, "filtered_attributes", msg(&KEY_VALUE)),
     ],
-};
+);
 
 /// Every message descriptor, for tests that probe each one against prost.
 #[cfg(test)]
