@@ -80,7 +80,11 @@ mod tests {
         MemoryReport {
             rows: vec![MemoryRow { component: "processor/batch".into(), instances: 1, what: "x".into(), bytes: total }],
             limits: limit
-                .map(|bytes| MemoryLimit { component: "processor/memory_limiter".into(), what: "limit_mib 1".into(), bytes })
+                .map(|bytes| MemoryLimit {
+                    component: "processor/memory_limiter".into(),
+                    what: "limit_mib 1".into(),
+                    bytes,
+                })
                 .into_iter()
                 .collect(),
             ..MemoryReport::default()

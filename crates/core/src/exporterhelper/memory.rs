@@ -39,7 +39,9 @@ impl QueueConfig {
         let (per_worker, how) = match self.batch.get() {
             None => (request, "1 request".to_string()),
             Some(b) => match self.batch_sizer() {
-                Sizer::Bytes => (b.min_size.saturating_add(request), format!("batch min_size {} bytes + 1 request", b.min_size)),
+                Sizer::Bytes => {
+                    (b.min_size.saturating_add(request), format!("batch min_size {} bytes + 1 request", b.min_size))
+                }
                 _ => (b.min_size.saturating_mul(request), format!("batch min_size {} items x 1 request", b.min_size)),
             },
         };
@@ -69,7 +71,11 @@ mod tests {
     #[test]
     fn bytes_sizer_is_its_queue_size_and_disabled_holds_nothing() {
         let q = QueueConfig { sizer: Some(Sizer::Bytes), queue_size: 8 << 20, num_consumers: 2, ..Default::default() };
-        assert_eq!(q.memory_bound(&cx(64 << 20)).total(), Some((8 << 20) + 2 * (8 << 20) * 2), "a request fits the queue");
+        assert_eq!(
+            q.memory_bound(&cx(64 << 20)).total(),
+            Some((8 << 20) + 2 * (8 << 20) * 2),
+            "a request fits the queue"
+        );
         assert_eq!(q.memory_bound(&cx(1 << 20)).total(), Some((8 << 20) + 2 * (1 << 20) * 2));
         let off = QueueConfig { enabled: false, ..Default::default() };
         assert_eq!(off.memory_bound(&cx(1 << 20)).total(), Some(0));

@@ -142,7 +142,9 @@ fn instances(cfg: &Config) -> Vec<(Instance<'_>, u64)> {
             pipelines().filter(|p| p.exporters.iter().any(|r| &r.id == id)).map(|p| p.id.signal()).collect();
         let to: BTreeSet<Signal> =
             pipelines().filter(|p| p.receivers.iter().any(|r| &r.id == id)).map(|p| p.id.signal()).collect();
-        let n = from.iter().flat_map(|f| to.iter().map(move |t| (*f, *t)))
+        let n = from
+            .iter()
+            .flat_map(|f| to.iter().map(move |t| (*f, *t)))
             .filter(|(f, t)| def.factory.connector_stability(*f, *t).is_some())
             .count() as u64;
         if n > 0 {
@@ -188,6 +190,12 @@ pub fn memory_report(cfg: &Config) -> MemoryReport {
         let component = component_label(i.kind, i.id);
         match bound(i, &cx) {
             MemoryBound::Undeclared => report.undeclared.push(component),
+            MemoryBound::Declared { parts, .. } if parts.is_empty() => report.rows.push(MemoryRow {
+                component,
+                instances: *n,
+                what: "nothing between requests".into(),
+                bytes: 0,
+            }),
             MemoryBound::Declared { parts, .. } => {
                 for p in parts {
                     report.rows.push(MemoryRow {
@@ -227,15 +235,72 @@ impl fmt::Display for MemoryReport {
             writeln!(f, "  undeclared (no bound stated, not counted): {}", self.undeclared.join(", "))?;
         }
         if self.largest_request_assumed {
-            writeln!(
-                f,
-                "  largest request assumed {} (a receiver states none)",
-                HumanBytes(self.largest_request)
-            )?;
+            writeln!(f, "  largest request assumed {} (a receiver states none)", HumanBytes(self.largest_request))?;
         }
         for l in &self.limits {
             writeln!(f, "  limit: {} {} = {}", l.component, l.what, HumanBytes(l.bytes))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::component::{BuildError, Component, MemoryPart, ProcessorFactory, Settings, Stability};
+    use crate::config::{parse, parse_config};
+    use crate::consumer::AnyConsumer;
+    use crate::testing::{GraphHarness, TestComponentConfig};
+
+    /// A processor declaring 1 MiB per instance, passing data through.
+    struct Hold;
+
+    impl ProcessorFactory for Hold {
+        type Config = TestComponentConfig;
+        fn component_type(&self) -> &'static str {
+            "hold"
+        }
+        fn stability(&self, _signal: Signal) -> Option<Stability> {
+            Some(Stability::Alpha)
+        }
+        fn memory_bound(&self, _cfg: &TestComponentConfig, cx: &BoundContext) -> MemoryBound {
+            MemoryBound::parts(vec![MemoryPart::new(format!("x (largest {})", cx.largest_request), 1 << 20)])
+                .with_largest_request(2 << 20)
+        }
+        fn create(
+            &self,
+            _set: Settings,
+            _cfg: &TestComponentConfig,
+            next: AnyConsumer,
+        ) -> Result<(AnyConsumer, Option<Box<dyn Component>>), BuildError> {
+            Ok((next, None))
+        }
+    }
+
+    #[test]
+    fn instances_are_counted_as_the_graph_builds_them_and_undeclared_ones_listed() {
+        let h = GraphHarness::new();
+        let mut registry = h.registry();
+        registry.processor(Hold).expect("register");
+        let yaml = "receivers: {source: }\nprocessors: {hold: }\nexporters: {sink: }\nservice:\n  pipelines:\n    \
+                    traces: {receivers: [source], processors: [hold], exporters: [sink]}\n    \
+                    logs: {receivers: [source], processors: [hold], exporters: [sink]}\n";
+        let cfg = parse_config(&parse("t.yaml", yaml).expect("yaml"), &registry).expect("config");
+        let r = memory_report(&cfg);
+        assert_eq!(r.rows.len(), 1, "{r:?}");
+        assert_eq!((r.rows[0].instances, r.rows[0].bytes), (2, 2 << 20), "one per pipeline");
+        assert_eq!(r.rows[0].what, "x (largest 4194304)", "the assumed 4 MiB is larger than its 2 MiB batches");
+        assert_eq!(r.undeclared, ["receiver/source", "exporter/sink"], "listed, not counted as zero");
+        assert!(r.largest_request_assumed, "the source receiver states no largest request");
+        assert_eq!(r.total(), 2 << 20);
+        let table = r.to_string();
+        assert!(table.contains("processor/hold"), "{table}");
+        assert!(table.contains("total") && table.contains("2.0 MiB"), "{table}");
+        assert!(table.contains("undeclared (no bound stated, not counted): receiver/source, exporter/sink"), "{table}");
+        let t = Telemetry::default();
+        r.publish(&t);
+        let s = t.metrics.snapshot();
+        let d = s.iter().find(|s| s.name == names::COMPONENT_MEMORY_DECLARED).expect("declared series");
+        assert_eq!((d.label("component"), d.value), (Some("processor/hold"), 2_097_152.0));
     }
 }

@@ -206,7 +206,13 @@ impl MetricsRegistry {
     }
 
     /// A gauge with labels computed when scraped (replaces an earlier one of the same labels).
-    pub fn gauge_fn_with(&self, name: &str, help: &str, l: &[(&str, &str)], f: impl Fn() -> f64 + Send + Sync + 'static) {
+    pub fn gauge_fn_with(
+        &self,
+        name: &str,
+        help: &str,
+        l: &[(&str, &str)],
+        f: impl Fn() -> f64 + Send + Sync + 'static,
+    ) {
         let mut families = self.families.lock().unwrap_or_else(PoisonError::into_inner);
         let family = families.entry(name.to_string()).or_insert_with(|| Family {
             help: help.to_string(),

@@ -252,4 +252,13 @@ mod tests {
         checker.shutdown().await;
         assert_eq!(sink.batches().len(), 2);
     }
+
+    #[test]
+    fn its_bound_is_the_limit_to_compare_against() {
+        use switchyard_core::component::{BoundContext, MemoryBound};
+        let cfg = MemoryLimiterConfig { check_interval: Duration::from_secs(1), limit_mib: 512, ..Default::default() };
+        let b = MemoryLimiterProcessorFactory.memory_bound(&cfg, &BoundContext::default());
+        assert_eq!(b, MemoryBound::Limit { bytes: 512 << 20, what: "limit_mib 512".into() });
+        assert_eq!(b.total(), Some(0), "it holds nothing itself");
+    }
 }

@@ -169,7 +169,11 @@ pub fn build(
         let m = metrics.get_or_insert_with(|| Arc::new(Metrics::new(set, &policies.names()))).clone();
         list.push(Shard::new(set.id.to_string(), policies, m, limits, expected));
     }
-    let opts = StatefulSettings { channel_capacity: CHANNEL_CAPACITY, tick: Some(tick_for(cfg.decision_wait)), ..Default::default() };
+    let opts = StatefulSettings {
+        channel_capacity: CHANNEL_CAPACITY,
+        tick: Some(tick_for(cfg.decision_wait)),
+        ..Default::default()
+    };
     Ok(create_sharded(set, list, ByTraceId, opts, next))
 }
 

@@ -6,9 +6,9 @@ mod grpc;
 mod grpc_service;
 mod http;
 #[cfg(test)]
-mod slow_tests;
-#[cfg(test)]
 mod memory_tests;
+#[cfg(test)]
+mod slow_tests;
 #[cfg(test)]
 mod tests;
 
