@@ -12,7 +12,7 @@ use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use switchyard_pdata::{Logs, Metrics, Profiles, Signal, Traces};
 
-use super::{ComponentId, Extension, Host, Kind, PipelineId, Stability};
+use super::{BoundContext, ComponentId, Extension, Host, Kind, MemoryBound, PipelineId, Stability};
 use crate::config::suggestion;
 use crate::consumer::{AnyConsumer, AnyRouter, DynConsumer};
 use crate::telemetry::Telemetry;
@@ -143,6 +143,12 @@ pub trait ReceiverFactory: Send + Sync + 'static {
     }
     /// Stability per signal; `None` = signal not supported.
     fn stability(&self, signal: Signal) -> Option<Stability>;
+    /// The most memory an instance may hold with `cfg` (docs/memory.md); the default
+    /// declares nothing, which `validate` lists as undeclared. Called by `validate` and
+    /// `run` before anything is created; must not block.
+    fn memory_bound(&self, _cfg: &Self::Config, _cx: &BoundContext) -> MemoryBound {
+        MemoryBound::Undeclared
+    }
     /// Creates the receiver; it must not bind ports before `start`.
     fn create(&self, set: Settings, cfg: &Self::Config, out: ReceiverOutputs)
         -> Result<Box<dyn Component>, BuildError>;
@@ -188,6 +194,12 @@ pub trait ProcessorFactory: Send + Sync + 'static {
     }
     /// Stability per signal; `None` = signal not supported.
     fn stability(&self, signal: Signal) -> Option<Stability>;
+    /// The most memory an instance may hold with `cfg` (docs/memory.md); the default
+    /// declares nothing, which `validate` lists as undeclared. Called by `validate` and
+    /// `run` before anything is created; must not block.
+    fn memory_bound(&self, _cfg: &Self::Config, _cx: &BoundContext) -> MemoryBound {
+        MemoryBound::Undeclared
+    }
     /// Creates the processor in front of `next` (same signal); returns its consumer and,
     /// if it owns tasks, the component to start and stop.
     fn create(
@@ -221,6 +233,12 @@ pub trait ExporterFactory: Send + Sync + 'static {
     }
     /// Stability per signal; `None` = signal not supported.
     fn stability(&self, signal: Signal) -> Option<Stability>;
+    /// The most memory an instance may hold with `cfg` (docs/memory.md); the default
+    /// declares nothing, which `validate` lists as undeclared. Called by `validate` and
+    /// `run` before anything is created; must not block.
+    fn memory_bound(&self, _cfg: &Self::Config, _cx: &BoundContext) -> MemoryBound {
+        MemoryBound::Undeclared
+    }
     /// Creates the exporter for `signal`.
     fn create(
         &self,
@@ -287,6 +305,12 @@ pub trait ConnectorFactory: Send + Sync + 'static {
     /// (`table::0::pipelines::1`), so the user sees the file and line it is about.
     fn validate_pipelines(&self, _cfg: &Self::Config, _pipelines: &ConnectorPipelines) -> Vec<FieldError> {
         Vec::new()
+    }
+    /// The most memory an instance may hold with `cfg` (docs/memory.md); the default
+    /// declares nothing, which `validate` lists as undeclared. Called by `validate` and
+    /// `run` before anything is created; must not block.
+    fn memory_bound(&self, _cfg: &Self::Config, _cx: &BoundContext) -> MemoryBound {
+        MemoryBound::Undeclared
     }
     /// Creates the connector: consumes `from` data and emits into `next`, the router over
     /// the pipelines of `next.signal()` it feeds (by pipeline id, or all at once).

@@ -3,6 +3,7 @@
 mod factory;
 mod host;
 mod id;
+mod memory;
 mod registry;
 
 pub use factory::{
@@ -12,6 +13,7 @@ pub use factory::{
 };
 pub use host::{Extension, Host};
 pub use id::{ComponentId, PipelineId};
+pub use memory::{component_label, BoundContext, HumanBytes, MemoryBound, MemoryPart, MemoryUse, DECODED_EXPANSION};
 pub(crate) use registry::locate;
 pub use registry::{ErasedFactory, Registry, RegistryError};
 

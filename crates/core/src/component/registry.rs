@@ -9,7 +9,7 @@ use std::sync::Arc;
 use switchyard_pdata::Signal;
 
 use super::factory::*;
-use super::{Extension, Kind, Stability};
+use super::{BoundContext, Extension, Kind, MemoryBound, Stability};
 use crate::config::{from_node, ConfigError, Location, Node};
 use crate::consumer::{AnyConsumer, AnyRouter};
 
@@ -29,6 +29,10 @@ pub trait ErasedFactory: Send + Sync {
     }
     /// Deserializes and validates a config body (`None` = null body = defaults).
     fn parse_config(&self, node: Option<&Node>, path: &str) -> Result<AnyConfig, Vec<ConfigError>>;
+    /// The memory bound the factory declares for `cfg` (undeclared for extensions).
+    fn memory_bound(&self, _cfg: &AnyConfig, _cx: &BoundContext) -> MemoryBound {
+        MemoryBound::Undeclared
+    }
     /// Receivers only.
     fn create_receiver(
         &self,
@@ -120,6 +124,9 @@ struct Connector<F>(F);
 struct Ext<F>(F);
 
 impl<F: ReceiverFactory> ErasedFactory for Receiver<F> {
+    fn memory_bound(&self, cfg: &AnyConfig, cx: &BoundContext) -> MemoryBound {
+        cfg.downcast::<F::Config>().map_or(MemoryBound::Undeclared, |c| self.0.memory_bound(c, cx))
+    }
     fn kind(&self) -> Kind {
         Kind::Receiver
     }
@@ -147,6 +154,9 @@ impl<F: ReceiverFactory> ErasedFactory for Receiver<F> {
 }
 
 impl<F: ProcessorFactory> ErasedFactory for Processor<F> {
+    fn memory_bound(&self, cfg: &AnyConfig, cx: &BoundContext) -> MemoryBound {
+        cfg.downcast::<F::Config>().map_or(MemoryBound::Undeclared, |c| self.0.memory_bound(c, cx))
+    }
     fn kind(&self) -> Kind {
         Kind::Processor
     }
@@ -184,6 +194,9 @@ impl<F: ProcessorFactory> ErasedFactory for Processor<F> {
 }
 
 impl<F: ExporterFactory> ErasedFactory for Exporter<F> {
+    fn memory_bound(&self, cfg: &AnyConfig, cx: &BoundContext) -> MemoryBound {
+        cfg.downcast::<F::Config>().map_or(MemoryBound::Undeclared, |c| self.0.memory_bound(c, cx))
+    }
     fn kind(&self) -> Kind {
         Kind::Exporter
     }
@@ -211,6 +224,9 @@ impl<F: ExporterFactory> ErasedFactory for Exporter<F> {
 }
 
 impl<F: ConnectorFactory> ErasedFactory for Connector<F> {
+    fn memory_bound(&self, cfg: &AnyConfig, cx: &BoundContext) -> MemoryBound {
+        cfg.downcast::<F::Config>().map_or(MemoryBound::Undeclared, |c| self.0.memory_bound(c, cx))
+    }
     fn kind(&self) -> Kind {
         Kind::Connector
     }

@@ -43,6 +43,11 @@ impl BytesInFlight {
         r.grow_to(bytes).then_some(r)
     }
 
+    /// Bytes reserved now, by every request together (the memory-used self-metric).
+    pub fn used_bytes(&self) -> u64 {
+        (u64::from(self.limit_kib)).saturating_sub(self.sem.available_permits() as u64) * 1024
+    }
+
     /// KiB not reserved now (for tests and status pages).
     pub fn available_kib(&self) -> usize {
         self.sem.available_permits()

@@ -65,7 +65,12 @@ impl<S: SignalData> QueuedExporter<S> {
     ) -> Self {
         obs.queue_capacity.set(if queue.enabled { queue.queue_size.min(i64::MAX as u64) as i64 } else { 0 });
         let memory = (queue.enabled && queue.storage.is_none()).then(|| {
-            Arc::new(Queue::Memory(MemoryQueue::new(queue.queue_size, queue.block_on_overflow, obs.queue_size.clone())))
+            Arc::new(Queue::Memory(MemoryQueue::new(
+                queue.queue_size,
+                queue.block_on_overflow,
+                obs.queue_size.clone(),
+                obs.memory.clone(),
+            )))
         });
         let sender = Arc::new(RetrySender {
             id,

@@ -9,6 +9,7 @@
 mod batcher;
 mod config;
 mod exporter;
+mod memory;
 mod memory_queue;
 mod persistent_queue;
 mod request;

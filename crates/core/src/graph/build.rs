@@ -79,6 +79,9 @@ fn build_with<'a>(
         inlets: Inlets::default(),
     };
     let (extensions, extensions_running) = if substitutes.is_some() { Default::default() } else { b.extensions() };
+    if substitutes.is_none() {
+        super::memory_report(cfg).publish(telemetry);
+    }
     b.check_connectors();
     if !b.errors.is_empty() {
         return Err(ConfigErrors(b.errors));

@@ -20,6 +20,7 @@
 //! batches flush into exporters still running), and [`Graph::start`] starts what is new.
 
 mod build;
+mod memory;
 mod picture;
 mod reuse;
 mod substitute;
@@ -32,6 +33,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use memory::{memory_report, MemoryLimit, MemoryReport, MemoryRow};
 pub use picture::Picture;
 pub use reuse::ReloadChanges;
 pub use substitute::{Inlets, Substitutes};

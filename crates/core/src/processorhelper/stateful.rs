@@ -21,7 +21,8 @@
 //!   past it the tasks are stopped and what they still held is logged as dropped.
 //! - **Memory**: after every step a task publishes the change of
 //!   [`StatefulProcessor::held_bytes`] into the gauge `switchyard_processor_held_bytes{processor}`,
-//!   which so sums every shard; the future memory-bound work caps on the same number.
+//!   which so sums every shard, and into `switchyard_component_memory_used_bytes{component}`
+//!   (docs/memory.md); a processor caps its own state on the same number.
 //!   Parts waiting in the channels are bounded by their capacity.
 //!
 //! Input and output signals may differ (`spanmetrics` takes spans and emits metrics).
@@ -38,7 +39,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::component::{Component, ComponentId, Host, Settings, StartError};
+use crate::component::{Component, ComponentId, Host, MemoryUse, Settings, StartError};
 use crate::consumer::{ConsumeError, Consumer, DynConsumer, RequestContext};
 use crate::telemetry::{names, Gauge, ProcessorObs};
 
@@ -78,7 +79,8 @@ pub trait StatefulProcessor: Send + 'static {
     fn tick(&mut self, _now: Instant, _out: &mut Output<Self::Out>) {}
     /// Called once at shutdown, after the channel is drained: emit everything still held.
     fn flush(&mut self, out: &mut Output<Self::Out>);
-    /// Bytes held now (pending batches, buffered traces): the gauge and the future memory cap.
+    /// Bytes held now (pending batches, buffered traces): the gauges, and what the
+    /// processor's memory cap is checked against.
     fn held_bytes(&self) -> usize {
         0
     }
@@ -159,6 +161,7 @@ where
         "Bytes a stateful processor holds.",
         &[("processor", id.as_str())],
     );
+    let memory = MemoryUse::new(&set.telemetry, set.kind, &set.id, "evict");
     let mut txs = Vec::with_capacity(shards.len());
     let mut idle = Vec::with_capacity(shards.len());
     for processor in shards {
@@ -180,6 +183,7 @@ where
         tasks: Mutex::new(Vec::new()),
         stop: CancellationToken::new(),
         held,
+        memory,
         obs_out: ProcessorObs::new(&set.telemetry, &set.id, <P::Out as SignalData>::SIGNAL),
     };
     (input, Box::new(runner))
@@ -242,6 +246,7 @@ struct Runner<P: StatefulProcessor, X: Partition<Part = P::In>> {
     tasks: Mutex<Vec<JoinHandle<()>>>,
     stop: CancellationToken,
     held: Gauge,
+    memory: MemoryUse,
     obs_out: ProcessorObs,
 }
 
@@ -250,6 +255,7 @@ struct Step<P: StatefulProcessor> {
     id: ComponentId,
     next: DynConsumer<P::Out>,
     held: Gauge,
+    memory: MemoryUse,
     /// What this task last added to the shared gauge.
     published: i64,
     obs_out: ProcessorObs,
@@ -261,6 +267,7 @@ impl<P: StatefulProcessor> Step<P> {
         let held = held as i64;
         if held != self.published {
             self.held.add(held - self.published);
+            self.memory.add(held - self.published);
             self.published = held;
         }
         for (cx, batch) in out.batches.drain(..) {
@@ -312,6 +319,7 @@ impl<P: StatefulProcessor, X: Partition<Part = P::In>> Component for Runner<P, X
                     id: self.id.clone(),
                     next: shard.next.clone(),
                     held: self.held.clone(),
+                    memory: self.memory.clone(),
                     published: 0,
                     obs_out: self.obs_out.clone(),
                 };

@@ -205,6 +205,23 @@ impl MetricsRegistry {
         family.series.insert(Vec::new(), Series::GaugeFn(Box::new(f)));
     }
 
+    /// A gauge with labels computed when scraped (replaces an earlier one of the same labels).
+    pub fn gauge_fn_with(
+        &self,
+        name: &str,
+        help: &str,
+        l: &[(&str, &str)],
+        f: impl Fn() -> f64 + Send + Sync + 'static,
+    ) {
+        let mut families = self.families.lock().unwrap_or_else(PoisonError::into_inner);
+        let family = families.entry(name.to_string()).or_insert_with(|| Family {
+            help: help.to_string(),
+            kind: "gauge",
+            series: BTreeMap::new(),
+        });
+        family.series.insert(labels(l), Series::GaugeFn(Box::new(f)));
+    }
+
     /// The histogram `name` with these bucket bounds and labels.
     pub fn histogram(&self, name: &str, help: &str, bounds: &[f64], l: &[(&str, &str)]) -> Histogram {
         let fresh = Histogram(Arc::new(HistogramInner {

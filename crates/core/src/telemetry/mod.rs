@@ -15,7 +15,7 @@ pub use local::{LocalCounter, LocalHistogram};
 pub use log_throttle::LogThrottle;
 pub use metrics::{Counter, Gauge, Histogram, MetricsRegistry, Sample};
 pub use obs::{DropReason, ExporterObs, GuardObs, ProcessorObs, ReceiverObs};
-pub use process::{cpu_seconds, rss_bytes, total_memory_bytes};
+pub use process::{cgroup_memory_limit, cpu_seconds, rss_bytes, total_memory_bytes};
 pub use recent::{RecentEvent, RecentEvents, RECENT_EVENTS_CAPACITY};
 pub use server::{serve_metrics, MetricsServer};
 

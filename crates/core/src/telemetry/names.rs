@@ -62,3 +62,11 @@ pub const PROCESSOR_FILTER_DATAPOINTS_FILTERED: &str = "otelcol_processor_filter
 /// Configuration reloads (SIGHUP), by `result` (`success`, `failure`): Switchyard's own.
 /// Served as `switchyard_config_reload_total` when a Prometheus reader is configured.
 pub const CONFIG_RELOAD: &str = "switchyard_config_reload";
+/// Worst-case bytes a component declares from its config, by `component` (`kind/id`, all
+/// its instances together): Switchyard's own (see docs/memory.md).
+pub const COMPONENT_MEMORY_DECLARED: &str = "switchyard_component_memory_declared_bytes";
+/// Bytes a component holds now (queued, pending, buffered, in flight), by `component`.
+pub const COMPONENT_MEMORY_USED: &str = "switchyard_component_memory_used_bytes";
+/// Times a component reached its declared bound and flushed, evicted, refused or waited,
+/// by `component` and `action`.
+pub const COMPONENT_MEMORY_CAP_REACHED: &str = "switchyard_component_memory_cap_reached";

@@ -204,6 +204,8 @@ pub struct ExporterObs {
     pub redelivered: Counter,
     /// Damaged records a persistent queue skipped.
     pub corrupt_records: Counter,
+    /// Bytes waiting in the memory queue (`switchyard_component_memory_used_bytes`).
+    pub memory: crate::component::MemoryUse,
     dropped: [Counter; 5],
 }
 
@@ -247,6 +249,7 @@ impl ExporterObs {
                 "Damaged records a persistent queue skipped.",
                 &lq,
             ),
+            memory: crate::component::MemoryUse::new(t, crate::component::Kind::Exporter, exporter, "refuse"),
             dropped: DropReason::ALL.map(|r| {
                 m.counter(
                     &format!("{}_{item}", names::EXPORTER_DROPPED),

@@ -45,3 +45,14 @@ pub fn total_memory_bytes() -> u64 {
         .find(|limit| machine == 0 || *limit < machine)
         .unwrap_or(machine)
 }
+
+/// The container's memory limit in bytes, if one is set: cgroup v2 `memory.max`, else v1
+/// `memory.limit_in_bytes` ("max", or v1's near-`u64::MAX` "unlimited", mean none).
+pub fn cgroup_memory_limit() -> Option<u64> {
+    let read = |p: &str| std::fs::read_to_string(p).ok();
+    let parse = |s: String| s.trim().parse::<u64>().ok().filter(|v| *v < (1u64 << 60));
+    match read("/sys/fs/cgroup/memory.max") {
+        Some(v2) => parse(v2),
+        None => read("/sys/fs/cgroup/memory/memory.limit_in_bytes").and_then(parse),
+    }
+}

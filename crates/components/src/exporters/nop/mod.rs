@@ -35,6 +35,14 @@ impl ExporterFactory for NopExporterFactory {
     fn stability(&self, _signal: Signal) -> Option<Stability> {
         Some(Stability::Beta)
     }
+    /// Holds nothing: it writes (or drops) the caller's request before returning.
+    fn memory_bound(
+        &self,
+        _cfg: &Self::Config,
+        _cx: &switchyard_core::component::BoundContext,
+    ) -> switchyard_core::component::MemoryBound {
+        switchyard_core::component::MemoryBound::nothing()
+    }
     fn create(
         &self,
         set: Settings,

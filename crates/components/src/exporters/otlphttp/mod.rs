@@ -39,6 +39,13 @@ impl ExporterFactory for OtlpHttpExporterFactory {
             _ => Stability::Stable,
         })
     }
+    fn memory_bound(
+        &self,
+        cfg: &Self::Config,
+        cx: &switchyard_core::component::BoundContext,
+    ) -> switchyard_core::component::MemoryBound {
+        cfg.sending_queue.memory_bound(cx)
+    }
     fn create(
         &self,
         set: Settings,

@@ -20,7 +20,16 @@ pub struct BatchProcessorConfig {
     pub metadata_keys: Vec<String>,
     /// Most combinations of metadata values (default 1000; 0 = unlimited).
     pub metadata_cardinality_limit: u32,
+    /// Switchyard: encoded bytes the batcher holds at most, pending and being sent, all
+    /// metadata combinations together. Past half of it a batch is sent early; at it,
+    /// producers wait for room (as they do at twice `send_batch_size` items). Default
+    /// (`None`): 4 KiB per item of that item room, 64 MiB for the default config, which
+    /// only batches of items averaging over 4 KiB reach (docs/memory.md).
+    pub max_held_bytes: Option<u64>,
 }
+
+/// Bytes per item the default `max_held_bytes` allows: a generous span or log record.
+pub const DEFAULT_BYTES_PER_ITEM: u64 = 4096;
 
 impl Default for BatchProcessorConfig {
     fn default() -> Self {
@@ -30,7 +39,20 @@ impl Default for BatchProcessorConfig {
             timeout: Duration::from_millis(200),
             metadata_keys: Vec::new(),
             metadata_cardinality_limit: 1000,
+            max_held_bytes: None,
         }
+    }
+}
+
+impl BatchProcessorConfig {
+    /// Items held before producers wait: twice the larger of the two sizes.
+    pub fn item_room(&self) -> u64 {
+        2 * u64::from(self.send_batch_size.max(self.send_batch_max_size)).max(1)
+    }
+
+    /// The byte cap: `max_held_bytes`, else [`DEFAULT_BYTES_PER_ITEM`] per item of room.
+    pub fn max_held_bytes(&self) -> u64 {
+        self.max_held_bytes.unwrap_or(self.item_room() * DEFAULT_BYTES_PER_ITEM)
     }
 }
 
@@ -39,6 +61,9 @@ impl ComponentConfig for BatchProcessorConfig {
         let mut e = Vec::new();
         if self.send_batch_max_size > 0 && self.send_batch_max_size < self.send_batch_size {
             e.push(FieldError::new("send_batch_max_size", "must be greater or equal to send_batch_size"));
+        }
+        if self.max_held_bytes == Some(0) {
+            e.push(FieldError::new("max_held_bytes", "must be positive"));
         }
         let mut seen: Vec<String> = Vec::new();
         for (i, k) in self.metadata_keys.iter().enumerate() {

@@ -1,6 +1,11 @@
 //! The `batch` processor: groups data into batches by size or time before the exporters,
 //! optionally one batch per combination of client metadata values (`metadata_keys`).
 //!
+//! Memory (docs/memory.md): the batcher holds at most `max_held_bytes` of encoded data
+//! (pending and being sent, every metadata combination together), or one request when it
+//! holds nothing else. Past half of the cap a batch is sent early; at the cap producers
+//! wait for room, counted in `switchyard_component_memory_cap_reached{action="wait"}`.
+//!
 //! As in the Collector, `consume` returns once the data is in a batch; a batch that fails
 //! downstream is logged and counted as dropped, not reported to the client that happened to
 //! fill it (that client's data was not the only data in it). The delivery-guarantees work
@@ -10,19 +15,20 @@ mod config;
 #[cfg(test)]
 mod tests;
 
-pub use config::BatchProcessorConfig;
+pub use config::{BatchProcessorConfig, DEFAULT_BYTES_PER_ITEM};
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use futures::future::BoxFuture;
 use switchyard_core::component::{
-    BuildError, Component, ComponentId, Host, ProcessorFactory, Settings, Stability, StartError,
+    BoundContext, BuildError, Component, ComponentId, Host, MemoryBound, MemoryPart, MemoryUse, ProcessorFactory,
+    Settings, Stability, StartError,
 };
 use switchyard_core::consumer::{AnyConsumer, ConsumeError, Consumer, DynConsumer, RequestContext};
-use switchyard_core::telemetry::{names, Counter, Gauge, Histogram};
+use switchyard_core::telemetry::{names, Counter, Gauge, Histogram, LogThrottle};
 use switchyard_core::with_any_consumer;
 use switchyard_pdata::{Signal, SignalData};
 use tokio::sync::Notify;
@@ -45,6 +51,9 @@ impl ProcessorFactory for BatchProcessorFactory {
             _ => Stability::Beta,
         })
     }
+    fn memory_bound(&self, cfg: &BatchProcessorConfig, cx: &BoundContext) -> MemoryBound {
+        memory_bound(cfg, cx)
+    }
     fn create(
         &self,
         set: Settings,
@@ -59,6 +68,18 @@ impl ProcessorFactory for BatchProcessorFactory {
     }
 }
 
+/// One instance's worst case: its byte cap, or one request of the largest size when that
+/// is larger (a request always enters an empty batcher). Its batches are no larger.
+fn memory_bound(cfg: &BatchProcessorConfig, cx: &BoundContext) -> MemoryBound {
+    let cap = cfg.max_held_bytes();
+    let bytes = cap.max(cx.largest_request);
+    MemoryBound::parts(vec![MemoryPart::new(
+        format!("pending and outgoing batches (max_held_bytes {})", switchyard_core::component::HumanBytes(cap)),
+        bytes,
+    )])
+    .with_largest_request(cap)
+}
+
 struct BatchMetrics {
     send_size: Histogram,
     size_trigger: Counter,
@@ -70,6 +91,8 @@ struct BatchMetrics {
 struct Shard<S> {
     pending: Option<S>,
     items: usize,
+    /// Encoded bytes of `pending`, as counted into the batcher's held bytes.
+    bytes: u64,
     since: Instant,
     cx: RequestContext,
 }
@@ -89,7 +112,16 @@ pub struct Batcher<S: SignalData> {
     held: AtomicUsize,
     room: usize,
     room_freed: Notify,
+    /// Encoded bytes held (pending or being sent), never above `max_bytes` unless one
+    /// request alone is larger and entered an empty batcher.
+    held_bytes: AtomicU64,
+    max_bytes: u64,
+    memory: MemoryUse,
+    cap_log: LogThrottle,
 }
+
+/// A batch on its way out, with the bytes it gives back once sent.
+type Outgoing<S> = Vec<(S, u64)>;
 
 impl<S: SignalData> Batcher<S> {
     fn new(set: &Settings, cfg: BatchProcessorConfig, next: DynConsumer<S>) -> Self {
@@ -118,12 +150,16 @@ impl<S: SignalData> Batcher<S> {
                 &l,
             ),
         };
-        let room = 2 * (cfg.send_batch_size.max(cfg.send_batch_max_size) as usize).max(1);
+        let room = usize::try_from(cfg.item_room()).unwrap_or(usize::MAX);
         Batcher {
             id: set.id.clone(),
             held: AtomicUsize::new(0),
             room,
             room_freed: Notify::new(),
+            held_bytes: AtomicU64::new(0),
+            max_bytes: cfg.max_held_bytes(),
+            memory: MemoryUse::new(&set.telemetry, set.kind, &set.id, "wait"),
+            cap_log: LogThrottle::default(),
             cfg,
             next,
             shards: Mutex::new(HashMap::new()),
@@ -140,8 +176,10 @@ impl<S: SignalData> Batcher<S> {
         }
     }
 
-    /// Takes batches out of a shard: full ones only, or everything when `all`.
-    fn take(&self, shard: &mut Shard<S>, all: bool) -> Vec<S> {
+    /// Takes batches out of a shard: full ones only, or everything when `all`. Each batch
+    /// carries the bytes it took from the shard's count; the last one takes the rest, so
+    /// what is given back equals what was counted in.
+    fn take(&self, shard: &mut Shard<S>, all: bool) -> Outgoing<S> {
         let mut out = Vec::new();
         let trigger = (self.cfg.send_batch_size as usize).max(1);
         while shard.items > 0 && (all || shard.items >= trigger) {
@@ -153,7 +191,9 @@ impl<S: SignalData> Batcher<S> {
             };
             let Some(batch) = batch else { break };
             shard.items -= n;
-            out.push(batch);
+            let bytes = if shard.items == 0 { shard.bytes } else { (batch.encoded_len() as u64).min(shard.bytes) };
+            shard.bytes -= bytes;
+            out.push((batch, bytes));
         }
         if shard.items == 0 {
             shard.pending = None;
@@ -161,36 +201,66 @@ impl<S: SignalData> Batcher<S> {
         out
     }
 
-    async fn send(&self, cx: &RequestContext, batches: Vec<S>) {
-        for batch in batches {
+    async fn send(&self, cx: &RequestContext, batches: Outgoing<S>) {
+        for (batch, bytes) in batches {
             let items = batch.item_count();
             self.metrics.send_size.observe(items as f64);
             if let Err(e) = self.next.consume(cx, batch).await {
                 tracing::warn!(processor = %self.id, error = %e, dropped_items = items, "Sender failed.");
             }
-            self.held.fetch_sub(items.min(self.held.load(Ordering::Acquire)), Ordering::AcqRel);
-            self.room_freed.notify_waiters();
+            self.release(items, bytes);
         }
     }
 
-    /// Waits until the batcher holds less than its room, then counts `items` in.
-    async fn wait_for_room(&self, items: usize) {
+    /// Gives back room for `items` and `bytes` and wakes the producers waiting for it.
+    fn release(&self, items: usize, bytes: u64) {
+        self.held.fetch_sub(items.min(self.held.load(Ordering::Acquire)), Ordering::AcqRel);
+        self.held_bytes.fetch_sub(bytes, Ordering::AcqRel);
+        self.memory.add(-i64::try_from(bytes).unwrap_or(i64::MAX));
+        self.room_freed.notify_waiters();
+    }
+
+    /// Counts `bytes` in if they fit under the cap (or nothing else is held); never
+    /// passes the cap between two producers, as the check and the add are one step.
+    fn try_hold_bytes(&self, bytes: u64) -> bool {
+        self.held_bytes
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
+                (cur == 0 || cur.saturating_add(bytes) <= self.max_bytes).then(|| cur.saturating_add(bytes))
+            })
+            .is_ok()
+    }
+
+    /// Waits until the batcher holds less than its item room and `bytes` fit under its
+    /// byte cap, then counts `items` and `bytes` in.
+    async fn wait_for_room(&self, items: usize, bytes: u64) {
+        let mut counted = false;
         loop {
             let freed = self.room_freed.notified();
             tokio::pin!(freed);
             freed.as_mut().enable();
             if self.held.load(Ordering::Acquire) < self.room {
-                break;
+                if self.try_hold_bytes(bytes) {
+                    break;
+                }
+                if !counted {
+                    counted = true;
+                    self.memory.cap_reached();
+                    if let Some(n) = self.cap_log.allow() {
+                        tracing::info!(processor = %self.id, max_held_bytes = self.max_bytes, similar_since_last_report = n,
+                            "Batcher at its memory cap; the producer waits until batches are sent.");
+                    }
+                }
             }
             freed.await;
         }
+        self.memory.add(i64::try_from(bytes).unwrap_or(i64::MAX));
         self.held.fetch_add(items, Ordering::AcqRel);
     }
 
     /// Sends every shard whose oldest data is older than `timeout` (or all of them).
     async fn flush_due(&self, all: bool) {
         let now = Instant::now();
-        let due: Vec<(RequestContext, Vec<S>)> = {
+        let due: Vec<(RequestContext, Outgoing<S>)> = {
             let mut shards = self.shards.lock().unwrap_or_else(PoisonError::into_inner);
             shards
                 .values_mut()
@@ -244,32 +314,34 @@ impl<S: SignalData> Consumer<S> for BatchConsumer<S> {
             // Profiles carry a dictionary per request and cannot be merged: passed through.
             if this.cfg.timeout.is_zero() || S::SIGNAL == Signal::Profiles {
                 // No timer: send now, split only at send_batch_max_size.
-                let mut shard = Shard { pending: Some(data), items, since: Instant::now(), cx: cx.clone() };
+                let mut shard = Shard { pending: Some(data), items, bytes: 0, since: Instant::now(), cx: cx.clone() };
                 let batches = this.take(&mut shard, true);
-                for batch in batches {
+                for (batch, _) in batches {
                     this.metrics.send_size.observe(batch.item_count() as f64);
                     this.next.consume(cx, batch).await?;
                 }
                 return Ok(());
             }
-            this.wait_for_room(items).await;
+            let bytes = data.encoded_len() as u64;
+            this.wait_for_room(items, bytes).await;
             let key = this.shard_key(cx);
             let (shard_cx, ready) = {
                 let mut shards = this.shards.lock().unwrap_or_else(PoisonError::into_inner);
                 let limit = this.cfg.metadata_cardinality_limit as usize;
                 if !shards.contains_key(&key) {
                     if limit > 0 && shards.len() >= limit {
-                        this.held.fetch_sub(items, Ordering::AcqRel);
-                        this.room_freed.notify_waiters();
+                        this.release(items, bytes);
                         return Err(ConsumeError::permanent("too many batcher metadata-value combinations"));
                     }
                     let shard_cx = this.shard_context(&key);
-                    shards.insert(key.clone(), Shard { pending: None, items: 0, since: Instant::now(), cx: shard_cx });
+                    shards.insert(
+                        key.clone(),
+                        Shard { pending: None, items: 0, bytes: 0, since: Instant::now(), cx: shard_cx },
+                    );
                     this.metrics.cardinality.set(shards.len() as i64);
                 }
                 let Some(shard) = shards.get_mut(&key) else {
-                    this.held.fetch_sub(items, Ordering::AcqRel);
-                    this.room_freed.notify_waiters();
+                    this.release(items, bytes);
                     return Err(ConsumeError::permanent("batcher shard vanished"));
                 };
                 if shard.items == 0 {
@@ -284,13 +356,20 @@ impl<S: SignalData> Consumer<S> for BatchConsumer<S> {
                 }
                 if unmerged.is_none() {
                     shard.items += items;
+                    shard.bytes += bytes;
                 }
-                let mut ready =
-                    if shard.items >= this.cfg.send_batch_size as usize { this.take(shard, false) } else { Vec::new() };
+                // Past half the byte cap the whole pending batch goes now, so producers
+                // rarely wait for the timer to free room.
+                let by_bytes = shard.bytes >= this.max_bytes / 2;
+                let mut ready = if shard.items >= this.cfg.send_batch_size as usize || by_bytes {
+                    this.take(shard, by_bytes)
+                } else {
+                    Vec::new()
+                };
                 if !ready.is_empty() {
                     shard.since = Instant::now();
                 }
-                ready.extend(unmerged);
+                ready.extend(unmerged.map(|u| (u, bytes)));
                 (shard.cx.clone(), ready)
             };
             if !ready.is_empty() {

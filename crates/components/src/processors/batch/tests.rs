@@ -113,3 +113,85 @@ async fn timeout_zero_sends_immediately_and_propagates_errors() {
     sink.fail_with(Some(ConsumeError::retryable("down")));
     assert!(c.consume(&RequestContext::default(), logs(1)).await.is_err());
 }
+
+#[test]
+fn the_memory_bound_is_the_byte_cap_or_one_request() {
+    use switchyard_core::component::BoundContext;
+    let default = BatchProcessorConfig::default();
+    assert_eq!(default.max_held_bytes(), 2 * 8192 * 4096, "64 MiB: 4 KiB per item of room");
+    let b = super::memory_bound(&default, &BoundContext { largest_request: 4 << 20 });
+    assert_eq!(b.total(), Some(64 << 20));
+    let small = BatchProcessorConfig { max_held_bytes: Some(1 << 20), ..Default::default() };
+    let b = super::memory_bound(&small, &BoundContext { largest_request: 4 << 20 });
+    assert_eq!(b.total(), Some(4 << 20), "one request always enters an empty batcher");
+}
+
+/// A consumer that holds every batch until released, as a slow exporter does.
+struct Gate {
+    open: tokio::sync::Semaphore,
+    sink: Arc<SinkConsumer<Logs>>,
+}
+
+impl switchyard_core::consumer::Consumer<Logs> for Gate {
+    fn consume<'a>(
+        &'a self,
+        cx: &'a RequestContext,
+        data: Logs,
+    ) -> futures::future::BoxFuture<'a, Result<(), ConsumeError>> {
+        Box::pin(async move {
+            self.open.acquire().await.map_err(|_| ConsumeError::permanent("closed"))?.forget();
+            self.sink.consume(cx, data).await
+        })
+    }
+}
+
+#[tokio::test]
+async fn at_its_byte_cap_the_batcher_sends_early_then_makes_producers_wait() {
+    let one = logs(10).encoded_len() as u64;
+    let cfg = BatchProcessorConfig {
+        send_batch_size: 100_000,
+        timeout: Duration::from_secs(60),
+        max_held_bytes: Some(3 * one),
+        ..Default::default()
+    };
+    let sink = SinkConsumer::<Logs>::new();
+    let gate = Arc::new(Gate { open: tokio::sync::Semaphore::new(0), sink: sink.clone() });
+    let set = Settings { id: ComponentId::new("batch"), kind: Kind::Processor, telemetry: Default::default() };
+    let telemetry = set.telemetry.clone();
+    let (c, comp) = BatchProcessorFactory.create(set, &cfg, AnyConsumer::Logs(gate.clone())).expect("create");
+    let AnyConsumer::Logs(c) = c else { panic!("logs") };
+    let comp = comp.expect("timer");
+    comp.start(&Host::default()).await.expect("start");
+    let used = || {
+        telemetry.metrics.gauge("switchyard_component_memory_used_bytes", "", &[("component", "processor/batch")]).get()
+    };
+    // Two requests reach half the cap: the batch goes out (and is stuck at the gate).
+    let cx = RequestContext::default();
+    c.consume(&cx, logs(10)).await.expect("ok");
+    let sending = {
+        let c = c.clone();
+        tokio::spawn(async move { c.consume(&RequestContext::default(), logs(10)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(used(), 2 * one as i64, "two requests held, the batch being sent");
+    c.consume(&cx, logs(10)).await.expect("a third still fits the cap");
+    let waiting = {
+        let c = c.clone();
+        tokio::spawn(async move { c.consume(&RequestContext::default(), logs(10)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!waiting.is_finished(), "a fourth request waits: it would pass max_held_bytes");
+    assert!(used() <= 3 * one as i64, "never above the cap: {}", used());
+    let reached = telemetry.metrics.counter(
+        "switchyard_component_memory_cap_reached",
+        "",
+        &[("component", "processor/batch"), ("action", "wait")],
+    );
+    assert_eq!(reached.get(), 1, "the wait is counted");
+    gate.open.add_permits(100);
+    sending.await.expect("join").expect("sent");
+    waiting.await.expect("join").expect("admitted once the batch left");
+    comp.shutdown().await;
+    assert_eq!(sink.item_count(), 40, "nothing lost");
+    assert_eq!(used(), 0, "every byte given back");
+}

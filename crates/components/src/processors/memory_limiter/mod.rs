@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use switchyard_core::component::{
-    BuildError, Component, ComponentId, Host, ProcessorFactory, Settings, Stability, StartError,
+    BoundContext, BuildError, Component, ComponentId, Host, MemoryBound, ProcessorFactory, Settings, Stability,
+    StartError,
 };
 use switchyard_core::consumer::{AnyConsumer, ConsumeError, Consumer, DynConsumer, RequestContext};
 use switchyard_core::telemetry::{rss_bytes, total_memory_bytes, Counter};
@@ -45,6 +46,18 @@ impl ProcessorFactory for MemoryLimiterProcessorFactory {
             Signal::Profiles => Stability::Development,
             _ => Stability::Beta,
         })
+    }
+    /// Holds nothing (it refuses or passes on the caller's request): its hard limit is
+    /// the budget the other components' total is compared with.
+    fn memory_bound(&self, cfg: &MemoryLimiterConfig, _cx: &BoundContext) -> MemoryBound {
+        let total = switchyard_core::telemetry::total_memory_bytes();
+        let (hard, _) = cfg.limits(total);
+        let what = if cfg.limit_mib > 0 {
+            format!("limit_mib {}", cfg.limit_mib)
+        } else {
+            format!("limit_percentage {}% of {}", cfg.limit_percentage, switchyard_core::component::HumanBytes(total))
+        };
+        MemoryBound::Limit { bytes: hard, what }
     }
     fn create(
         &self,
@@ -238,5 +251,14 @@ mod tests {
         consumer.consume(&cx, Logs::default()).await.expect("resumed");
         checker.shutdown().await;
         assert_eq!(sink.batches().len(), 2);
+    }
+
+    #[test]
+    fn its_bound_is_the_limit_to_compare_against() {
+        use switchyard_core::component::{BoundContext, MemoryBound};
+        let cfg = MemoryLimiterConfig { check_interval: Duration::from_secs(1), limit_mib: 512, ..Default::default() };
+        let b = MemoryLimiterProcessorFactory.memory_bound(&cfg, &BoundContext::default());
+        assert_eq!(b, MemoryBound::Limit { bytes: 512 << 20, what: "limit_mib 512".into() });
+        assert_eq!(b.total(), Some(0), "it holds nothing itself");
     }
 }

@@ -31,7 +31,10 @@ mod tests;
 use std::sync::Arc;
 use std::time::Duration;
 
-use switchyard_core::component::{BuildError, Component, ProcessorFactory, Settings, Stability};
+use switchyard_core::component::{
+    BoundContext, BuildError, Component, HumanBytes, MemoryBound, MemoryPart, ProcessorFactory, Settings, Stability,
+    DECODED_EXPANSION,
+};
 use switchyard_core::consumer::{AnyConsumer, DynConsumer};
 use switchyard_core::processorhelper::{create_sharded, Partition, StatefulSettings};
 use switchyard_pdata::walk::split_traces_by_trace_id;
@@ -58,6 +61,10 @@ impl ProcessorFactory for TailSamplingProcessorFactory {
     fn stability(&self, signal: Signal) -> Option<Stability> {
         (signal == Signal::Traces).then_some(Stability::Beta)
     }
+    fn memory_bound(&self, cfg: &TailSamplingConfig, cx: &BoundContext) -> MemoryBound {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        memory_bound(cfg, cx, cores)
+    }
     fn create(
         &self,
         set: Settings,
@@ -70,6 +77,44 @@ impl ProcessorFactory for TailSamplingProcessorFactory {
         let (input, component) = build(&set, cfg, shard_count(), next)?;
         Ok((AnyConsumer::Traces(input), Some(component)))
     }
+}
+
+/// Bytes per trace id kept in the buffer's index or a decision cache (map entry, queue
+/// slot, decision), rounded up.
+const BYTES_PER_TRACE_ID: u64 = 128;
+
+/// Parts waiting in each shard's channel before `consume` waits.
+const CHANNEL_CAPACITY: usize = 64;
+
+/// One instance's worst case with `shards` shards (docs/memory.md). The span buffer is
+/// capped by `max_buffered_bytes` (encoded size; past it the oldest traces are decided
+/// early), and holds the spans decoded, about [`DECODED_EXPANSION`] times that; the
+/// channels hold decoded parts of at most the largest request each.
+fn memory_bound(cfg: &TailSamplingConfig, cx: &BoundContext, shards: usize) -> MemoryBound {
+    let mut buffer = cfg.max_buffered_bytes;
+    if cfg.maximum_trace_size_bytes > 0 {
+        buffer = buffer.min(cfg.num_traces.saturating_mul(cfg.maximum_trace_size_bytes));
+    }
+    let ids = cfg
+        .num_traces
+        .saturating_mul(2)
+        .saturating_add(cfg.decision_cache.sampled_cache_size)
+        .saturating_add(cfg.decision_cache.non_sampled_cache_size);
+    let channel = ((shards * CHANNEL_CAPACITY) as u64).saturating_mul(cx.largest_request);
+    MemoryBound::parts(vec![
+        MemoryPart::new(
+            format!("buffered traces (max_buffered_bytes {} encoded, x{DECODED_EXPANSION} decoded)", HumanBytes(buffer)),
+            buffer.saturating_mul(DECODED_EXPANSION),
+        ),
+        MemoryPart::new(
+            format!("trace ids and decisions (2 x num_traces + decision caches, {BYTES_PER_TRACE_ID} B each)"),
+            ids.saturating_mul(BYTES_PER_TRACE_ID),
+        ),
+        MemoryPart::new(
+            format!("input channels ({shards} shards x {CHANNEL_CAPACITY} parts x largest request, x{DECODED_EXPANSION} decoded)"),
+            channel.saturating_mul(DECODED_EXPANSION),
+        ),
+    ])
 }
 
 /// One shard per runtime worker: the traces spread over every core, one task each.
@@ -124,7 +169,11 @@ pub fn build(
         let m = metrics.get_or_insert_with(|| Arc::new(Metrics::new(set, &policies.names()))).clone();
         list.push(Shard::new(set.id.to_string(), policies, m, limits, expected));
     }
-    let opts = StatefulSettings { channel_capacity: 64, tick: Some(tick_for(cfg.decision_wait)), ..Default::default() };
+    let opts = StatefulSettings {
+        channel_capacity: CHANNEL_CAPACITY,
+        tick: Some(tick_for(cfg.decision_wait)),
+        ..Default::default()
+    };
     Ok(create_sharded(set, list, ByTraceId, opts, next))
 }
 

@@ -128,6 +128,7 @@ impl Shard {
         p.data.span_count += spans;
         p.data.bytes += bytes;
         self.bytes += bytes;
+        let grown_past_cap = self.bytes > self.limits.max_bytes;
         if root && !p.root_seen {
             p.root_seen = true;
             if let Some(w) = self.limits.wait_after_root {
@@ -140,6 +141,15 @@ impl Shard {
             self.remember(id, false, now);
             self.metrics.oversize.add(1);
             tracing::debug!(processor = %self.processor, bytes = size, "Trace exceeds maximum_trace_size_bytes; dropped.");
+        }
+        // Spans added to a trace already held can pass the cap too (room is made only for
+        // new traces): the oldest traces, this one included, are decided early until it holds.
+        if grown_past_cap {
+            while self.bytes > self.limits.max_bytes {
+                if !self.decide_oldest(EarlyReason::Bytes, now) {
+                    break;
+                }
+            }
         }
     }
 

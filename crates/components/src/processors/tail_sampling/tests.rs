@@ -268,3 +268,32 @@ fn the_shard_of_a_trace_is_stable_and_spreads() {
     }
     assert!(counts.iter().all(|c| (800..1200).contains(c)), "{counts:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_trace_growing_past_the_byte_budget_is_decided_early_not_kept_over_it() {
+    let r = rig(&format!("{ALWAYS}decision_wait: 10s\nmax_buffered_bytes: 300\n"), 1).await;
+    // One trace, many requests: before the cap applied to new traces only, it grew without bound.
+    for s in 1..=20 {
+        r.send(vec![span(1, s, None, false)]).await;
+        advance(1).await;
+        let bytes = r.metric("switchyard_component_memory_used_bytes", &["component=\"processor/tail_sampling\""]);
+        assert!(bytes <= 300, "used {bytes} bytes after span {s}: over max_buffered_bytes");
+    }
+    assert!(r.metric("switchyard_processor_tail_sampling_early_decisions", &["reason=\"bytes\""]) >= 1);
+    r.component.shutdown().await;
+    assert_eq!(r.out().len(), 20, "decided early (always_sample keeps it), nothing lost");
+}
+
+#[test]
+fn the_memory_bound_follows_the_buffer_caps_and_the_shards() {
+    use switchyard_core::component::BoundContext;
+    let cfg = parse(&format!("{ALWAYS}num_traces: 1000\nmax_buffered_bytes: 1048576\n")).expect("config");
+    let b = super::memory_bound(&cfg, &BoundContext { largest_request: 1000 }, 2);
+    let switchyard_core::component::MemoryBound::Declared { parts, .. } = &b else { panic!("{b:?}") };
+    let bytes: Vec<u64> = parts.iter().map(|p| p.bytes).collect();
+    assert_eq!(bytes, [4 << 20, 2000 * 128, 2 * 64 * 1000 * 4], "{parts:?}");
+    let per_trace = parse(&format!("{ALWAYS}num_traces: 10\nmaximum_trace_size_bytes: 1000\n")).expect("config");
+    let b = super::memory_bound(&per_trace, &BoundContext { largest_request: 1000 }, 1);
+    let switchyard_core::component::MemoryBound::Declared { parts, .. } = &b else { panic!("{b:?}") };
+    assert_eq!(parts[0].bytes, 10 * 1000 * 4, "num_traces x maximum_trace_size_bytes when smaller");
+}

@@ -6,6 +6,8 @@ mod grpc;
 mod grpc_service;
 mod http;
 #[cfg(test)]
+mod memory_tests;
+#[cfg(test)]
 mod slow_tests;
 #[cfg(test)]
 mod tests;
@@ -15,7 +17,8 @@ pub use config::{GrpcServerConfig, HttpServerConfig, OtlpReceiverConfig};
 use futures::future::BoxFuture;
 use std::sync::Arc;
 use switchyard_core::component::{
-    BuildError, Component, Host, ReceiverFactory, ReceiverOutputs, Settings, Stability, StartError,
+    component_label, BoundContext, BuildError, Component, Host, MemoryBound, MemoryPart, ReceiverFactory,
+    ReceiverOutputs, Settings, Stability, StartError,
 };
 use switchyard_core::confignet::auth::{AuthConfig, ServerAuth};
 use switchyard_core::confignet::body::BytesInFlight;
@@ -43,6 +46,9 @@ impl ReceiverFactory for OtlpReceiverFactory {
             Signal::Profiles => Stability::Development,
             _ => Stability::Stable,
         })
+    }
+    fn memory_bound(&self, cfg: &OtlpReceiverConfig, _cx: &BoundContext) -> MemoryBound {
+        memory_bound(cfg, max_requests_in_process())
     }
     fn create(
         &self,
@@ -74,16 +80,15 @@ impl Component for OtlpReceiver {
         Box::pin(async move {
             let mut tasks = self.tasks.lock().await;
             let admission = Arc::new(Semaphore::new(max_requests_in_process()));
-            // Never smaller than the largest request allowed: one such request must always
-            // fit, or it would be told to retry forever.
-            let largest = self.cfg.protocols.http.get().map_or(0, |h| h.max_request_body_size).max(
-                self.cfg
-                    .protocols
-                    .grpc
-                    .get()
-                    .map_or(0, |g| g.max_recv_msg_size_mib.unwrap_or(4) as usize * 1024 * 1024 + 5),
+            let in_flight = BytesInFlight::new(budget(&self.cfg).0 as usize);
+            let used = in_flight.clone();
+            let label = component_label(self.set.kind, &self.set.id);
+            self.set.telemetry.metrics.gauge_fn_with(
+                switchyard_core::telemetry::names::COMPONENT_MEMORY_USED,
+                "Bytes a component holds now (queued, pending, buffered or in flight).",
+                &[("component", label.as_str())],
+                move || used.used_bytes() as f64,
             );
-            let in_flight = BytesInFlight::new(BYTES_IN_FLIGHT.max(largest));
             if let Some(g) = self.cfg.protocols.grpc.get() {
                 let deps = grpc::GrpcDeps {
                     obs: ReceiverObs::new(&self.set.telemetry, &self.set.id, "grpc"),
@@ -137,6 +142,31 @@ impl OtlpReceiver {
 /// or in the pipeline): 64 MiB. Bodies are read before they take an admission slot, so
 /// this is what bounds the memory of requests waiting for one.
 const BYTES_IN_FLIGHT: usize = 64 << 20;
+
+/// (bytes-in-flight budget, largest request): the budget is never smaller than the largest
+/// request allowed, as one such request must always fit or it would be told to retry forever.
+fn budget(cfg: &OtlpReceiverConfig) -> (u64, u64) {
+    let http = cfg.protocols.http.get().map_or(0, |h| h.max_request_body_size as u64);
+    let grpc = cfg.protocols.grpc.get().map_or(0, |g| g.max_recv_msg_size_mib.unwrap_or(4) * 1024 * 1024 + 5);
+    let largest = http.max(grpc);
+    ((BYTES_IN_FLIGHT as u64).max(largest), largest)
+}
+
+/// What one receiver may hold (docs/memory.md): the request bytes it has read, bounded by
+/// the bytes-in-flight budget (refused with a retryable answer past it), plus, for the
+/// `slots` requests admitted at once, each decompressed (gRPC, HTTP) or decoded from JSON:
+/// at most the largest request allowed each, as decompression stops there.
+fn memory_bound(cfg: &OtlpReceiverConfig, slots: usize) -> MemoryBound {
+    let (budget, largest) = budget(cfg);
+    MemoryBound::parts(vec![
+        MemoryPart::new("request bytes read (bytes-in-flight budget, max of 64 MiB and the largest request)", budget),
+        MemoryPart::new(
+            format!("requests decompressed or decoded ({slots} admission slots x largest request)"),
+            (slots as u64).saturating_mul(largest),
+        ),
+    ])
+    .with_largest_request(largest)
+}
 
 /// Requests decoded or in the pipeline at once, per receiver (gRPC and HTTP together).
 ///
