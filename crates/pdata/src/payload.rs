@@ -151,7 +151,12 @@ impl<R: WireRequest> Payload<R> {
             .iter()
             .map(|c| Chunk { bytes: bytes.slice(c.start..c.end), items: c.items as usize })
             .collect();
-        Ok(Payload::Encoded(Arc::new(Encoded { chunks, items: walked.items, len: bytes.len(), decoded: OnceLock::new() })))
+        Ok(Payload::Encoded(Arc::new(Encoded {
+            chunks,
+            items: walked.items,
+            len: bytes.len(),
+            decoded: OnceLock::new(),
+        })))
     }
 
     pub(crate) fn is_encoded(&self) -> bool {

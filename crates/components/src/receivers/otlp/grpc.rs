@@ -172,7 +172,8 @@ pub(super) async fn serve(
     let addr: Option<SocketAddr> = listener.local_addr().ok();
     let limit = cfg.max_recv_msg_size_mib.unwrap_or(4) as usize * 1024 * 1024;
     let GrpcDeps { obs, admission, in_flight, tls, auth } = deps;
-    let settings = Arc::new(CallSettings { obs: obs.clone(), include_metadata: cfg.include_metadata, max_message: limit });
+    let settings =
+        Arc::new(CallSettings { obs: obs.clone(), include_metadata: cfg.include_metadata, max_message: limit });
     let mut routes = Routes::default();
     if let Some(c) = &out.traces {
         routes = routes.add_service(ExportService::<Traces>::new(c.clone(), settings.clone()));

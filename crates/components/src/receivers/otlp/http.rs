@@ -275,14 +275,15 @@ async fn process<S: OtlpSignal>(
         raw
     } else {
         // Decompression is CPU work; bounded by max_body, so it is short enough to run inline.
-        decompress(&encoding, &raw, state.max_body).map_err(|e| match e {
-            DecompressError::TooLarge(limit) => too_large(limit, " after decompression"),
-            other => {
-                state.obs.guard.req_malformed.add(1);
-                Failure::new(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, other.to_string())
-            }
-        })
-        .map(Bytes::from)?
+        decompress(&encoding, &raw, state.max_body)
+            .map_err(|e| match e {
+                DecompressError::TooLarge(limit) => too_large(limit, " after decompression"),
+                other => {
+                    state.obs.guard.req_malformed.add(1);
+                    Failure::new(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, other.to_string())
+                }
+            })
+            .map(Bytes::from)?
     };
     if enc == Encoding::Json && switchyard_pdata::json::nesting_exceeds(&body, state.max_json_depth) {
         state.obs.guard.req_json_depth.add(1);
