@@ -21,6 +21,7 @@ use bytes::Bytes;
 use prost::Message;
 
 use crate::signal::Signal;
+use crate::wire::regroup::{self, ItemKey, Split};
 use crate::wire::{self, WireError};
 
 /// An OTLP export request that can be held encoded.
@@ -296,6 +297,71 @@ impl<R: WireRequest> Payload<R> {
                 let (front, rest) = split_chunks::<R>(chunks, max_items);
                 *e = Arc::new(Encoded::new(rest));
                 Payload::Encoded(Arc::new(Encoded::new(front)))
+            }
+        }
+    }
+}
+
+impl<R: WireRequest> Payload<R> {
+    /// `n` batches by the part of each item's key (`key` says where it is in the item),
+    /// read from the bytes; `Err(self)` when the batch is decoded (the caller splits the
+    /// tree). Every part stays encoded; the batch itself is kept when all items fall in
+    /// one part. Only for traces and logs (the shape `regroup` reads).
+    pub(crate) fn partition_by_key(
+        self,
+        key: ItemKey,
+        n: usize,
+        part: &mut dyn FnMut(&[u8]) -> usize,
+    ) -> Result<Vec<Self>, Self> {
+        let Payload::Encoded(e) = &self else { return Err(self) };
+        let chunks: Vec<&[u8]> = e.chunks.iter().map(|c| &c.bytes[..]).collect();
+        let n = n.max(1);
+        match regroup::split(&chunks, key, n, part) {
+            Ok(Split::Whole(p)) => {
+                drop(chunks);
+                let mut out: Vec<Self> = (0..n).map(|_| Payload::default()).collect();
+                out[p.min(n - 1)] = self;
+                Ok(out)
+            }
+            Ok(Split::Parts(parts)) => Ok(parts
+                .into_iter()
+                .map(|p| {
+                    if p.items == 0 {
+                        return Payload::default();
+                    }
+                    let bytes = Bytes::from(p.bytes);
+                    Payload::Encoded(Arc::new(Encoded::new(vec![Chunk { bytes, items: p.items }])))
+                })
+                .collect()),
+            Err(error) => {
+                // Unreachable for walked bytes: split the decoded tree instead.
+                tracing::error!(signal = %R::SIGNAL, %error, "A walked request could not be split by its bytes; this is a defect.");
+                drop(chunks);
+                Err(self)
+            }
+        }
+    }
+}
+
+impl<R: WireRequest> Payload<R> {
+    /// For routing by resource without decoding the items: one batch per resource element
+    /// of a batch still encoded (shared bytes, no copy), and the request made of their
+    /// envelopes (each resource without its scopes) in the same order. `None` when the batch
+    /// is decoded, or a chunk is not exactly one resource element (a decoded batch appended
+    /// to an encoded one): the caller decodes.
+    pub(crate) fn resource_skeleton(&self) -> Option<(Vec<Self>, R)> {
+        let Payload::Encoded(e) = self else { return None };
+        let mut envelopes = Vec::new();
+        let mut parts = Vec::with_capacity(e.chunks.len());
+        for c in &e.chunks {
+            regroup::resource_envelope(&c.bytes, &mut envelopes)?;
+            parts.push(Payload::Encoded(Arc::new(Encoded::new(vec![c.clone()]))));
+        }
+        match R::decode(&envelopes[..]) {
+            Ok(skeleton) => Some((parts, skeleton)),
+            Err(error) => {
+                tracing::error!(signal = %R::SIGNAL, %error, "The envelopes of a walked request failed to decode; this is a defect.");
+                None
             }
         }
     }

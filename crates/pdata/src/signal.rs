@@ -116,6 +116,13 @@ pub trait SignalData: Clone + Send + Sync + fmt::Debug + 'static {
     fn to_bytes(&self) -> Bytes {
         Bytes::from(self.request().encode_to_vec())
     }
+    /// For routing by resource without decoding the items: a batch still encoded as one
+    /// batch per resource element (shared bytes) and the request of their envelopes (each
+    /// resource without its children), in the same order. `None` when the batch is decoded
+    /// (or cannot be cut so): evaluate on the request instead.
+    fn resource_skeleton(&self) -> Option<(Vec<Self>, Self::Request)> {
+        None
+    }
 }
 
 /// Why bytes did not make a batch.
@@ -197,6 +204,9 @@ macro_rules! wire_signal {
             fn to_bytes(&self) -> Bytes {
                 self.0.to_bytes()
             }
+            fn resource_skeleton(&self) -> Option<(Vec<Self>, Self::Request)> {
+                self.0.resource_skeleton().map(|(parts, req)| (parts.into_iter().map($name).collect(), req))
+            }
         }
     };
 }
@@ -228,6 +238,43 @@ wire_signal!(
     crate::split::count_log_records,
     crate::split::split_logs
 );
+
+impl Traces {
+    /// `n` batches by `part(trace id)` of each span (an index below `n`; larger ones go to
+    /// the last batch), for load balancing and sharding by trace. An encoded batch is split
+    /// by reading the ids from its bytes, and its parts stay encoded (`wire::regroup`); a
+    /// decoded one moves its spans (`walk::partition_spans`). Either way each part holds one
+    /// copy of the resource and scope envelopes of its spans.
+    pub fn partition_by_trace_id(self, n: usize, mut part: impl FnMut(&[u8]) -> usize) -> Vec<Traces> {
+        if n <= 1 {
+            return vec![self];
+        }
+        match self.0.partition_by_key(crate::wire::regroup::SPAN_TRACE_ID, n, &mut part) {
+            Ok(parts) => parts.into_iter().map(Traces).collect(),
+            Err(payload) => crate::walk::partition_spans(payload.into_request(), n, |_, s| part(&s.trace_id))
+                .into_iter()
+                .map(Traces::from_request)
+                .collect(),
+        }
+    }
+}
+
+impl Logs {
+    /// `n` batches by `part(trace id)` of each log record (empty for records outside a
+    /// trace); as [`Traces::partition_by_trace_id`].
+    pub fn partition_by_trace_id(self, n: usize, mut part: impl FnMut(&[u8]) -> usize) -> Vec<Logs> {
+        if n <= 1 {
+            return vec![self];
+        }
+        match self.0.partition_by_key(crate::wire::regroup::LOG_TRACE_ID, n, &mut part) {
+            Ok(parts) => parts.into_iter().map(Logs).collect(),
+            Err(payload) => crate::walk::partition_log_records(payload.into_request(), n, |_, l| part(&l.trace_id))
+                .into_iter()
+                .map(Logs::from_request)
+                .collect(),
+        }
+    }
+}
 
 /// A batch of profiles: an `ExportProfilesServiceRequest` shared by reference (pass-through,
 /// always decoded: profiles are rare and share a dictionary per request).

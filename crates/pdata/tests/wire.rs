@@ -421,3 +421,75 @@ fn mutated_requests_get_prosts_verdict() {
     // Both verdicts must be common for the property to say anything.
     assert!(accepted.get() > CASES / 20 && refused.get() > CASES / 20, "{accepted:?} accepted, {refused:?} refused");
 }
+
+/// Drops scopes without items and resources without scopes: what a split leaves out.
+fn pruned_traces(mut r: ExportTraceServiceRequest) -> ExportTraceServiceRequest {
+    for rs in &mut r.resource_spans {
+        rs.scope_spans.retain(|s| !s.spans.is_empty());
+    }
+    r.resource_spans.retain(|rs| !rs.scope_spans.is_empty());
+    r
+}
+
+fn pruned_logs(mut r: ExportLogsServiceRequest) -> ExportLogsServiceRequest {
+    for rl in &mut r.resource_logs {
+        rl.scope_logs.retain(|s| !s.log_records.is_empty());
+    }
+    r.resource_logs.retain(|rl| !rl.scope_logs.is_empty());
+    r
+}
+
+/// The part of an id in a split of `n`: its first byte modulo `n + 1`, so the out-of-range
+/// index (which goes to the last part) occurs too.
+fn part_of(id: &[u8], n: usize) -> usize {
+    id.first().map_or(0, |b| *b as usize % (n + 1))
+}
+
+#[test]
+fn splitting_by_trace_id_from_the_bytes_gives_the_decoded_split() {
+    // Load balancing and tail-sampling shards read trace ids from the bytes (`wire::regroup`);
+    // each part must decode to what the decoded split (`walk::partition_spans`) builds, stay
+    // encoded, and count its items. Two requests back to back stand for a batch of two chunks.
+    let case = (traces(), traces(), 2..5usize);
+    TestRunner::new(Config { cases: CASES / 2, ..config() })
+        .run(&case, |(a, b, n)| {
+            let mut batch = Traces::from_encoded(a.encode_to_vec().into()).unwrap();
+            batch.append(Traces::from_encoded(b.encode_to_vec().into()).unwrap()).unwrap();
+            let mut whole = a.clone();
+            whole.resource_spans.extend(b.resource_spans.clone());
+            let expected = switchyard_pdata::walk::partition_spans(whole, n, |_, s| part_of(&s.trace_id, n).min(n - 1));
+            let parts = batch.partition_by_trace_id(n, |id| part_of(id, n));
+            prop_assert_eq!(parts.len(), n);
+            for (part, want) in parts.iter().zip(expected) {
+                prop_assert!(part.is_encoded() || part.item_count() == 0);
+                prop_assert_eq!(pruned_traces(part.request().clone()), pruned_traces(want.clone()));
+                prop_assert_eq!(part.item_count(), Traces::from_request(want).item_count());
+                prop_assert!(walk(Signal::Traces, &part.to_bytes()).is_ok());
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn splitting_logs_by_trace_id_from_the_bytes_gives_the_decoded_split() {
+    let case = (logs(), logs(), 2..5usize);
+    TestRunner::new(Config { cases: CASES / 2, ..config() })
+        .run(&case, |(a, b, n)| {
+            let mut batch = Logs::from_encoded(a.encode_to_vec().into()).unwrap();
+            batch.append(Logs::from_encoded(b.encode_to_vec().into()).unwrap()).unwrap();
+            let mut whole = a.clone();
+            whole.resource_logs.extend(b.resource_logs.clone());
+            let expected =
+                switchyard_pdata::walk::partition_log_records(whole, n, |_, l| part_of(&l.trace_id, n).min(n - 1));
+            let parts = batch.partition_by_trace_id(n, |id| part_of(id, n));
+            prop_assert_eq!(parts.len(), n);
+            for (part, want) in parts.iter().zip(expected) {
+                prop_assert!(part.is_encoded() || part.item_count() == 0);
+                prop_assert_eq!(pruned_logs(part.request().clone()), pruned_logs(want.clone()));
+                prop_assert_eq!(part.item_count(), Logs::from_request(want).item_count());
+            }
+            Ok(())
+        })
+        .unwrap();
+}

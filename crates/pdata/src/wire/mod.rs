@@ -36,6 +36,7 @@
 //! [`SignalData::item_count`]: crate::SignalData::item_count
 
 mod reader;
+pub mod regroup;
 mod schema;
 #[cfg(test)]
 mod tests;

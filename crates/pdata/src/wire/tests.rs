@@ -3,6 +3,7 @@
 
 mod fixtures;
 mod probes;
+mod regroup;
 
 use prost::Message as _;
 

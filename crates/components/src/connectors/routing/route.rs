@@ -1,6 +1,11 @@
 //! The routing consumer: tries the table's routes in order on what earlier routes left,
 //! moves what each matches into that route's request, and hands the rest to the default
 //! pipelines (or drops it, counted). First match wins, per item of the route's context.
+//!
+//! A table whose rows read only the request or the resource routes a batch still encoded
+//! without decoding its items: the conditions run on the resource envelopes alone
+//! (`SignalData::resource_skeleton`), and each pipeline gets its resources as the received
+//! bytes. Any other row (span, log, metric, data point) needs the items: the batch is decoded.
 
 use futures::future::BoxFuture;
 use switchyard_core::consumer::{AnyConsumer, ConsumeError, Consumer, DynConsumer, RequestContext};
@@ -195,6 +200,17 @@ impl<S: Routable> RoutingConsumer<S> {
 
     /// Splits `data` into (consumer, data) deliveries, in table order, default last.
     fn split(&self, cx: &RequestContext, mut data: S) -> Result<Vec<(DynConsumer<S>, S)>, ConsumeError> {
+        // Rows that read only the request or the resource route a batch still encoded by
+        // its resource envelopes: the items are neither decoded nor copied.
+        let by_resource = self.routes.iter().all(|r| match r.check {
+            Check::Request(_) => true,
+            Check::Ottl(_) => r.context == RouteContext::Resource,
+        });
+        if by_resource {
+            if let Some((parts, skeleton)) = data.resource_skeleton() {
+                return self.split_resources(cx, parts, skeleton);
+            }
+        }
         let mut out = Vec::new();
         let req = data.make_mut();
         for route in &self.routes {
@@ -222,6 +238,68 @@ impl<S: Routable> RoutingConsumer<S> {
         if S::is_empty(req) {
             return Ok(out);
         }
+        self.rest(&mut out, data);
+        Ok(out)
+    }
+
+    /// [`Self::split`] on a batch still encoded, one part per resource element (`parts`),
+    /// evaluated on `skeleton`, the request of their envelopes in the same order. Each row
+    /// takes the parts it matches out of both, so the two stay aligned.
+    fn split_resources(
+        &self,
+        cx: &RequestContext,
+        mut parts: Vec<S>,
+        mut skeleton: S::Request,
+    ) -> Result<Vec<(DynConsumer<S>, S)>, ConsumeError> {
+        let mut out = Vec::new();
+        for route in &self.routes {
+            if parts.is_empty() {
+                break;
+            }
+            let mask = match &route.check {
+                Check::Request(c) => vec![c.eval(cx); parts.len()],
+                Check::Ottl(check) => {
+                    match S::eval(&mut skeleton, route.context, &mut |ecx| self.run(check, &route.text, ecx)) {
+                        Some(Ok(mask)) if mask.len() == parts.len() => mask,
+                        Some(Ok(_)) | None => continue,
+                        Some(Err(e)) => {
+                            return Err(ConsumeError::permanent(format!(
+                                "routing connector \"{}\": failed to evaluate `{}`: {e}",
+                                self.id, route.text
+                            )))
+                        }
+                    }
+                }
+            };
+            if !mask.contains(&true) {
+                continue;
+            }
+            S::take(&mut skeleton, RouteContext::Resource, &mask);
+            let mut taken = S::from_request(Default::default());
+            let mut rest = Vec::with_capacity(parts.len());
+            for (part, matched) in parts.into_iter().zip(&mask) {
+                if *matched {
+                    // Appending encoded batches concatenates their chunks: never refused.
+                    let _ = taken.append(part);
+                } else {
+                    rest.push(part);
+                }
+            }
+            parts = rest;
+            out.push((route.consumer.clone(), taken));
+        }
+        let mut rest = S::from_request(Default::default());
+        for part in parts {
+            let _ = rest.append(part);
+        }
+        if !S::is_empty(&skeleton) {
+            self.rest(&mut out, rest);
+        }
+        Ok(out)
+    }
+
+    /// What no row took: to the default pipelines, or dropped and counted.
+    fn rest(&self, out: &mut Vec<(DynConsumer<S>, S)>, data: S) {
         match &self.default {
             Some(d) => out.push((d.clone(), data)),
             None => {
@@ -237,7 +315,6 @@ impl<S: Routable> RoutingConsumer<S> {
                 }
             }
         }
-        Ok(out)
     }
 }
 

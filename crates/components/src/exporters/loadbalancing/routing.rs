@@ -1,6 +1,8 @@
 //! Which backend each item goes to: the routing key of every span, log record or metric,
-//! hashed onto the ring, and the request split into one part per backend. Items move into
-//! their part (`pdata::walk::partition_*`); only resource and scope envelopes are copied.
+//! hashed onto the ring, and the request split into one part per backend. Trace ids of a
+//! batch still encoded are read from its bytes and the parts are written as bytes
+//! (`Traces::partition_by_trace_id`), so forwarding by trace id decodes nothing; other keys
+//! move items into their part (`pdata::walk::partition_*`), copying only the envelopes.
 //! Keys read from the resource alone move whole resources; consecutive spans of one trace
 //! reuse the last lookup. `streamID` routes each data point, cutting a metric whose points
 //! belong to streams on different backends into one copy of its envelope per backend.
@@ -182,9 +184,13 @@ impl Routed for Traces {
         if n <= 1 {
             return vec![self];
         }
-        let mut memo = Memo::new();
         let key: ItemKey<'_, Span> = match router.key {
-            RoutingKey::TraceId => Box::new(|_, s| memo.trace(ring, &s.trace_id)),
+            RoutingKey::TraceId => {
+                // Read from the bytes when the batch is still encoded: nothing is decoded
+                // and every part is forwarded as bytes.
+                let mut memo = Memo::new();
+                return self.partition_by_trace_id(n, |id| memo.trace(ring, id));
+            }
             RoutingKey::Attributes => Box::new(|r, s| {
                 let h = attributes_hash(&router.attributes, &s.attributes, r, |n| match n {
                     "span.name" => Some(s.name.clone()),
@@ -223,19 +229,21 @@ impl Routed for Logs {
         if n <= 1 {
             return vec![self];
         }
-        let mut memo = Memo::new();
-        // Records outside a trace have no trace id: they spread by their own position.
-        let mut untraced =
-            std::hash::BuildHasher::build_hasher(&std::collections::hash_map::RandomState::new()).finish();
         let key: ItemKey<'_, LogRecord> = match router.key {
-            RoutingKey::TraceId => Box::new(|_, l| {
-                if l.trace_id.is_empty() {
-                    untraced = untraced.wrapping_add(0x9E37_79B9_7F4A_7C15);
-                    ring.owner_of_hash(xxh3_64(&untraced.to_le_bytes())).unwrap_or(0)
-                } else {
-                    memo.trace(ring, &l.trace_id)
-                }
-            }),
+            RoutingKey::TraceId => {
+                let mut memo = Memo::new();
+                // Records outside a trace have no trace id: they spread by their own position.
+                let mut untraced =
+                    std::hash::BuildHasher::build_hasher(&std::collections::hash_map::RandomState::new()).finish();
+                return self.partition_by_trace_id(n, |id| {
+                    if id.is_empty() {
+                        untraced = untraced.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                        ring.owner_of_hash(xxh3_64(&untraced.to_le_bytes())).unwrap_or(0)
+                    } else {
+                        memo.trace(ring, id)
+                    }
+                });
+            }
             RoutingKey::Attributes => Box::new(|r, l| {
                 let h = attributes_hash(&router.attributes, &l.attributes, r, |n| match n {
                     "log.severity" => Some(l.severity_text.clone()),

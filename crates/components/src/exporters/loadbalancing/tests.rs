@@ -62,8 +62,17 @@ fn router(signal: Signal, key: &str, attrs: &[&str]) -> Router {
 
 #[test]
 fn by_trace_id_every_trace_goes_whole_to_its_owner() {
+    let decoded = traces(30, 4, ["a", "b"], |_| "x".into());
+    // As received: the ids are read from the bytes and the parts stay bytes.
+    let encoded = Traces::from_encoded(decoded.to_bytes()).expect("walks");
+    for (data, stays_encoded) in [(decoded, false), (encoded, true)] {
+        let parts = by_trace_id_every_trace_goes_whole(data);
+        assert!(parts.iter().all(|p| p.is_encoded() == stays_encoded));
+    }
+}
+
+fn by_trace_id_every_trace_goes_whole(data: Traces) -> Vec<Traces> {
     let ring = ring(3);
-    let data = traces(30, 4, ["a", "b"], |_| "x".into());
     let total = data.item_count();
     let parts = data.partition(&router(Signal::Traces, "traceID", &[]), &ring);
     assert_eq!(parts.len(), 3, "one part per backend");
@@ -79,6 +88,7 @@ fn by_trace_id_every_trace_goes_whole_to_its_owner() {
     assert_eq!(seen.len(), 30);
     assert!(seen.values().all(|b| b.len() == 1));
     assert!(parts.iter().all(|p| p.item_count() > 0), "30 traces reach all 3 backends");
+    parts
 }
 
 #[test]

@@ -7,7 +7,9 @@
 //!
 //! - **Sharded by trace id**: one shard per runtime worker, each on its own task with its
 //!   own buffer, timers and decision memory (core's `create_sharded`), so spans of one trace
-//!   always meet in one shard and the hot path takes no lock. Limits (`num_traces`,
+//!   always meet in one shard and the hot path takes no lock. The ids are read from the
+//!   bytes of a batch still encoded (`Traces::partition_by_trace_id`), so each shard
+//!   decodes only its own part, on its own task: decoding spreads over the cores. Limits (`num_traces`,
 //!   `max_buffered_bytes`, the rates of `rate_limiting`, `bytes_limiting` and `composite`)
 //!   are divided between the shards.
 //! - **Bounded**: when a new trace would pass `num_traces` or `max_buffered_bytes`, the
@@ -37,7 +39,6 @@ use switchyard_core::component::{
 };
 use switchyard_core::consumer::{AnyConsumer, DynConsumer};
 use switchyard_core::processorhelper::{create_sharded, Partition, StatefulSettings};
-use switchyard_pdata::walk::split_traces_by_trace_id;
 use switchyard_pdata::{Signal, SignalData, Traces};
 
 pub use config::{DecisionCacheConfig, TailSamplingConfig};
@@ -45,7 +46,7 @@ pub use config::{DecisionCacheConfig, TailSamplingConfig};
 use crate::ottl::OttlErrorReporter;
 use metrics::Metrics;
 use policy::Policies;
-use shard::{Limits, Part, Shard};
+use shard::{Limits, Shard};
 
 /// The Collector type string.
 pub const TYPE: &str = "tail_sampling";
@@ -186,7 +187,7 @@ fn tick_for(wait: Duration) -> Duration {
 pub struct ByTraceId;
 
 /// A trace id as a fixed key (shorter ids are zero-padded; an empty id is all zeros).
-fn key(id: &[u8]) -> [u8; 16] {
+pub(crate) fn key(id: &[u8]) -> [u8; 16] {
     let mut k = [0u8; 16];
     let n = id.len().min(16);
     k[..n].copy_from_slice(&id[..n]);
@@ -202,21 +203,18 @@ pub fn shard_of(id: &[u8; 16], shards: usize) -> usize {
 
 impl Partition for ByTraceId {
     type Whole = Traces;
-    type Part = Part;
-    fn split(&self, whole: Traces, shards: usize, emit: &mut dyn FnMut(usize, Part)) {
-        let groups = split_traces_by_trace_id(whole.into_request());
+    type Part = Traces;
+    /// Reads the trace ids from the bytes when the batch is still encoded, so each shard
+    /// decodes its own part on its own task (decoding spreads over the cores).
+    fn split(&self, whole: Traces, shards: usize, emit: &mut dyn FnMut(usize, Traces)) {
         if shards <= 1 {
-            emit(0, groups.into_iter().map(|(id, req)| (key(&id), req.resource_spans)).collect());
+            emit(0, whole);
             return;
         }
-        let mut parts: Vec<Part> = (0..shards).map(|_| Vec::new()).collect();
-        for (id, req) in groups {
-            let k = key(&id);
-            parts[shard_of(&k, shards)].push((k, req.resource_spans));
-        }
-        for (i, p) in parts.into_iter().enumerate() {
-            if !p.is_empty() {
-                emit(i, p);
+        let parts = whole.partition_by_trace_id(shards, |id| shard_of(&key(id), shards));
+        for (i, part) in parts.into_iter().enumerate() {
+            if part.item_count() > 0 {
+                emit(i, part);
             }
         }
     }

@@ -11,15 +11,13 @@ use switchyard_core::consumer::RequestContext;
 use switchyard_core::processorhelper::{Output, StatefulProcessor};
 use switchyard_pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 use switchyard_pdata::proto::trace::v1::ResourceSpans;
+use switchyard_pdata::walk::split_traces_by_trace_id;
 use switchyard_pdata::{SignalData, Traces};
 use tokio::time::Instant;
 
 use super::cache::{DecisionRing, Remembered};
 use super::metrics::{EarlyReason, Metrics, ShardMetrics};
 use super::policy::{Decision, Policies, TraceData};
-
-/// What a shard takes: the spans of each trace id, grouped (envelopes copied once per trace).
-pub type Part = Vec<([u8; 16], Vec<ResourceSpans>)>;
 
 /// The limits of one shard (the processor's, divided by the number of shards).
 #[derive(Clone, Copy, Debug)]
@@ -235,13 +233,15 @@ fn span_count(rss: &[ResourceSpans]) -> u64 {
 }
 
 impl StatefulProcessor for Shard {
-    type In = Part;
+    /// The spans whose trace ids fall to this shard, still encoded when they arrived so.
+    type In = Traces;
     type Out = Traces;
 
-    fn consume(&mut self, _cx: RequestContext, part: Part, out: &mut Output<Traces>) {
+    fn consume(&mut self, _cx: RequestContext, part: Traces, out: &mut Output<Traces>) {
         let now = Instant::now();
-        for (id, rss) in part {
-            self.take_in(id, rss, now);
+        // Grouped by trace here, on the shard's task: envelopes copied once per trace.
+        for (id, req) in split_traces_by_trace_id(part.into_request()) {
+            self.take_in(super::key(&id), req.resource_spans, now);
         }
         self.emit(out);
     }

@@ -96,6 +96,51 @@ async fn resource_rows_move_whole_resources_and_the_rest_goes_to_default() {
 }
 
 #[tokio::test]
+async fn resource_rows_route_an_encoded_batch_by_its_envelopes_alone() {
+    // As received: two requests back to back (the batch a receiver and `batch` make). The
+    // rows read only resources, so each pipeline gets its resources as the received bytes.
+    let h = GraphHarness::new();
+    let cfg = r#"    default_pipelines: [traces/other]
+    table:
+      - statement: route() where attributes["tenant"] == "acme"
+        pipelines: [traces/a]
+      - context: request
+        condition: request["X-Tenant-ID"] == "nobody"
+        pipelines: [traces/b]"#;
+    let _g = build(&h, &pipelines("traces", cfg)).expect("valid");
+    let mut batch = Traces::from_encoded(two_tenants().to_bytes()).unwrap();
+    batch.append(Traces::from_encoded(two_tenants().to_bytes()).unwrap()).unwrap();
+    h.source("source").traces.unwrap().consume(&RequestContext::default(), batch).await.unwrap();
+    assert_eq!(span_names(&h, "sink/a"), ["acme-1", "acme-2", "acme-1", "acme-2"]);
+    assert!(span_names(&h, "sink/b").is_empty());
+    assert_eq!(span_names(&h, "sink/other"), ["globex-1", "globex-2", "globex-1", "globex-2"]);
+    for sink in ["sink/a", "sink/other"] {
+        let batches = h.sink::<Traces>(sink).unwrap().batches();
+        assert!(batches.iter().all(SignalData::is_encoded), "{sink}: forwarded as bytes");
+        let tenants: Vec<_> = walk::spans(batches[0].request())
+            .map(|s| attrs::get_str(s.resource.attributes(), "tenant").map(str::to_string))
+            .collect();
+        assert_eq!(tenants.len(), 4);
+        assert!(tenants.windows(2).all(|w| w[0] == w[1]), "{sink}: resources kept: {tenants:?}");
+    }
+    // A span row needs the items: the same batch is decoded and routed the same way.
+    let h = GraphHarness::new();
+    let cfg = r#"    default_pipelines: [traces/other]
+    table:
+      - statement: route() where attributes["tenant"] == "acme"
+        pipelines: [traces/a]
+      - context: span
+        condition: name == "nothing"
+        pipelines: [traces/b]"#;
+    let _g = build(&h, &pipelines("traces", cfg)).expect("valid");
+    let batch = Traces::from_encoded(two_tenants().to_bytes()).unwrap();
+    h.source("source").traces.unwrap().consume(&RequestContext::default(), batch).await.unwrap();
+    assert_eq!(span_names(&h, "sink/a"), ["acme-1", "acme-2"]);
+    assert_eq!(span_names(&h, "sink/other"), ["globex-1", "globex-2"]);
+    assert!(!h.sink::<Traces>("sink/a").unwrap().batches()[0].is_encoded());
+}
+
+#[tokio::test]
 async fn span_rows_split_resources_and_copy_envelopes() {
     let h = GraphHarness::new();
     let cfg = r#"    table:
