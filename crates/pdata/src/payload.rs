@@ -164,6 +164,15 @@ impl<R: WireRequest> Payload<R> {
         matches!(self, Payload::Encoded(_))
     }
 
+    /// Replaces a decoded batch by its encoding (one chunk, exactly sized); this holder's
+    /// reference to the tree is dropped.
+    pub(crate) fn encode_in_place(&mut self) {
+        if let Payload::Decoded(a) = self {
+            let chunk = Chunk::of(&**a);
+            *self = Payload::Encoded(Arc::new(Encoded::new(vec![chunk])));
+        }
+    }
+
     pub(crate) fn request(&self) -> &R {
         match self {
             Payload::Decoded(a) => a,

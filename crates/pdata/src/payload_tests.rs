@@ -120,3 +120,24 @@ fn changing_an_encoded_batch_decodes_it_and_leaves_other_holders_alone() {
     let req = t.into_request();
     assert_eq!(req.resource_spans[0].scope_spans[0].spans[0].name, "changed");
 }
+
+#[test]
+fn a_decoded_batch_encoded_in_place_keeps_its_items_and_leaves_other_holders_alone() {
+    // What an exporter does before compressing a changed batch it holds for retries.
+    let shape = vec![vec![2, 1], vec![3]];
+    let mut t = traces(&shape);
+    let other = t.clone();
+    t.encode_in_place();
+    assert!(t.is_encoded());
+    assert_eq!(t.item_count(), 6);
+    assert_eq!(t.encoded_len(), other.request().encoded_len());
+    assert_eq!(flatten(&t), flatten(&other));
+    assert!(!other.is_encoded(), "the other holder keeps its tree");
+    let mut written = Vec::new();
+    t.write_encoded(&mut written).unwrap();
+    assert_eq!(written, other.request().encode_to_vec());
+    // Already encoded: nothing changes, not even the bytes' address.
+    let (mut e, bytes) = encoded(&[vec![4]]);
+    e.encode_in_place();
+    assert_eq!(e.to_bytes().as_ptr(), bytes.as_ptr());
+}

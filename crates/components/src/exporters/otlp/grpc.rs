@@ -160,10 +160,15 @@ impl<S: OtlpSignal> Sender<S> for GrpcSender<S> {
     ) -> BoxFuture<'a, Result<(), ExportError>> {
         let framed = match body {
             Some(b) => b.clone(),
-            None => match self.frame(data) {
-                Ok(b) => body.insert(b).clone(),
-                Err(e) => return Box::pin(std::future::ready(Err(e))),
-            },
+            None => {
+                // A changed (decoded) batch is held as its encoding while it is sent and
+                // retried, not as the tree: about a quarter of the memory.
+                data.encode_in_place();
+                match self.frame(data) {
+                    Ok(b) => body.insert(b).clone(),
+                    Err(e) => return Box::pin(std::future::ready(Err(e))),
+                }
+            }
         };
         self.post(cx, framed)
     }

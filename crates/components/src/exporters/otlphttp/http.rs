@@ -167,10 +167,17 @@ impl<S: OtlpSignal> Sender<S> for HttpSender<S> {
     ) -> BoxFuture<'a, Result<(), ExportError>> {
         let made = match body {
             Some(b) => b.clone(),
-            None => match self.body(data) {
-                Ok(b) => body.insert(b).clone(),
-                Err(e) => return Box::pin(std::future::ready(Err(e))),
-            },
+            None => {
+                // A changed (decoded) batch is held as its protobuf encoding while it is sent
+                // and retried, not as the tree (JSON is made from the tree).
+                if self.encoding == BodyEncoding::Proto {
+                    data.encode_in_place();
+                }
+                match self.body(data) {
+                    Ok(b) => body.insert(b).clone(),
+                    Err(e) => return Box::pin(std::future::ready(Err(e))),
+                }
+            }
         };
         self.post(cx, made)
     }
