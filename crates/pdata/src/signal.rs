@@ -103,9 +103,9 @@ pub trait SignalData: Clone + Send + Sync + fmt::Debug + 'static {
         false
     }
     /// Replaces a decoded batch by its protobuf encoding; nothing to do when it is encoded.
-    /// An exporter calls it before compressing a batch it holds until the send ends: the
-    /// bytes take about a quarter of the memory of the tree, and the compressor reads them
-    /// instead of an encoding made for it.
+    /// The sending queue calls it for an exporter whose body is made from the protobuf: the
+    /// bytes take about a quarter of the memory of the tree while the batch waits, and the
+    /// compressor reads them instead of an encoding made for it.
     fn encode_in_place(&mut self) {}
     /// Appends the protobuf encoding: the received bytes when the batch is still encoded.
     fn encode_to(&self, buf: &mut Vec<u8>) {

@@ -73,6 +73,16 @@ fn read_bounded(r: impl Read, limit: usize) -> std::io::Result<Result<Vec<u8>, D
     Ok(Ok(out))
 }
 
+/// A body an exporter holds while its request is in flight and retried. A compressed body
+/// is written into a buffer sized by a guess; spare room over an eighth of the body is given
+/// back (jemalloc shrinks a large allocation in place, without a copy).
+pub fn held_body(mut body: Vec<u8>) -> bytes::Bytes {
+    if body.capacity() - body.len() > body.len() / 8 {
+        body.shrink_to_fit();
+    }
+    bytes::Bytes::from(body)
+}
+
 /// gzip at the given level (the OTLP exporters' default compression).
 pub fn gzip(body: &[u8], level: u32) -> Vec<u8> {
     use std::io::Write;

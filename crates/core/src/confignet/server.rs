@@ -99,6 +99,13 @@ fn builder(o: &ServeOptions) -> auto::Builder<TokioExecutor> {
         if let Some(n) = o.max_concurrent_streams {
             h2.max_concurrent_streams(n);
         }
+        if o.http2_only {
+            // gRPC: flow-control windows that start at the spec's 64 KiB and grow with the
+            // measured bandwidth-delay product, as grpc-go's server (the Collector's) does.
+            // hyper's fixed default is 1 MiB per connection: bytes a client may push ahead of
+            // what the gateway has read, 16 MiB over the load harness's 16 connections.
+            h2.adaptive_window(true);
+        }
         if let Some(t) = o.keepalive_time {
             h2.keep_alive_interval(t);
         }

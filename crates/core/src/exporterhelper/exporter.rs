@@ -166,7 +166,7 @@ impl<S: SignalData> Consumer<S> for QueuedExporter<S> {
                 let mut data = data;
                 return match self.sender.send(cx, &mut data, None).await {
                     Outcome::Delivered => Ok(()),
-                    Outcome::Dropped(e) | Outcome::Interrupted(e) => Err(to_consume_error(e)),
+                    Outcome::Dropped(e) | Outcome::Interrupted(e, _) => Err(to_consume_error(e)),
                 };
             }
             let Some(queue) = self.queue.get() else {
@@ -183,7 +183,14 @@ impl<S: SignalData> Consumer<S> for QueuedExporter<S> {
                 (Done::Nothing, None)
             };
             let pushed = match &**queue {
-                Queue::Memory(q) => q.push(Queued { data, cx: cx.clone(), done: vec![waiter] }, size).await,
+                Queue::Memory(q) => {
+                    let mut data = data;
+                    if self.sender.sender.body_sender().is_some_and(|b| b.reads_protobuf()) {
+                        // Waiting as its encoding, a changed batch takes a quarter of the tree's memory.
+                        data.encode_in_place();
+                    }
+                    q.push(Queued { data, cx: cx.clone(), done: vec![waiter] }, size).await
+                }
                 Queue::Persistent(q) => q.push(cx, &data).await,
             };
             match pushed {
@@ -313,8 +320,8 @@ impl<S: SignalData> Dispatcher<S> {
         tokio::spawn(async move {
             for mut part in batcher::split(batch, max) {
                 let outcome = sender.send(&part.cx, &mut part.data, Some(&stop)).await;
-                if let (Outcome::Interrupted(e), false) = (&outcome, persistent) {
-                    let items = part.data.item_count() as u64;
+                if let (Outcome::Interrupted(e, items), false) = (&outcome, persistent) {
+                    let items = *items;
                     sender.obs.send_failed.add(items);
                     sender.obs.dropped(DropReason::Shutdown).add(items);
                     tracing::error!(exporter = %sender.id, error = %e, dropped_items = items,

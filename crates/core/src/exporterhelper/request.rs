@@ -17,15 +17,16 @@ pub(crate) enum Outcome {
     /// Gone for good (permanent error, retries exhausted); counted and logged already.
     Dropped(ExportError),
     /// Still failing when shutdown began: a persistent queue keeps it for the next start.
-    Interrupted(ExportError),
+    /// The count is of the items not delivered (the batch itself may be gone, sent as a body).
+    Interrupted(ExportError, u64),
 }
 
 impl Outcome {
     /// The worse of two outcomes (for a request sent in several parts).
     fn worst(self, other: Outcome) -> Outcome {
         match (&self, &other) {
-            (Outcome::Interrupted(_), _) => self,
-            (_, Outcome::Interrupted(_)) => other,
+            (Outcome::Interrupted(..), _) => self,
+            (_, Outcome::Interrupted(..)) => other,
             (Outcome::Dropped(_), _) => self,
             _ => other,
         }
@@ -64,12 +65,12 @@ impl Done {
             Done::Waiter(tx) => {
                 let _ = tx.send(match outcome {
                     Outcome::Delivered => Ok(()),
-                    Outcome::Dropped(e) | Outcome::Interrupted(e) => Err(e.clone()),
+                    Outcome::Dropped(e) | Outcome::Interrupted(e, _) => Err(e.clone()),
                 });
             }
             Done::Ack { handle, seq, items } => {
                 // Interrupted: not acknowledged, so it is sent again after the restart.
-                if !matches!(outcome, Outcome::Interrupted(_)) {
+                if !matches!(outcome, Outcome::Interrupted(..)) {
                     handle.ack(seq, items);
                 }
             }

@@ -2,12 +2,13 @@
 
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use rand::Rng;
 use switchyard_pdata::SignalData;
 use tokio_util::sync::CancellationToken;
 
 use super::request::Outcome;
-use super::{ExportError, RetryConfig, Sender};
+use super::{BodySender, ExportError, RetryConfig, Sender};
 use crate::component::ComponentId;
 use crate::consumer::RequestContext;
 use crate::telemetry::{DropReason, ExporterObs, LogThrottle};
@@ -53,15 +54,32 @@ impl<S: SignalData> RetrySender<S> {
     /// Sends until delivered, dropped, or (when `stop` fires) interrupted. After `stop`, at
     /// most one more attempt is made.
     /// A sender that delivers part of `data` leaves the rest in it; only that is retried
-    /// and, if given up on, counted as dropped.
+    /// and, if given up on, counted as dropped. A [`BodySender`] gets the body made once,
+    /// and `data` is emptied as soon as the body exists (the outcome carries the count).
     pub async fn send(&self, cx: &RequestContext, data: &mut S, stop: Option<&CancellationToken>) -> Outcome {
+        let mut sending = match self.sender.body_sender() {
+            None => Sending::Batch(data),
+            Some(b) => {
+                let items = data.item_count() as u64;
+                match b.encode_body(data) {
+                    Ok(body) => {
+                        // The body carries the whole batch: holding both while the request is
+                        // in flight would cost the batch's size again per consumer.
+                        *data = S::from_request(S::Request::default());
+                        Sending::Body { sender: b, body, items }
+                    }
+                    Err(e) => return self.dropped(items, ExportError::permanent(e), DropReason::PermanentError),
+                }
+            }
+        };
         let started = Instant::now();
         let mut backoff = Backoff::new(&self.retry);
-        // The encoded body of the first attempt, for the retries (encode once per request).
-        let mut body = None;
         loop {
-            let before = data.item_count() as u64;
-            let attempt = self.sender.send_reusing(cx, data, &mut body);
+            let before = sending.items();
+            let attempt = match &mut sending {
+                Sending::Batch(data) => self.sender.send_partial(cx, data),
+                Sending::Body { sender, body, .. } => sender.send_body(cx, body.clone()),
+            };
             let result = if self.timeout.is_zero() {
                 attempt.await
             } else {
@@ -77,7 +95,7 @@ impl<S: SignalData> RetrySender<S> {
                 }
                 Err(e) => e,
             };
-            let items = data.item_count() as u64;
+            let items = sending.items();
             self.obs.sent.add(before.saturating_sub(items));
             let throttle = match &err {
                 ExportError::Permanent { .. } => return self.dropped(items, err, DropReason::PermanentError),
@@ -87,7 +105,7 @@ impl<S: SignalData> RetrySender<S> {
                 return self.dropped(items, err, DropReason::RetryDisabled);
             }
             if stop.is_some_and(CancellationToken::is_cancelled) {
-                return Outcome::Interrupted(err);
+                return Outcome::Interrupted(err, items);
             }
             let delay = backoff.next_delay(throttle);
             let max = self.retry.max_elapsed_time;
@@ -120,5 +138,22 @@ impl<S: SignalData> RetrySender<S> {
                 similar_since_last_report = held_back, "Exporting failed. Dropping data.");
         }
         Outcome::Dropped(err)
+    }
+}
+
+/// What each attempt of one request sends.
+enum Sending<'a, S: SignalData> {
+    /// The batch, which a partial sender trims to what is still unsent.
+    Batch(&'a mut S),
+    /// The body made once from the batch, and how many items it holds.
+    Body { sender: &'a dyn BodySender<S>, body: Bytes, items: u64 },
+}
+
+impl<S: SignalData> Sending<'_, S> {
+    fn items(&self) -> u64 {
+        match self {
+            Sending::Batch(data) => data.item_count() as u64,
+            Sending::Body { items, .. } => *items,
+        }
     }
 }

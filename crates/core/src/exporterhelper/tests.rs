@@ -21,6 +21,8 @@ use crate::testing::traces;
 struct Scripted {
     sent: Arc<Mutex<Vec<(RequestContext, Traces)>>>,
     attempts: Arc<AtomicUsize>,
+    /// Sends an encoded body ([`BodySender`]) instead of the batch.
+    body: bool,
     /// Bodies encoded: once per request, however many attempts.
     bodies: Arc<AtomicUsize>,
     fail_first: usize,
@@ -33,6 +35,7 @@ impl Scripted {
         Scripted {
             sent: Arc::default(),
             attempts: Arc::default(),
+            body: false,
             bodies: Arc::default(),
             fail_first,
             error,
@@ -47,29 +50,41 @@ impl Scripted {
     }
 }
 
-impl Sender<Traces> for Scripted {
-    fn send<'a>(&'a self, cx: &'a RequestContext, data: &'a Traces) -> BoxFuture<'a, Result<(), ExportError>> {
+impl Scripted {
+    /// One attempt: fails as scripted, else records what arrived.
+    fn attempt<'a>(&'a self, cx: &'a RequestContext, data: Traces) -> BoxFuture<'a, Result<(), ExportError>> {
         Box::pin(async move {
             tokio::time::sleep(self.delay).await;
             if self.attempts.fetch_add(1, Ordering::SeqCst) < self.fail_first {
                 return Err(self.error.clone());
             }
-            self.sent.lock().unwrap().push((cx.clone(), data.clone()));
+            self.sent.lock().unwrap().push((cx.clone(), data));
             Ok(())
         })
     }
+}
 
-    fn send_reusing<'a>(
-        &'a self,
-        cx: &'a RequestContext,
-        data: &'a mut Traces,
-        body: &'a mut Option<bytes::Bytes>,
-    ) -> BoxFuture<'a, Result<(), ExportError>> {
-        if body.is_none() {
-            self.bodies.fetch_add(1, Ordering::SeqCst);
-            *body = Some(data.to_bytes());
+impl Sender<Traces> for Scripted {
+    fn send<'a>(&'a self, cx: &'a RequestContext, data: &'a Traces) -> BoxFuture<'a, Result<(), ExportError>> {
+        self.attempt(cx, data.clone())
+    }
+
+    fn body_sender(&self) -> Option<&dyn BodySender<Traces>> {
+        self.body.then_some(self as &dyn BodySender<Traces>)
+    }
+}
+
+impl BodySender<Traces> for Scripted {
+    fn encode_body(&self, data: &Traces) -> Result<bytes::Bytes, String> {
+        self.bodies.fetch_add(1, Ordering::SeqCst);
+        Ok(data.to_bytes())
+    }
+
+    fn send_body<'a>(&'a self, cx: &'a RequestContext, body: bytes::Bytes) -> BoxFuture<'a, Result<(), ExportError>> {
+        match Traces::from_encoded(body) {
+            Ok(data) => self.attempt(cx, data),
+            Err(e) => Box::pin(std::future::ready(Err(ExportError::permanent(e.to_string())))),
         }
-        self.send(cx, data)
     }
 }
 
@@ -168,7 +183,8 @@ async fn wait_for_result_returns_the_backend_answer() {
 #[tokio::test]
 async fn retries_until_delivered_and_counts_exhausted_retries() {
     let t = Telemetry::new();
-    let s = Scripted::new(3, ExportError::retryable("503"));
+    let mut s = Scripted::new(3, ExportError::retryable("503"));
+    s.body = true;
     let e = exporter(s.clone(), QueueConfig::default(), &t);
     e.start(&Host::default()).await.unwrap();
     e.consume(&RequestContext::default(), traces(4)).await.unwrap();
@@ -260,7 +276,9 @@ async fn persistent_queue_keeps_unsent_data_and_metadata_across_restarts() {
 
     // First run: the backend is down; data is accepted (on disk), then the process stops.
     let t = Telemetry::new();
-    let down = Scripted::new(usize::MAX, ExportError::retryable("connection refused"));
+    // It sends bodies: the batch it lets go while retrying is still on disk.
+    let mut down = Scripted::new(usize::MAX, ExportError::retryable("connection refused"));
+    down.body = true;
     let e = exporter(down.clone(), q.clone(), &t);
     e.start(&host).await.unwrap();
     for _ in 0..20 {
@@ -326,4 +344,23 @@ async fn a_full_blocking_persistent_queue_waits_for_room_then_takes_everything()
     eventually("all 30 spans sent", || s.items() == 30).await;
     assert_eq!(e.sender.obs.enqueue_failed.get(), 0);
     e.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_body_sender_still_failing_at_shutdown_counts_what_it_drops_from_memory() {
+    let t = Telemetry::new();
+    let mut s = Scripted::new(usize::MAX, ExportError::retryable("connection refused"));
+    s.body = true;
+    let q = QueueConfig { num_consumers: 2, ..QueueConfig::default() };
+    let e = exporter(s.clone(), q, &t);
+    e.start(&Host::default()).await.unwrap();
+    let cx = RequestContext::default();
+    e.consume(&cx, traces(7)).await.unwrap();
+    e.consume(&cx, traces(5)).await.unwrap();
+    eventually("both requests retried", || s.attempts.load(Ordering::SeqCst) >= 4).await;
+    e.shutdown().await;
+    // The batches were let go once their bodies existed; the counts come with the outcome.
+    assert_eq!(e.sender.obs.dropped(DropReason::Shutdown).get(), 12);
+    assert_eq!(e.sender.obs.send_failed.get(), 12);
+    assert_eq!(s.bodies.load(Ordering::SeqCst), 2, "one body per request, however many attempts");
 }

@@ -14,9 +14,10 @@ use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, TE, USER_AG
 use http_body_util::{BodyExt, Full};
 use prost::Message;
 use switchyard_core::component::ComponentId;
+use switchyard_core::confignet::compression::held_body;
 use switchyard_core::confignet::tls;
 use switchyard_core::consumer::RequestContext;
-use switchyard_core::exporterhelper::{ExportError, Sender};
+use switchyard_core::exporterhelper::{BodySender, ExportError, Sender};
 use tonic::transport::{Channel, Endpoint};
 use tower::{Service, ServiceExt};
 
@@ -105,7 +106,9 @@ impl<S: OtlpSignal> GrpcSender<S> {
     fn frame(&self, data: &S) -> Result<Bytes, ExportError> {
         // A batch nobody changed is written from the bytes it arrived as, chunk by chunk.
         let failed = |e: std::io::Error| ExportError::permanent(format!("compression failed: {e}"));
-        let mut buf: Vec<u8> = Vec::with_capacity(5 + data.encoded_len() / 3);
+        let len = data.encoded_len();
+        let guess = if matches!(self.compression, Compression::None) { len } else { len / 3 };
+        let mut buf: Vec<u8> = Vec::with_capacity(5 + guess);
         buf.extend_from_slice(&[0; 5]);
         let flag = match self.compression {
             Compression::None => {
@@ -134,7 +137,7 @@ impl<S: OtlpSignal> GrpcSender<S> {
         let len = (buf.len() - 5) as u32;
         buf[0] = flag;
         buf[1..5].copy_from_slice(&len.to_be_bytes());
-        Ok(Bytes::from(buf))
+        Ok(held_body(buf))
     }
 }
 
@@ -151,26 +154,19 @@ impl<S: OtlpSignal> Sender<S> for GrpcSender<S> {
         }
     }
 
-    /// Frames and compresses the batch once; its retries send the same bytes.
-    fn send_reusing<'a>(
-        &'a self,
-        cx: &'a RequestContext,
-        data: &'a mut S,
-        body: &'a mut Option<Bytes>,
-    ) -> BoxFuture<'a, Result<(), ExportError>> {
-        let framed = match body {
-            Some(b) => b.clone(),
-            None => {
-                // A changed (decoded) batch is held as its encoding while it is sent and
-                // retried, not as the tree: about a quarter of the memory.
-                data.encode_in_place();
-                match self.frame(data) {
-                    Ok(b) => body.insert(b).clone(),
-                    Err(e) => return Box::pin(std::future::ready(Err(e))),
-                }
-            }
-        };
-        self.post(cx, framed)
+    fn body_sender(&self) -> Option<&dyn BodySender<S>> {
+        Some(self)
+    }
+}
+
+/// The batch is framed and compressed once; every attempt sends the same bytes.
+impl<S: OtlpSignal> BodySender<S> for GrpcSender<S> {
+    fn encode_body(&self, data: &S) -> Result<Bytes, String> {
+        self.frame(data).map_err(|e| e.to_string())
+    }
+
+    fn send_body<'a>(&'a self, cx: &'a RequestContext, body: Bytes) -> BoxFuture<'a, Result<(), ExportError>> {
+        self.post(cx, body)
     }
 }
 

@@ -8,9 +8,9 @@ use prost::Message;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::StatusCode;
 use switchyard_core::component::ComponentId;
-use switchyard_core::confignet::compression::gzip;
+use switchyard_core::confignet::compression::{gzip, held_body};
 use switchyard_core::consumer::RequestContext;
-use switchyard_core::exporterhelper::{ExportError, Sender};
+use switchyard_core::exporterhelper::{BodySender, ExportError, Sender};
 
 use super::config::{BodyEncoding, OtlpHttpExporterConfig};
 use crate::exporters::client::{error_chain, ExporterAuth};
@@ -103,7 +103,7 @@ impl<S: OtlpSignal> HttpSender<S> {
             return self.compress(&raw);
         }
         let cap = data.encoded_len() / 3;
-        Ok(Bytes::from(match self.compression.as_str() {
+        Ok(held_body(match self.compression.as_str() {
             "" => return Ok(data.to_bytes()),
             "gzip" => {
                 let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(cap), flate2::Compression::new(level));
@@ -158,28 +158,24 @@ impl<S: OtlpSignal> Sender<S> for HttpSender<S> {
         }
     }
 
-    /// Encodes and compresses the batch once; its retries send the same body.
-    fn send_reusing<'a>(
-        &'a self,
-        cx: &'a RequestContext,
-        data: &'a mut S,
-        body: &'a mut Option<Bytes>,
-    ) -> BoxFuture<'a, Result<(), ExportError>> {
-        let made = match body {
-            Some(b) => b.clone(),
-            None => {
-                // A changed (decoded) batch is held as its protobuf encoding while it is sent
-                // and retried, not as the tree (JSON is made from the tree).
-                if self.encoding == BodyEncoding::Proto {
-                    data.encode_in_place();
-                }
-                match self.body(data) {
-                    Ok(b) => body.insert(b).clone(),
-                    Err(e) => return Box::pin(std::future::ready(Err(e))),
-                }
-            }
-        };
-        self.post(cx, made)
+    fn body_sender(&self) -> Option<&dyn BodySender<S>> {
+        Some(self)
+    }
+}
+
+/// The batch is encoded and compressed once; every attempt sends the same body.
+impl<S: OtlpSignal> BodySender<S> for HttpSender<S> {
+    fn encode_body(&self, data: &S) -> Result<Bytes, String> {
+        self.body(data).map_err(|e| e.to_string())
+    }
+
+    fn send_body<'a>(&'a self, cx: &'a RequestContext, body: Bytes) -> BoxFuture<'a, Result<(), ExportError>> {
+        self.post(cx, body)
+    }
+
+    /// JSON is written from the tree.
+    fn reads_protobuf(&self) -> bool {
+        self.encoding == BodyEncoding::Proto
     }
 }
 

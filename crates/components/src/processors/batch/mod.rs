@@ -118,6 +118,8 @@ pub struct Batcher<S: SignalData> {
     max_bytes: u64,
     memory: MemoryUse,
     cap_log: LogThrottle,
+    /// Under overload every batch may fail: one line per interval, with the count held back.
+    send_log: LogThrottle,
 }
 
 /// A batch on its way out, with the bytes it gives back once sent.
@@ -160,6 +162,7 @@ impl<S: SignalData> Batcher<S> {
             max_bytes: cfg.max_held_bytes(),
             memory: MemoryUse::new(&set.telemetry, set.kind, &set.id, "wait"),
             cap_log: LogThrottle::default(),
+            send_log: LogThrottle::default(),
             cfg,
             next,
             shards: Mutex::new(HashMap::new()),
@@ -206,7 +209,11 @@ impl<S: SignalData> Batcher<S> {
             let items = batch.item_count();
             self.metrics.send_size.observe(items as f64);
             if let Err(e) = self.next.consume(cx, batch).await {
-                tracing::warn!(processor = %self.id, error = %e, dropped_items = items, "Sender failed.");
+                // The component that refused counts it (an exporter's enqueue_failed).
+                if let Some(held_back) = self.send_log.allow() {
+                    tracing::warn!(processor = %self.id, error = %e, dropped_items = items,
+                        similar_since_last_report = held_back, "Sender failed.");
+                }
             }
             self.release(items, bytes);
         }
