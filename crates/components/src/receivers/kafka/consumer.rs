@@ -297,7 +297,7 @@ impl<S: ReceiveSignal> Worker<S> {
             .headers()
             .map(|h| h.iter().map(|h| (h.key.to_string(), h.value.unwrap_or_default().to_vec())).collect())
             .unwrap_or_default();
-        let mut req = match decode::<S>(self.opts.encoding, msg.payload().unwrap_or_default()) {
+        let mut data = match decode::<S>(self.opts.encoding, msg.payload().unwrap_or_default()) {
             Ok(r) => r,
             Err(e) => {
                 self.obs.undecodable.add(1);
@@ -310,12 +310,11 @@ impl<S: ReceiveSignal> Worker<S> {
             }
         };
         if !self.opts.extract_headers.is_empty() {
-            let missing = extract_headers::<S>(&mut req, &self.opts.extract_headers, &headers);
+            let missing = extract_headers::<S>(data.make_mut(), &self.opts.extract_headers, &headers);
             if !missing.is_empty() {
                 tracing::debug!(receiver = %self.opts.id, ?missing, "Headers to extract not in the message.");
             }
         }
-        let data = S::from_request(req);
         let items = data.item_count();
         if items == 0 {
             self.store(&msg);

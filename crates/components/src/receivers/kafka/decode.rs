@@ -3,7 +3,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use prost::Message;
+use bytes::Bytes;
 use switchyard_core::consumer::RequestContext;
 use switchyard_pdata::proto::collector::logs::v1::ExportLogsServiceRequest;
 use switchyard_pdata::proto::common::v1::{any_value, AnyValue, ArrayValue, KeyValue, KeyValueList};
@@ -105,12 +105,18 @@ pub fn json_to_any(v: serde_json::Value) -> Option<AnyValue> {
     Some(AnyValue { value: Some(value) })
 }
 
-/// Decodes a message value (an absent value is empty).
-pub fn decode<S: ReceiveSignal>(encoding: ReceiveEncoding, payload: &[u8]) -> Result<S::Request, String> {
+/// Reads a message value (an absent value is empty). `otlp_proto` stays encoded, as an OTLP
+/// receiver's request does: walked (checked and counted) and decoded only if a component
+/// reads its fields, so Kafka-to-OTLP forwarding sends the message's own bytes.
+pub fn decode<S: ReceiveSignal>(encoding: ReceiveEncoding, payload: &[u8]) -> Result<S, String> {
     match encoding {
-        ReceiveEncoding::OtlpProto => S::Request::decode(payload).map_err(|e| format!("invalid OTLP protobuf: {e}")),
-        ReceiveEncoding::OtlpJson => S::decode_json(payload).map_err(|e| format!("invalid OTLP/JSON: {e}")),
-        other => S::from_log_body(other, payload),
+        ReceiveEncoding::OtlpProto => {
+            S::from_encoded(Bytes::copy_from_slice(payload)).map_err(|e| format!("invalid OTLP protobuf: {e}"))
+        }
+        ReceiveEncoding::OtlpJson => {
+            S::decode_json(payload).map(S::from_request).map_err(|e| format!("invalid OTLP/JSON: {e}"))
+        }
+        other => S::from_log_body(other, payload).map(S::from_request),
     }
 }
 

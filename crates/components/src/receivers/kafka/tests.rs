@@ -155,20 +155,28 @@ fn message_marking_decides_what_a_refused_message_becomes() {
 fn values_decode_per_encoding() {
     let traces = switchyard_core::testing::traces(3);
     let proto = traces.request().encode_to_vec();
-    assert_eq!(decode::<Traces>(ReceiveEncoding::OtlpProto, &proto).expect("proto"), *traces.request());
+    let from_proto = decode::<Traces>(ReceiveEncoding::OtlpProto, &proto).expect("proto");
+    assert!(from_proto.is_encoded(), "otlp_proto keeps the message's bytes until someone reads the fields");
+    assert_eq!(from_proto.item_count(), 3);
+    assert_eq!(*from_proto.request(), *traces.request());
     let json = Traces::encode_json(traces.request()).expect("json");
-    assert_eq!(decode::<Traces>(ReceiveEncoding::OtlpJson, &json).expect("json"), *traces.request());
+    assert_eq!(*decode::<Traces>(ReceiveEncoding::OtlpJson, &json).expect("json").request(), *traces.request());
     assert!(decode::<Traces>(ReceiveEncoding::OtlpProto, b"\xff\xff\xff").is_err());
     assert!(decode::<Traces>(ReceiveEncoding::OtlpJson, b"{").is_err());
-    assert_eq!(decode::<Traces>(ReceiveEncoding::OtlpProto, b"").expect("empty"), ExportTraceServiceRequest::default());
+    assert_eq!(
+        *decode::<Traces>(ReceiveEncoding::OtlpProto, b"").expect("empty").request(),
+        ExportTraceServiceRequest::default()
+    );
 
     let body = |r: &ExportLogsServiceRequest| r.resource_logs[0].scope_logs[0].log_records[0].body.clone();
-    let raw = decode::<Logs>(ReceiveEncoding::Raw, b"\x00abc").expect("raw");
+    let raw = decode::<Logs>(ReceiveEncoding::Raw, b"\x00abc").expect("raw").into_request();
     assert_eq!(body(&raw), Some(AnyValue { value: Some(any_value::Value::BytesValue(b"\x00abc".to_vec())) }));
-    let text = decode::<Logs>(ReceiveEncoding::Text, "héllo".as_bytes()).expect("text");
+    let text = decode::<Logs>(ReceiveEncoding::Text, "héllo".as_bytes()).expect("text").into_request();
     assert_eq!(body(&text), Some(AnyValue { value: Some(any_value::Value::StringValue("héllo".into())) }));
     assert!(text.resource_logs[0].scope_logs[0].log_records[0].observed_time_unix_nano > 0);
-    let json = decode::<Logs>(ReceiveEncoding::Json, br#"{"n": 1, "s": "x", "l": [true, null]}"#).expect("json");
+    let json = decode::<Logs>(ReceiveEncoding::Json, br#"{"n": 1, "s": "x", "l": [true, null]}"#)
+        .expect("json")
+        .into_request();
     let Some(any_value::Value::KvlistValue(kv)) = body(&json).and_then(|b| b.value) else { panic!("not a map") };
     let get = |k: &str| kv.values.iter().find(|v| v.key == k).and_then(|v| v.value.clone()).and_then(|v| v.value);
     assert_eq!(get("n"), Some(any_value::Value::DoubleValue(1.0)));
