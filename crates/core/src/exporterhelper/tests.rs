@@ -25,6 +25,8 @@ struct Scripted {
     body: bool,
     /// Bodies encoded: once per request, however many attempts.
     bodies: Arc<AtomicUsize>,
+    /// Of those, the ones made from a batch that was its protobuf encoding, not a tree.
+    bodies_from_bytes: Arc<AtomicUsize>,
     fail_first: usize,
     error: ExportError,
     delay: Duration,
@@ -37,6 +39,7 @@ impl Scripted {
             attempts: Arc::default(),
             body: false,
             bodies: Arc::default(),
+            bodies_from_bytes: Arc::default(),
             fail_first,
             error,
             delay: Duration::ZERO,
@@ -77,6 +80,9 @@ impl Sender<Traces> for Scripted {
 impl BodySender<Traces> for Scripted {
     fn encode_body(&self, data: &Traces) -> Result<bytes::Bytes, String> {
         self.bodies.fetch_add(1, Ordering::SeqCst);
+        if data.is_encoded() {
+            self.bodies_from_bytes.fetch_add(1, Ordering::SeqCst);
+        }
         Ok(data.to_bytes())
     }
 
@@ -363,4 +369,29 @@ async fn a_body_sender_still_failing_at_shutdown_counts_what_it_drops_from_memor
     assert_eq!(e.sender.obs.dropped(DropReason::Shutdown).get(), 12);
     assert_eq!(e.sender.obs.send_failed.get(), 12);
     assert_eq!(s.bodies.load(Ordering::SeqCst), 2, "one body per request, however many attempts");
+}
+
+#[tokio::test]
+async fn a_changed_batch_waits_in_the_memory_queue_as_its_encoding_for_a_protobuf_body_sender() {
+    let t = Telemetry::new();
+    let cx = RequestContext::default();
+    let changed = traces(3);
+    assert!(!changed.is_encoded(), "the test batch is a tree, as a processor leaves it");
+
+    let mut s = Scripted::ok();
+    s.body = true;
+    let e = exporter(s.clone(), QueueConfig::default(), &t);
+    e.start(&Host::default()).await.unwrap();
+    e.consume(&cx, changed.clone()).await.unwrap();
+    eventually("delivered", || s.items() == 3).await;
+    assert_eq!(s.bodies_from_bytes.load(Ordering::SeqCst), 1, "the body was compressed from the encoding");
+    assert_eq!(*s.sent.lock().unwrap()[0].1.request(), *changed.request(), "the same spans arrived");
+
+    // A sender that reads the tree (no body) gets the batch as it was queued.
+    let plain = Scripted::ok();
+    let e = exporter(plain.clone(), QueueConfig::default(), &t);
+    e.start(&Host::default()).await.unwrap();
+    e.consume(&cx, changed.clone()).await.unwrap();
+    eventually("delivered", || plain.items() == 3).await;
+    assert!(!plain.sent.lock().unwrap()[0].1.is_encoded(), "not encoded for a sender that does not want it");
 }

@@ -106,8 +106,8 @@ impl<S: OtlpSignal> GrpcSender<S> {
     fn frame(&self, data: &S) -> Result<Bytes, ExportError> {
         // A batch nobody changed is written from the bytes it arrived as, chunk by chunk.
         let failed = |e: std::io::Error| ExportError::permanent(format!("compression failed: {e}"));
-        let len = data.encoded_len();
-        let guess = if matches!(self.compression, Compression::None) { len } else { len / 3 };
+        let encoded = data.encoded_len();
+        let guess = if matches!(self.compression, Compression::None) { encoded } else { encoded / 3 };
         let mut buf: Vec<u8> = Vec::with_capacity(5 + guess);
         buf.extend_from_slice(&[0; 5]);
         let flag = match self.compression {
