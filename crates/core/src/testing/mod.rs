@@ -35,6 +35,11 @@ impl<S: SignalData> SinkConsumer<S> {
     pub fn batches(&self) -> Vec<S> {
         self.lock().iter().map(|(_, s)| s.clone()).collect()
     }
+    /// Removes and returns every batch received so far: the caller then holds the only
+    /// reference to their bytes.
+    pub fn take(&self) -> Vec<S> {
+        std::mem::take(&mut *self.lock()).into_iter().map(|(_, s)| s).collect()
+    }
     /// Every context received so far.
     pub fn contexts(&self) -> Vec<RequestContext> {
         self.lock().iter().map(|(c, _)| c.clone()).collect()

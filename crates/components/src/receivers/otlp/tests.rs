@@ -13,7 +13,7 @@ use switchyard_core::testing::{lifecycle_check, SinkConsumer};
 use switchyard_pdata::proto::collector::trace::v1::trace_service_client::TraceServiceClient;
 use switchyard_pdata::proto::collector::trace::v1::ExportTraceServiceRequest;
 use switchyard_pdata::proto::trace::v1::{ResourceSpans, ScopeSpans, Span};
-use switchyard_pdata::Traces;
+use switchyard_pdata::{SignalData, Traces};
 
 use super::{OtlpReceiverConfig, OtlpReceiverFactory};
 use crate::otlp_signal::{RetryInfo, RpcStatus, RETRY_INFO_TYPE};
@@ -133,6 +133,71 @@ async fn grpc_requests_over_max_recv_msg_size_are_refused_and_others_still_serve
     client.export(one_span()).await.expect("a normal request still works");
     assert_eq!(sink.item_count(), 1);
     receiver.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_grpc_request_keeps_no_more_memory_than_its_bytes() {
+    // A batch keeps the request's bytes until it is exported. Split from tonic's read buffer,
+    // those bytes would hold its whole allocation (sized for the first DATA frame plus the
+    // message, then grown by doubling; 104,401 bytes for this 52,198-byte message) through
+    // batching and queueing, which the declared memory bounds do not count.
+    let sink = SinkConsumer::<Traces>::new();
+    let grpc = port();
+    let cfg = config_from(&format!("protocols:\n  grpc:\n    endpoint: 127.0.0.1:{grpc}\n"));
+    let out = ReceiverOutputs { traces: Some(sink.clone()), ..Default::default() };
+    let receiver = OtlpReceiverFactory.create(settings(), &cfg, out).expect("create");
+    receiver.start(&Host::default()).await.expect("start");
+    let req = hundred_spans();
+    let len = req.encoded_len();
+    assert!(len > 3 * 16384, "a message of several HTTP/2 DATA frames: {len}");
+    let mut client = TraceServiceClient::connect(format!("http://127.0.0.1:{grpc}")).await.expect("connect");
+    client.export(req).await.expect("accepted");
+    receiver.shutdown().await;
+
+    let mut batches = sink.take();
+    assert_eq!(batches.len(), 1);
+    assert_holds_exactly(batches.remove(0), len);
+}
+
+/// A request of 100 spans, about 52 KB encoded.
+fn hundred_spans() -> ExportTraceServiceRequest {
+    let mut req = one_span();
+    let span = req.resource_spans[0].scope_spans[0].spans[0].clone();
+    req.resource_spans[0].scope_spans[0].spans =
+        (0..100).map(|i| Span { name: format!("span-{i}-{}", "n".repeat(480)), ..span.clone() }).collect();
+    req
+}
+
+/// `batch` is the sole owner of an allocation of exactly `len` bytes.
+fn assert_holds_exactly(batch: Traces, len: usize) {
+    assert_eq!(batch.item_count(), 100);
+    let bytes = batch.to_bytes();
+    drop(batch);
+    let held = bytes.try_into_mut().expect("the batch was the only owner of its bytes");
+    assert_eq!(held.len(), len);
+    assert_eq!(held.capacity(), len, "the allocation behind the batch is the message, no more");
+}
+
+#[tokio::test]
+async fn an_http_request_keeps_no_more_memory_than_its_bytes() {
+    let sink = SinkConsumer::<Traces>::new();
+    let (grpc, http) = (port(), port());
+    let out = ReceiverOutputs { traces: Some(sink.clone()), ..Default::default() };
+    let receiver = OtlpReceiverFactory.create(settings(), &config(grpc, http), out).expect("create");
+    receiver.start(&Host::default()).await.expect("start");
+    let body = hundred_spans().encode_to_vec();
+    let r = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{http}/v1/traces"))
+        .header("content-type", "application/x-protobuf")
+        .body(body.clone())
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 200);
+    receiver.shutdown().await;
+    let mut batches = sink.take();
+    assert_eq!(batches.len(), 1);
+    assert_holds_exactly(batches.remove(0), body.len());
 }
 
 /// Sends request headers announcing `len` body bytes and no body yet; returns the socket.
