@@ -154,6 +154,12 @@ pub(crate) enum RouteCheck {
 }
 
 impl RouteCheck {
+    /// Whether evaluating the row only reads the data: a statement's editor (`delete_key`)
+    /// changes it, which needs the decoded batch.
+    pub(crate) fn only_reads(&self) -> bool {
+        matches!(self, RouteCheck::Condition(_))
+    }
+
     /// Whether the row matches this unit (running its editor, for a statement row).
     pub(crate) fn eval(
         &self,

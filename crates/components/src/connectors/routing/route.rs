@@ -201,10 +201,11 @@ impl<S: Routable> RoutingConsumer<S> {
     /// Splits `data` into (consumer, data) deliveries, in table order, default last.
     fn split(&self, cx: &RequestContext, mut data: S) -> Result<Vec<(DynConsumer<S>, S)>, ConsumeError> {
         // Rows that read only the request or the resource route a batch still encoded by
-        // its resource envelopes: the items are neither decoded nor copied.
-        let by_resource = self.routes.iter().all(|r| match r.check {
+        // its resource envelopes: the items are neither decoded nor copied. A statement
+        // that changes the resource (`delete_key`) needs the decoded batch.
+        let by_resource = self.routes.iter().all(|r| match &r.check {
             Check::Request(_) => true,
-            Check::Ottl(_) => r.context == RouteContext::Resource,
+            Check::Ottl(check) => r.context == RouteContext::Resource && check.only_reads(),
         });
         if by_resource {
             if let Some((parts, skeleton)) = data.resource_skeleton() {

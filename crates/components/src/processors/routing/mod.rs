@@ -161,6 +161,9 @@ struct Row<S: SignalData> {
     consumer: DynConsumer<S>,
 }
 
+/// One row's answer per resource, and the row's consumer.
+type Mask<'a, S> = (Vec<bool>, &'a DynConsumer<S>);
+
 struct LegacyRouter<S: SignalData> {
     rows: Vec<Row<S>>,
     default: Option<DynConsumer<S>>,
@@ -182,10 +185,8 @@ impl<S: Routable> LegacyRouter<S> {
         row.map(|r| &r.consumer).or(self.default.as_ref()).map(|c| (c.clone(), data)).into_iter().collect()
     }
 
-    /// Resource mode: every row is evaluated on every resource (all matches, not the
-    /// first); a resource no row matched goes to the defaults.
-    fn by_resource(&self, mut data: S) -> Result<Vec<(DynConsumer<S>, S)>, ConsumeError> {
-        let req = data.make_mut();
+    /// Every row's answer for every resource of `req`, with the row's consumer.
+    fn masks(&self, req: &mut S::Request) -> Result<Vec<Mask<'_, S>>, ConsumeError> {
         let mut masks = Vec::with_capacity(self.rows.len());
         for row in &self.rows {
             let Decide::Ottl(check, text) = &row.how else { continue };
@@ -201,6 +202,22 @@ impl<S: Routable> LegacyRouter<S> {
                 None => {}
             }
         }
+        Ok(masks)
+    }
+
+    /// Resource mode: every row is evaluated on every resource (all matches, not the
+    /// first); a resource no row matched goes to the defaults.
+    fn by_resource(&self, mut data: S) -> Result<Vec<(DynConsumer<S>, S)>, ConsumeError> {
+        // Rows that only read (not `drop_resource_routing_attribute`) route a batch still
+        // encoded by its resource envelopes: the items are neither decoded nor copied.
+        if self.rows.iter().all(|r| matches!(&r.how, Decide::Ottl(check, _) if check.only_reads())) {
+            if let Some((parts, mut skeleton)) = data.resource_skeleton() {
+                let masks = self.masks(&mut skeleton)?;
+                return Ok(self.by_envelopes(parts, &masks));
+            }
+        }
+        let req = data.make_mut();
+        let masks = self.masks(req)?;
         let resources = masks.first().map_or(0, |(m, _)| m.len());
         let mut matches = vec![0usize; resources];
         for (mask, _) in &masks {
@@ -243,6 +260,47 @@ impl<S: Routable> LegacyRouter<S> {
             }
         }
         Ok(out)
+    }
+}
+
+impl<S: Routable> LegacyRouter<S> {
+    /// [`Self::by_resource`] on a batch still encoded as one part per resource (`parts`),
+    /// with `masks` evaluated on their envelopes: each row gets the parts it matched (a part
+    /// matched by several rows is shared, not copied), the defaults the parts none matched.
+    fn by_envelopes(&self, parts: Vec<S>, masks: &[Mask<'_, S>]) -> Vec<(DynConsumer<S>, S)> {
+        let mut matched = vec![false; parts.len()];
+        let mut out = Vec::new();
+        for (mask, consumer) in masks {
+            let mut taken: Option<S> = None;
+            for ((part, m), seen) in parts.iter().zip(mask).zip(matched.iter_mut()) {
+                if *m {
+                    *seen = true;
+                    join(&mut taken, part.clone());
+                }
+            }
+            out.extend(taken.map(|t| ((*consumer).clone(), t)));
+        }
+        if let Some(d) = &self.default {
+            let mut rest: Option<S> = None;
+            for (part, seen) in parts.into_iter().zip(&matched) {
+                if !seen {
+                    join(&mut rest, part);
+                }
+            }
+            out.extend(rest.map(|r| (d.clone(), r)));
+        }
+        out
+    }
+}
+
+/// Appends `part` to the batch being gathered in `into`.
+fn join<S: SignalData>(into: &mut Option<S>, part: S) {
+    match into {
+        // Appending encoded batches concatenates their chunks: never refused.
+        Some(batch) => {
+            let _ = batch.append(part);
+        }
+        None => *into = Some(part),
     }
 }
 

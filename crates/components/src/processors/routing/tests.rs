@@ -122,25 +122,50 @@ async fn by_resource_attribute_each_resource_goes_its_way_and_the_attribute_can_
         assert_eq!(tenants_at(&h, "sink/acme"), [kept("acme"), kept("acme")], "drop={drop}");
         assert_eq!(tenants_at(&h, "sink/globex"), [kept("globex")], "drop={drop}");
         assert_eq!(tenants_at(&h, "sink/default"), [Some("initech".to_string())], "drop={drop}");
+
+        // The same request as a receiver hands it on (its bytes): routed the same way, and
+        // forwarded as the received bytes unless the attribute is to be dropped.
+        let h = GraphHarness::new();
+        let _g = build(&h, &config(&cfg)).expect("valid");
+        let input = h.source("source").traces.unwrap();
+        let encoded = Traces::from_encoded(with_tenants(&["globex", "acme", "initech", "acme"]).to_bytes()).unwrap();
+        input.consume(&RequestContext::default(), encoded).await.unwrap();
+        assert_eq!(tenants_at(&h, "sink/acme"), [kept("acme"), kept("acme")], "encoded, drop={drop}");
+        assert_eq!(tenants_at(&h, "sink/globex"), [kept("globex")], "encoded, drop={drop}");
+        assert_eq!(tenants_at(&h, "sink/default"), [Some("initech".to_string())], "encoded, drop={drop}");
+        for sink in ["sink/acme", "sink/globex", "sink/default"] {
+            let batches = h.sink::<Traces>(sink).unwrap().batches();
+            assert_eq!(batches.len(), 1, "{sink}: one batch");
+            assert_eq!(batches[0].is_encoded(), !drop, "{sink}, drop={drop}");
+        }
     }
 }
 
 #[tokio::test]
 async fn statement_rows_send_a_resource_to_every_row_it_matches() {
-    let h = GraphHarness::new();
     let cfg = r#"    default_exporters: [sink/default]
     table:
       - statement: route() where attributes["tenant"] == "acme"
         exporters: [sink/acme]
       - statement: route() where attributes["tenant"] != "globex"
         exporters: [sink/globex]"#;
-    let _g = build(&h, &config(cfg)).expect("valid");
-    let input = h.source("source").traces.unwrap();
-    input.consume(&RequestContext::default(), with_tenants(&["acme", "globex", "initech"])).await.unwrap();
-    let t = |s: &str| Some(s.to_string());
-    assert_eq!(tenants_at(&h, "sink/acme"), [t("acme")]);
-    assert_eq!(tenants_at(&h, "sink/globex"), [t("acme"), t("initech")], "acme matched both rows: a copy each");
-    assert_eq!(tenants_at(&h, "sink/default"), [t("globex")]);
+    for encoded in [false, true] {
+        let h = GraphHarness::new();
+        let _g = build(&h, &config(cfg)).expect("valid");
+        let input = h.source("source").traces.unwrap();
+        let mut batch = with_tenants(&["acme", "globex", "initech"]);
+        if encoded {
+            batch = Traces::from_encoded(batch.to_bytes()).unwrap();
+        }
+        input.consume(&RequestContext::default(), batch).await.unwrap();
+        let t = |s: &str| Some(s.to_string());
+        assert_eq!(tenants_at(&h, "sink/acme"), [t("acme")], "encoded={encoded}");
+        assert_eq!(tenants_at(&h, "sink/globex"), [t("acme"), t("initech")], "acme matched both rows: a copy each");
+        assert_eq!(tenants_at(&h, "sink/default"), [t("globex")], "encoded={encoded}");
+        for sink in ["sink/acme", "sink/globex", "sink/default"] {
+            assert!(h.sink::<Traces>(sink).unwrap().batches().iter().all(|b| b.is_encoded() == encoded), "{sink}");
+        }
+    }
 }
 
 fn errors(yaml: &str) -> String {

@@ -141,6 +141,29 @@ async fn resource_rows_route_an_encoded_batch_by_its_envelopes_alone() {
 }
 
 #[tokio::test]
+async fn a_statement_that_deletes_the_routing_attribute_deletes_it_from_an_encoded_batch() {
+    // `delete_key` changes the resources: the bytes cannot be forwarded as received.
+    let h = GraphHarness::new();
+    let cfg = r#"    default_pipelines: [traces/other]
+    table:
+      - statement: delete_key(attributes, "tenant") where attributes["tenant"] == "acme"
+        pipelines: [traces/a]"#;
+    let _g = build(&h, &pipelines("traces", cfg)).expect("valid");
+    let batch = Traces::from_encoded(two_tenants().to_bytes()).unwrap();
+    h.source("source").traces.unwrap().consume(&RequestContext::default(), batch).await.unwrap();
+    assert_eq!(span_names(&h, "sink/a"), ["acme-1", "acme-2"]);
+    assert_eq!(span_names(&h, "sink/other"), ["globex-1", "globex-2"]);
+    let tenant_at = |sink: &str| {
+        let batches = h.sink::<Traces>(sink).unwrap().batches();
+        walk::spans(batches[0].request())
+            .map(|s| attrs::get_str(s.resource.attributes(), "tenant").map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(tenant_at("sink/a"), [None, None], "the attribute is gone from what was routed");
+    assert_eq!(tenant_at("sink/other"), [Some("globex".to_string()), Some("globex".to_string())]);
+}
+
+#[tokio::test]
 async fn span_rows_split_resources_and_copy_envelopes() {
     let h = GraphHarness::new();
     let cfg = r#"    table:
