@@ -3,13 +3,15 @@
 //! batch still encoded are read from its bytes and the parts are written as bytes
 //! (`Traces::partition_by_trace_id`), so forwarding by trace id decodes nothing; other keys
 //! move items into their part (`pdata::walk::partition_*`), copying only the envelopes.
-//! Keys read from the resource alone move whole resources; consecutive spans of one trace
-//! reuse the last lookup. `streamID` routes each data point, cutting a metric whose points
+//! Keys read from the resource alone (`service`, `resource`) move whole resources; on a batch
+//! still encoded they read the resource envelopes alone and each part keeps the received
+//! bytes of its resources. Consecutive spans of one trace reuse the last lookup. `streamID` routes each data point, cutting a metric whose points
 //! belong to streams on different backends into one copy of its envelope per backend.
 
 use std::hash::Hasher;
 
 use switchyard_pdata::attrs;
+use switchyard_pdata::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 use switchyard_pdata::proto::common::v1::{InstrumentationScope, KeyValue};
 use switchyard_pdata::proto::logs::v1::{LogRecord, ResourceLogs};
 use switchyard_pdata::proto::metrics::v1::metric::Data;
@@ -178,6 +180,34 @@ fn attributes_hash(
     h.finish()
 }
 
+/// `n` parts by `owner` of each resource, for a batch still encoded: only the resource
+/// envelopes are decoded (`SignalData::resource_skeleton`) and every part is the received
+/// bytes of its resources, in order. `None` when the batch is decoded: partition the tree.
+fn by_envelopes<S: SignalData>(
+    data: &S,
+    n: usize,
+    resource: impl Fn(&S::Request, usize) -> Option<&Resource>,
+    owner: impl Fn(Option<&Resource>) -> usize,
+) -> Option<Vec<S>> {
+    let (parts, skeleton) = data.resource_skeleton()?;
+    let mut out: Vec<Option<S>> = (0..n).map(|_| None).collect();
+    for (i, part) in parts.into_iter().enumerate() {
+        let slot = &mut out[owner(resource(&skeleton, i)).min(n - 1)];
+        match slot {
+            // Appending encoded batches concatenates their chunks: never refused.
+            Some(batch) => {
+                let _ = batch.append(part);
+            }
+            None => *slot = Some(part),
+        }
+    }
+    Some(out.into_iter().map(|p| p.unwrap_or_else(|| S::from_request(Default::default()))).collect())
+}
+
+fn metrics_resource(q: &ExportMetricsServiceRequest, i: usize) -> Option<&Resource> {
+    q.resource_metrics[i].resource.as_ref()
+}
+
 impl Routed for Traces {
     fn partition(self, router: &Router, ring: &Ring) -> Vec<Self> {
         let n = ring.len();
@@ -200,7 +230,11 @@ impl Routed for Traces {
                 ring.owner_of_hash(h).unwrap_or(0)
             }),
             _ => {
-                let by = |r: &ResourceSpans| ring.owner_of_hash(service_hash(r.resource.as_ref())).unwrap_or(0);
+                let owner = |r: Option<&Resource>| ring.owner_of_hash(service_hash(r)).unwrap_or(0);
+                if let Some(parts) = by_envelopes(&self, n, |q, i| q.resource_spans[i].resource.as_ref(), owner) {
+                    return parts;
+                }
+                let by = |r: &ResourceSpans| owner(r.resource.as_ref());
                 return walk::partition_traces_by_resource(self.into_request(), n, by)
                     .into_iter()
                     .map(Traces::from_request)
@@ -253,7 +287,11 @@ impl Routed for Logs {
                 ring.owner_of_hash(h).unwrap_or(0)
             }),
             _ => {
-                let by = |r: &ResourceLogs| ring.owner_of_hash(service_hash(r.resource.as_ref())).unwrap_or(0);
+                let owner = |r: Option<&Resource>| ring.owner_of_hash(service_hash(r)).unwrap_or(0);
+                if let Some(parts) = by_envelopes(&self, n, |q, i| q.resource_logs[i].resource.as_ref(), owner) {
+                    return parts;
+                }
+                let by = |r: &ResourceLogs| owner(r.resource.as_ref());
                 return walk::partition_logs_by_resource(self.into_request(), n, by)
                     .into_iter()
                     .map(Logs::from_request)
@@ -269,6 +307,16 @@ impl Routed for Metrics {
         let n = ring.len();
         if n <= 1 {
             return vec![self];
+        }
+        let envelopes = match router.key {
+            RoutingKey::Metric | RoutingKey::StreamId => None,
+            RoutingKey::Resource => {
+                by_envelopes(&self, n, metrics_resource, |r| ring.owner_of_hash(resource_hash(r)).unwrap_or(0))
+            }
+            _ => by_envelopes(&self, n, metrics_resource, |r| ring.owner_of_hash(service_hash(r)).unwrap_or(0)),
+        };
+        if let Some(parts) = envelopes {
+            return parts;
         }
         let req = self.into_request();
         let parts = match router.key {

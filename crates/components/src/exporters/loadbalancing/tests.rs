@@ -94,15 +94,66 @@ fn by_trace_id_every_trace_goes_whole(data: Traces) -> Vec<Traces> {
 #[test]
 fn by_service_each_resource_moves_whole() {
     let ring = ring(4);
-    let data = traces(10, 2, ["checkout", "payments"], |_| "x".into());
-    let parts = data.partition(&router(Signal::Traces, "service", &[]), &ring);
-    for (b, p) in parts.iter().enumerate() {
-        for rs in &p.request().resource_spans {
-            let svc = attrs::get(&rs.resource.as_ref().expect("resource").attributes, "service.name").map(as_string);
-            let svc = svc.expect("service.name").into_owned();
-            assert_eq!(ring.owner(svc.as_bytes()), Some(b), "{svc} on its owner");
-            assert_eq!(rs.scope_spans[0].spans.len(), 20, "all of {svc}'s spans together");
+    let decoded = traces(10, 2, ["checkout", "payments"], |_| "x".into());
+    // As received: the service names are read from the resource envelopes alone and every
+    // part is the received bytes of its resources.
+    let encoded = Traces::from_encoded(decoded.to_bytes()).expect("walks");
+    for (data, stays_encoded) in [(decoded, false), (encoded, true)] {
+        let parts = data.partition(&router(Signal::Traces, "service", &[]), &ring);
+        assert_eq!(parts.len(), 4, "one part per backend");
+        let sent = parts.iter().filter(|p| p.item_count() > 0);
+        assert!(sent.clone().all(|p| p.is_encoded() == stays_encoded), "encoded={stays_encoded}");
+        assert_eq!(sent.count(), 2, "two services on two backends");
+        let mut resources = 0;
+        for (b, p) in parts.iter().enumerate() {
+            for rs in &p.request().resource_spans {
+                let svc =
+                    attrs::get(&rs.resource.as_ref().expect("resource").attributes, "service.name").map(as_string);
+                let svc = svc.expect("service.name").into_owned();
+                assert_eq!(ring.owner(svc.as_bytes()), Some(b), "{svc} on its owner");
+                assert_eq!(rs.scope_spans[0].spans.len(), 20, "all of {svc}'s spans together");
+                resources += 1;
+            }
         }
+        assert_eq!(resources, 2, "encoded={stays_encoded}");
+    }
+}
+
+#[test]
+fn metrics_by_service_or_resource_route_encoded_batches_as_decoded_ones() {
+    let ring = ring(3);
+    let point = NumberDataPoint { value: Some(number_data_point::Value::AsInt(1)), ..Default::default() };
+    let resource_metrics = (0..12)
+        .map(|i| ResourceMetrics {
+            resource: Some(Resource {
+                attributes: vec![kv("service.name", &format!("svc{i}")), kv("host.name", &format!("h{}", i % 5))],
+                ..Default::default()
+            }),
+            scope_metrics: vec![ScopeMetrics {
+                metrics: vec![Metric {
+                    name: format!("m{i}"),
+                    data: Some(Data::Sum(Sum { data_points: vec![point.clone()], ..Default::default() })),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .collect();
+    let req = ExportMetricsServiceRequest { resource_metrics };
+    let names = |parts: &[Metrics]| -> Vec<Vec<String>> {
+        parts.iter().map(|p| walk::metrics(p.request()).map(|m| m.metric.name.clone()).collect()).collect()
+    };
+    for key in ["service", "resource"] {
+        let router = router(Signal::Metrics, key, &[]);
+        let decoded = Metrics::from_request(req.clone()).partition(&router, &ring);
+        let bytes = Metrics::from_request(req.clone()).to_bytes();
+        let encoded = Metrics::from_encoded(bytes).expect("walks").partition(&router, &ring);
+        let sent = encoded.iter().filter(|p| p.item_count() > 0);
+        assert!(sent.clone().all(SignalData::is_encoded), "{key}: the parts are the received bytes");
+        assert_eq!(names(&encoded), names(&decoded), "{key}: each resource on the same backend");
+        assert_eq!(names(&encoded).concat().len(), 12, "{key}: nothing lost or copied");
+        assert!(names(&encoded).iter().filter(|n| !n.is_empty()).count() > 1, "{key}: resources spread");
     }
 }
 
