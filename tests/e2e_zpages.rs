@@ -216,12 +216,16 @@ receivers:
   otlp: {{protocols: {{grpc: {{endpoint: "127.0.0.1:{otlp}"}}}}}}
 exporters:
   otlp/sink: {{endpoint: "{sink}", tls: {{insecure: true}}}}
+# Work per span in Switchyard's own code, so the samples land there and not only in
+# the HTTP/2 and allocator code a forwarding gateway mostly runs.
+processors:
+  attributes: {{actions: [{{key: profiled, value: "yes", action: upsert}}]}}
 extensions:
   pprof: {{endpoint: "127.0.0.1:{pp}", block_profile_fraction: 3{extra}}}
 service:
   extensions: [pprof]
   pipelines:
-    traces: {{receivers: [otlp], exporters: [otlp/sink]}}
+    traces: {{receivers: [otlp], processors: [attributes], exporters: [otlp/sink]}}
 "#,
             sink = sink.grpc_endpoint()
         )
