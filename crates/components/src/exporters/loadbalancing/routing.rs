@@ -5,8 +5,9 @@
 //! move items into their part (`pdata::walk::partition_*`), copying only the envelopes.
 //! Keys read from the resource alone (`service`, `resource`) move whole resources; on a batch
 //! still encoded they read the resource envelopes alone and each part keeps the received
-//! bytes of its resources. Consecutive spans of one trace reuse the last lookup. `streamID` routes each data point, cutting a metric whose points
-//! belong to streams on different backends into one copy of its envelope per backend.
+//! bytes of its resources. Consecutive spans of one trace reuse the last lookup. `streamID`
+//! routes each data point, cutting a metric whose points belong to streams on different
+//! backends into one copy of its envelope per backend.
 
 use std::hash::Hasher;
 

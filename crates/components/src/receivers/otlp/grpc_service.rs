@@ -57,9 +57,9 @@ impl<R: Message> Encoder for ResponseEncoder<R> {
 /// Copies the message into an allocation of its own size. Splitting tonic's buffer instead
 /// would save a memcpy (about 3 µs per 50 KB request) but the batch would then pin that
 /// buffer's whole allocation, sized for the first DATA frame plus the message and grown by
-/// doubling (about 1.5× the message), until the batch is exported: at gRPC max load with
-/// 256 requests in flight, peak RSS was 70–82 MB split and 56 MB copied, at the same
-/// throughput (issue 16, `bench/results/grpc-copy-20261204.txt`).
+/// doubling (twice the message for a 52 KB request), until the batch is exported: at gRPC
+/// max load with 256 requests in flight, peak RSS was 70–82 MB split and 56 MB copied, and
+/// throughput 3–8% higher copied (issue 16, `bench/results/grpc-copy-20261204.txt`).
 struct BatchDecoder<S>(PhantomData<S>);
 
 impl<S: OtlpSignal> Decoder for BatchDecoder<S> {
