@@ -237,7 +237,14 @@ fn a_member_killed_then_removed_from_dns_under_load_loses_nothing() {
     let got: Vec<u64> = by_member.values().flatten().copied().collect();
     let unique: BTreeSet<u64> = got.iter().copied().collect();
     let missing = accepted.difference(&unique).count();
-    assert!(all_in && missing == 0, "{missing} accepted spans never arrived\n{}", t1.logs());
+    assert!(
+        all_in && missing == 0,
+        "{missing} accepted spans never arrived\ntier-1:\n{}\ntier-2 m0:\n{}\ntier-2 m1:\n{}\nsink:\n{}",
+        t1.logs(),
+        t2[0].logs(),
+        t2[1].logs(),
+        sink.logs()
+    );
     let duplicates = got.len() - unique.len();
     let per_member: Vec<(String, usize)> = by_member.iter().map(|(k, v)| (k.clone(), v.len())).collect();
     eprintln!(

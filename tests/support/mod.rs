@@ -11,7 +11,6 @@ pub mod scraped;
 pub mod traces;
 
 use std::io::Write;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -32,10 +31,7 @@ pub fn python() -> PathBuf {
     p
 }
 
-/// A free TCP port on 127.0.0.1 (bound then released).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
-}
+pub use switchyard_core::testing::free_port;
 
 /// Polls `f` every 50 ms until it returns true or `timeout` passes.
 pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
@@ -257,6 +253,11 @@ impl Sink {
             std::fs::read_to_string(sink.dir.path().join("sink.log")).unwrap_or_default()
         );
         sink
+    }
+
+    /// What the sink printed (its start line, tracebacks).
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("sink.log")).unwrap_or_default()
     }
 
     /// `host:port` of the gRPC side.

@@ -14,6 +14,31 @@ use switchyard_pdata::SignalData;
 use crate::component::{Component, Host};
 use crate::consumer::{ConsumeError, Consumer, RequestContext};
 
+/// A free TCP port on 127.0.0.1 (bound then released), never one handed out before in this
+/// test process.
+///
+/// The tests of one binary run in parallel and many bind their port only later (a sink
+/// started after a backend outage, a Python sink that takes a second to import, tier-2
+/// members listening on 127.0.0.2+ where 127.0.0.1's port stays free). Linux picks the port
+/// of `bind(127.0.0.1:0)` at random among about 7,000 (odd ports of the lower half of the
+/// ephemeral range when SO_REUSEADDR is set, as std sets it), so two tests drew the same
+/// port about once in a few hundred CI runs and one of them talked to the other's server.
+pub fn free_port() -> u16 {
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    for _ in 0..1000 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
+    panic!("no port left that this test process has not used");
+}
+
 /// Records every batch it consumes; can be told to fail.
 pub struct SinkConsumer<S: SignalData> {
     batches: Mutex<Vec<(RequestContext, S)>>,

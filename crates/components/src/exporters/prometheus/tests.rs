@@ -18,9 +18,7 @@ fn config(yaml: &str) -> PrometheusExporterConfig {
     .expect("config")
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
+use switchyard_core::testing::free_port;
 
 async fn scrape(port: u16, accept: Option<&str>) -> (String, String) {
     let mut req = reqwest::Client::new().get(format!("http://127.0.0.1:{port}/metrics"));

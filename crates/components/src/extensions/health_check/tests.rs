@@ -2,9 +2,7 @@ use super::*;
 use switchyard_core::component::{ComponentId, Host, Kind};
 use switchyard_core::telemetry::Telemetry;
 
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
+pub(crate) use switchyard_core::testing::free_port;
 
 /// GET a path: status and body.
 pub(crate) async fn get(port: u16, path: &str) -> (u16, String) {

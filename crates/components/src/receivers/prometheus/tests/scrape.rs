@@ -251,9 +251,7 @@ async fn unreachable_target_is_down() {
     assert_eq!(gauge_value(&sink.batches()[0], "up"), Some(0.0));
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+pub use switchyard_core::testing::free_port;
 
 #[test]
 fn offsets_spread_targets_within_the_interval() {
