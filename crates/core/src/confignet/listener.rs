@@ -94,7 +94,7 @@ mod tests {
     /// binary sees it enabled half-way (the others bind port 0, which is never held).
     #[tokio::test]
     async fn a_socket_survives_its_owner_and_is_released_when_unclaimed() {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = crate::testing::free_port();
         let endpoint = format!("127.0.0.1:{port}");
         super::retain_across_reloads();
         let first = super::bind(&endpoint).await.unwrap();

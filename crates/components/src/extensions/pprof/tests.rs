@@ -55,7 +55,7 @@ async fn cpu_profiles_over_http_and_for_the_whole_run() {
     // save_to_file: the whole run, written at shutdown; the HTTP profile is busy meanwhile.
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("cpu.pprof");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = switchyard_core::testing::free_port();
     let cfg = PprofConfig {
         endpoint: format!("127.0.0.1:{port}"),
         save_to_file: file.display().to_string(),

@@ -129,7 +129,7 @@ service: {extensions: [zpages], pipelines: {}}
 
 #[tokio::test]
 async fn starts_serves_and_stops_on_its_endpoint() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = switchyard_core::testing::free_port();
     let (g, _) = graph(CONFIG);
     let cfg = ZPagesConfig { endpoint: format!("127.0.0.1:{port}"), ..ZPagesConfig::default() };
     let set = switchyard_core::testing::settings(switchyard_core::component::Kind::Extension, TYPE);

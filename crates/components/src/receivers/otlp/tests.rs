@@ -18,9 +18,7 @@ use switchyard_pdata::{SignalData, Traces};
 use super::{OtlpReceiverConfig, OtlpReceiverFactory};
 use crate::otlp_signal::{RetryInfo, RpcStatus, RETRY_INFO_TYPE};
 
-pub(super) fn port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port")
-}
+pub(super) use switchyard_core::testing::free_port as port;
 
 pub(super) fn settings() -> Settings {
     Settings { id: ComponentId::new("otlp"), kind: Kind::Receiver, telemetry: Telemetry::default() }

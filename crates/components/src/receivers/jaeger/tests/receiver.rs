@@ -14,9 +14,7 @@ use crate::receivers::jaeger::proto_model::{PostSpansRequest, PostSpansResponse}
 use crate::receivers::jaeger::thrift_encode::{binary_batch, binary_emit_batch, compact_emit_batch};
 use crate::receivers::jaeger::JaegerReceiverFactory;
 
-fn port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port")
-}
+use switchyard_core::testing::free_port as port;
 
 fn udp_port() -> u16 {
     std::net::UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).map(|a| a.port()).expect("port")
